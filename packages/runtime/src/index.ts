@@ -1,0 +1,18 @@
+export { type AdminServer, type Readiness, startAdminServer } from "./adminServer.js";
+export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig } from "./config.js";
+export {
+  DLQ_STREAM,
+  DLQ_SUBJECT_PREFIX,
+  DLQ_SUBJECTS,
+  EVENT_CONTENT_TYPE,
+  EVENTS_STREAM,
+  EVENTS_SUBJECTS,
+  ensureWalletStreams,
+  REQUEST_ID_HEADER,
+  TRANSACTION_COMMITTED_SUBJECT,
+  walletStreamConfigs,
+} from "./jetstream.js";
+export { createLogger, type Logger } from "./logger.js";
+export { runMain } from "./main.js";
+export { createMetricsRegistry } from "./metrics.js";
+export { handleShutdownSignals } from "./shutdown.js";

@@ -1,0 +1,57 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+
+/** Subjects and streams of the event pipeline (see DESIGN.md, Events). */
+export const EVENTS_STREAM = "WALLET_EVENTS";
+export const EVENTS_SUBJECTS = "wallet.events.>";
+export const TRANSACTION_COMMITTED_SUBJECT = "wallet.events.transaction.committed";
+export const DLQ_STREAM = "WALLET_DLQ";
+export const DLQ_SUBJECTS = "wallet.dlq.>";
+export const DLQ_SUBJECT_PREFIX = "wallet.dlq";
+export const EVENT_CONTENT_TYPE = "application/x-protobuf; messageType=wallet.v1.TransactionCommitted";
+/** The correlation id header, the same name on HTTP, gRPC metadata and NATS. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Stream settings shared by the wallet (publisher) and the notifier (consumer). */
+export function walletStreamConfigs(replicas: number): Array<Partial<StreamConfig> & { name: string }> {
+  return [
+    {
+      name: EVENTS_STREAM,
+      subjects: [EVENTS_SUBJECTS],
+      storage: StorageType.File,
+      num_replicas: replicas,
+      duplicate_window: nanos(2 * 60 * 1000),
+      max_age: nanos(7 * DAY_MS),
+    },
+    {
+      name: DLQ_STREAM,
+      subjects: [DLQ_SUBJECTS],
+      storage: StorageType.File,
+      num_replicas: replicas,
+      duplicate_window: nanos(2 * 60 * 1000),
+      max_age: nanos(30 * DAY_MS),
+    },
+  ];
+}
+
+/** Creates the streams, or updates them to the configured settings; safe to run on every start. */
+export async function ensureWalletStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
+  for (const cfg of walletStreamConfigs(replicas)) {
+    try {
+      await jsm.streams.info(cfg.name);
+      const { name, storage: _storage, ...updatable } = cfg;
+      await jsm.streams.update(name, updatable);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await jsm.streams.add(cfg);
+    }
+  }
+}

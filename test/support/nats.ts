@@ -1,0 +1,48 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitForPort } from "./ports.js";
+import { requireBinary, spawnServer, stopProcess } from "./process.js";
+
+export interface TestNats {
+  url: string;
+  port: number;
+  /** Stops the server but keeps its JetStream storage, for a later restart(). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same storage. */
+  restart(): Promise<void>;
+  /** Stops it and removes its storage. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a nats-server with JetStream (file storage in a temp dir) on a free port. */
+export async function startNats(): Promise<TestNats> {
+  const bin = requireBinary("nats-server");
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), "nats-test-"));
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const c = spawnServer(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir]);
+    child = c;
+    await waitForPort(port).catch((e) => {
+      c.kill("SIGKILL");
+      throw new Error(`${e.message}\n${c.output()}`);
+    });
+  };
+  await start();
+  const stop = async () => {
+    if (child) await stopProcess(child);
+    child = undefined;
+  };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    stop,
+    restart: start,
+    destroy: async () => {
+      await stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import * as grpc from "@grpc/grpc-js";
+import { descriptorSetBase64, WalletServiceService } from "@wallet/contracts";
+import { createMetricsRegistry, startAdminServer } from "@wallet/runtime";
+import type { Logger } from "pino";
+import type { WalletConfig } from "./config.js";
+import { createHealth } from "./grpc/health.js";
+import { addReflectionService } from "./grpc/reflection.js";
+import { NatsLink } from "./outbox/natsLink.js";
+import { OutboxMetrics } from "./outbox/outboxMetrics.js";
+import { OutboxRelay } from "./outbox/outboxRelay.js";
+import { RpcMetrics } from "./rpc/rpcMetrics.js";
+import { walletServiceImpl } from "./rpc/walletServiceImpl.js";
+import { openStore } from "./store/openStore.js";
+import type { WalletStore } from "./store/port.js";
+import { WalletService } from "./walletService.js";
+
+export interface WalletApp {
+  grpcPort: number;
+  adminPort: number;
+  /** Refuses new calls, finishes in-flight ones (up to the grace period), then drains NATS and closes the store. */
+  stop(): Promise<void>;
+}
+
+const STORE_CHECK_MS = 2000;
+
+/** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
+export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
+  const store = await openStore(config.WALLET_DB_URL, config.WALLET_DB_POOL_SIZE);
+  await migrateWithRetry(store, logger);
+
+  const registry = createMetricsRegistry("wallet");
+  const link = new NatsLink(config.NATS_URL, config.NATS_STREAM_REPLICAS, logger);
+  const relay = new OutboxRelay(store, link, logger, new OutboxMetrics(registry, store, link), {
+    sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
+    batchSize: config.OUTBOX_BATCH_SIZE,
+    minAgeMs: 1000,
+    leaseMs: 30_000,
+  });
+  const wallets = new WalletService(store, relay);
+
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
+  server.addService(
+    WalletServiceService,
+    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry) }),
+  );
+  const health = createHealth(server);
+  addReflectionService(server, descriptorSetBase64);
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      `${config.WALLET_GRPC_HOST}:${config.WALLET_GRPC_PORT}`,
+      grpc.ServerCredentials.createInsecure(),
+      (err, port) => (err ? reject(err) : resolve(port)),
+    ),
+  );
+
+  let stopping = false;
+  let storeUp = true;
+  health.setServing();
+  const checkStore = async () => {
+    storeUp = await store.ping().then(
+      () => true,
+      () => false,
+    );
+    if (stopping) return;
+    if (storeUp) health.setServing();
+    else health.setNotServing();
+  };
+  const storeTimer = setInterval(() => void checkStore(), STORE_CHECK_MS);
+  storeTimer.unref();
+
+  const admin = await startAdminServer({
+    host: config.WALLET_ADMIN_HOST,
+    port: config.WALLET_ADMIN_PORT,
+    registry,
+    readiness: async () => ({
+      ready: !stopping && storeUp,
+      detail: {
+        store: storeUp ? "up" : "down",
+        nats: link.isConnected() ? "connected" : "disconnected",
+        outboxBacklog: await store.countUnpublished().catch(() => null),
+        shuttingDown: stopping,
+      },
+    }),
+  });
+  relay.start();
+  logger.info({ grpcPort, adminPort: admin.port }, "wallet started");
+
+  return {
+    grpcPort,
+    adminPort: admin.port,
+    async stop() {
+      stopping = true;
+      health.setNotServing();
+      clearInterval(storeTimer);
+      await shutdownGrpc(server, config.SHUTDOWN_GRACE_MS);
+      await relay.stop();
+      await link.close();
+      await store.close();
+      await admin.close();
+    },
+  };
+}
+
+function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function migrateWithRetry(store: WalletStore, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.migrate();
+    } catch (err) {
+      if (attempt >= 10) throw new Error(`database unreachable: ${(err as Error).message}`, { cause: err });
+      logger.warn({ err: (err as Error).message, attempt }, "database not reachable yet, retrying");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

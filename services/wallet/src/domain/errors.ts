@@ -1,0 +1,83 @@
+/** Machine-readable reasons, shared with the gateway's error envelope. */
+export type ErrorCode =
+  | "VALIDATION_FAILED"
+  | "WALLET_NOT_FOUND"
+  | "WALLET_EXISTS"
+  | "INSUFFICIENT_FUNDS"
+  | "CURRENCY_MISMATCH"
+  | "CONCURRENT_UPDATE"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "UNAVAILABLE";
+
+/** Base of every error the wallet reports to its callers on purpose. */
+export abstract class WalletError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class ValidationError extends WalletError {
+  override name = "ValidationError";
+  readonly code = "VALIDATION_FAILED";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export class WalletNotFoundError extends WalletError {
+  override name = "WalletNotFoundError";
+  readonly code = "WALLET_NOT_FOUND";
+  constructor(message = "Wallet not found") {
+    super(message);
+  }
+}
+
+export class WalletExistsError extends WalletError {
+  override name = "WalletExistsError";
+  readonly code = "WALLET_EXISTS";
+  constructor(currency: string) {
+    super(`Wallet for ${currency} already exists`);
+  }
+}
+
+export class InsufficientFundsError extends WalletError {
+  override name = "InsufficientFundsError";
+  readonly code = "INSUFFICIENT_FUNDS";
+  constructor() {
+    super("Insufficient funds");
+  }
+}
+
+export class CurrencyMismatchError extends WalletError {
+  override name = "CurrencyMismatchError";
+  readonly code = "CURRENCY_MISMATCH";
+  constructor() {
+    super("Wallets have different currencies");
+  }
+}
+
+export class ConcurrentUpdateError extends WalletError {
+  override name = "ConcurrentUpdateError";
+  readonly code = "CONCURRENT_UPDATE";
+  constructor() {
+    super("Balance changed concurrently");
+  }
+}
+
+export class IdempotencyKeyReusedError extends WalletError {
+  override name = "IdempotencyKeyReusedError";
+  readonly code = "IDEMPOTENCY_KEY_REUSED";
+  constructor() {
+    super("Idempotency key was already used for a different request");
+  }
+}
+
+/** The store (or another dependency) cannot be reached; the caller may retry. */
+export class StoreUnavailableError extends WalletError {
+  override name = "StoreUnavailableError";
+  readonly code = "UNAVAILABLE";
+  constructor(message = "Service temporarily unavailable", options?: ErrorOptions) {
+    super(message, options);
+  }
+}

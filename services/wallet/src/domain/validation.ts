@@ -1,0 +1,90 @@
+import { ValidationError } from "./errors.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_AMOUNT,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  MAX_OWNER_ID_LENGTH,
+  MAX_PAGE_SIZE,
+} from "./limits.js";
+
+const CURRENCY = /^[A-Z]{3}$/;
+const PRINTABLE = /^[\x21-\x7e]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** True when s has an ASCII control character (C0 or DEL). */
+function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+export function validateAmount(amount: bigint): bigint {
+  if (amount <= 0n) throw new ValidationError("amount", "must be a positive integer of minor units");
+  if (amount > MAX_AMOUNT) throw new ValidationError("amount", `must be at most ${MAX_AMOUNT}`);
+  return amount;
+}
+
+export function validateCurrency(currency: string): string {
+  if (!CURRENCY.test(currency)) throw new ValidationError("currency", "must be an ISO 4217 code like USD");
+  return currency;
+}
+
+export function validateOwnerId(ownerId: string): string {
+  if (!ownerId || ownerId.length > MAX_OWNER_ID_LENGTH || hasControlChars(ownerId)) {
+    throw new ValidationError("owner_id", "is required (1-255 printable characters)");
+  }
+  return ownerId;
+}
+
+/**
+ * Ids are opaque to clients: an empty or absurd id is a bad request, any other
+ * string that names no wallet of the caller is simply not found.
+ */
+export function validateId(field: string, id: string): string {
+  if (!id || id.length > 64 || !PRINTABLE.test(id)) throw new ValidationError(field, "is required");
+  return id;
+}
+
+/** True when the id has the shape of ids this service issues (UUID). */
+export function isIssuedId(id: string): boolean {
+  return UUID.test(id);
+}
+
+export function validateIdempotencyKey(key: string): string {
+  if (!key || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !PRINTABLE.test(key)) {
+    throw new ValidationError("idempotency_key", "is required (1-255 printable ASCII characters)");
+  }
+  return key;
+}
+
+export function validateMetadata(metadata: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(metadata);
+  if (entries.length > MAX_METADATA_ENTRIES) {
+    throw new ValidationError("metadata", `at most ${MAX_METADATA_ENTRIES} entries`);
+  }
+  for (const [k, v] of entries) {
+    if (!k || k.length > MAX_METADATA_KEY_LENGTH || hasControlChars(k)) {
+      throw new ValidationError("metadata", `keys must be 1-${MAX_METADATA_KEY_LENGTH} printable characters`);
+    }
+    if (typeof v !== "string" || v.length > MAX_METADATA_VALUE_LENGTH) {
+      throw new ValidationError(
+        "metadata",
+        `values must be strings of at most ${MAX_METADATA_VALUE_LENGTH} characters`,
+      );
+    }
+  }
+  return metadata;
+}
+
+export function validatePageSize(limit: number): number {
+  if (limit === 0) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new ValidationError("limit", `must be between 1 and ${MAX_PAGE_SIZE}`);
+  }
+  return limit;
+}

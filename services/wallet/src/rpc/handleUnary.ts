@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
+import { REQUEST_ID_HEADER } from "@wallet/runtime";
+import type { Logger } from "pino";
+import { errorStatus } from "./errorStatus.js";
+import type { RpcMetrics } from "./rpcMetrics.js";
+
+export interface CallContext {
+  requestId: string;
+  log: Logger;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The correlation id from the caller's metadata, or a new one. */
+export function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
+  const value = call.metadata.get(REQUEST_ID_HEADER)[0];
+  return typeof value === "string" && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/**
+ * Adapts an async handler to grpc-js: correlation id, logging, metrics, and the
+ * single error-to-status mapping. The request id is echoed in the response metadata.
+ */
+export function handleUnary<Req, Res>(
+  method: string,
+  deps: { logger: Logger; metrics: RpcMetrics },
+  handler: (req: Req, ctx: CallContext) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(call);
+    const log = deps.logger.child({ requestId, method });
+    const done = (code: status, errorCode: string) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.observe(method, status[code], seconds);
+      if (code === status.INTERNAL || code === status.UNAVAILABLE)
+        log.error({ code: status[code], errorCode }, "rpc failed");
+      else log.debug({ code: status[code], errorCode, ms: seconds * 1000 }, "rpc done");
+    };
+    handler(call.request, { requestId, log }).then(
+      (res) => {
+        done(status.OK, "");
+        callback(null, res);
+      },
+      (err: unknown) => {
+        const st = errorStatus(err);
+        if (st.code === status.INTERNAL) log.error({ err }, "unexpected error");
+        done(st.code, st.errorCode);
+        callback(st);
+      },
+    );
+  };
+}

@@ -1,0 +1,56 @@
+import type {
+  BalanceChange,
+  DebitChange,
+  MutationResult,
+  OutboxEvent,
+  Transaction,
+  TransferChange,
+  TransferResult,
+  Wallet,
+} from "../domain/model.js";
+
+/**
+ * The wallet's storage port. Both adapters (PostgreSQL, MongoDB) pass the same
+ * conformance suite (test/store.conformance.ts). Every mutation commits the
+ * balance change, its transaction row(s) and one outbox event per transaction
+ * atomically. Errors are the domain errors of domain/errors.ts; a store that
+ * cannot be reached raises StoreUnavailableError.
+ *
+ * Ids passed in have been validated for shape only: an id that is not one this
+ * store issued must be reported as not found, never as a driver error.
+ */
+export interface WalletStore {
+  /** Creates the schema/indexes if missing. Idempotent. */
+  migrate(): Promise<void>;
+  /** Throws WalletExistsError when the owner already has a wallet in that currency. */
+  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<Wallet>;
+  /** The owner's wallet, or null when missing or owned by someone else. */
+  getWallet(ownerId: string, walletId: string): Promise<Wallet | null>;
+  listWallets(ownerId: string): Promise<Wallet[]>;
+  credit(change: BalanceChange): Promise<MutationResult>;
+  /** Throws InsufficientFundsError, or ConcurrentUpdateError when expectedVersion is stale. */
+  debit(change: DebitChange): Promise<MutationResult>;
+  /** The from-wallet must be the owner's; the to-wallet may be anyone's. */
+  transfer(change: TransferChange): Promise<TransferResult>;
+  /**
+   * Newest first: transactions with walletVersion < beforeVersion (all when undefined).
+   * Null when the wallet is missing or not the owner's.
+   */
+  listTransactions(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    beforeVersion?: bigint,
+  ): Promise<Transaction[] | null>;
+  getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null>;
+  /**
+   * Claims up to `limit` unpublished events created at least `minAgeMs` ago and not
+   * claimed by anyone in the last `leaseMs`, so that replicas sweep disjoint rows.
+   */
+  claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]>;
+  markPublished(eventIds: string[]): Promise<void>;
+  countUnpublished(): Promise<number>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,200 @@
+import pg from "pg";
+import { v7 as uuidv7 } from "uuid";
+import { WalletExistsError } from "../../domain/errors.js";
+import type {
+  BalanceChange,
+  DebitChange,
+  MutationResult,
+  OutboxEvent,
+  Transaction,
+  TransferChange,
+  TransferResult,
+  Wallet,
+} from "../../domain/model.js";
+import { isIssuedId } from "../../domain/validation.js";
+import type { WalletStore } from "../port.js";
+import { changeBalance } from "./balanceChange.js";
+import { guarded, isUniqueViolation } from "./driverErrors.js";
+import { TRANSACTION_COLUMNS, toOutboxEvent, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
+import { ensureDatabase, migrate } from "./schema.js";
+import { transfer } from "./transfer.js";
+
+// bigint columns as BigInt, never as JS numbers; only for this pool.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20
+      ? (v: string) => BigInt(v)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+/** WalletStore on PostgreSQL. */
+export class PostgresStore implements WalletStore {
+  private readonly pool: pg.Pool;
+
+  constructor(
+    private readonly url: string,
+    poolSize = 20,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, types });
+    // An idle client losing its connection must not crash the process.
+    this.pool.on("error", () => {});
+  }
+
+  migrate(): Promise<void> {
+    return guarded(async () => {
+      await ensureDatabase(this.url, pg.Client);
+      await migrate(this.pool);
+    });
+  }
+
+  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<Wallet> {
+    return guarded(async () => {
+      try {
+        const { rows } = await this.pool.query(
+          `INSERT INTO wallets (id, owner_id, owner_email, currency) VALUES ($1, $2, $3, $4) RETURNING ${WALLET_COLUMNS}`,
+          [uuidv7(), input.ownerId, input.ownerEmail, input.currency],
+        );
+        return toWallet(rows[0]);
+      } catch (err) {
+        if (isUniqueViolation(err, "wallets_owner_currency")) throw new WalletExistsError(input.currency);
+        throw err;
+      }
+    });
+  }
+
+  getWallet(ownerId: string, walletId: string): Promise<Wallet | null> {
+    if (!isIssuedId(walletId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const { rows } = await this.pool.query(
+        `SELECT ${WALLET_COLUMNS} FROM wallets WHERE id = $1 AND owner_id = $2`,
+        [walletId, ownerId],
+      );
+      return rows[0] ? toWallet(rows[0]) : null;
+    });
+  }
+
+  listWallets(ownerId: string): Promise<Wallet[]> {
+    return guarded(async () => {
+      const { rows } = await this.pool.query(
+        `SELECT ${WALLET_COLUMNS} FROM wallets WHERE owner_id = $1 ORDER BY created_at, id`,
+        [ownerId],
+      );
+      return rows.map(toWallet);
+    });
+  }
+
+  credit(change: BalanceChange): Promise<MutationResult> {
+    return this.changeBalance("CREDIT", change);
+  }
+
+  debit(change: DebitChange): Promise<MutationResult> {
+    return this.changeBalance("DEBIT", change);
+  }
+
+  private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
+    return guarded(async () => {
+      if (!isIssuedId(change.walletId))
+        return changeBalance(this.pool, kind, { ...change, walletId: NO_WALLET });
+      return changeBalance(this.pool, kind, change);
+    });
+  }
+
+  transfer(change: TransferChange): Promise<TransferResult> {
+    const sanitize = (id: string) => (isIssuedId(id) ? id : NO_WALLET);
+    return guarded(() =>
+      transfer(this.pool, {
+        ...change,
+        fromWalletId: sanitize(change.fromWalletId),
+        toWalletId: sanitize(change.toWalletId),
+      }),
+    );
+  }
+
+  listTransactions(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    beforeVersion?: bigint,
+  ): Promise<Transaction[] | null> {
+    if (!isIssuedId(walletId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const owned = await this.pool.query("SELECT 1 FROM wallets WHERE id = $1 AND owner_id = $2", [
+        walletId,
+        ownerId,
+      ]);
+      if (!owned.rowCount) return null;
+      const { rows } = await this.pool.query(
+        `SELECT ${TRANSACTION_COLUMNS} FROM transactions
+         WHERE wallet_id = $1 AND ($2::bigint IS NULL OR wallet_version < $2::bigint)
+         ORDER BY wallet_version DESC LIMIT $3`,
+        [walletId, beforeVersion?.toString() ?? null, limit],
+      );
+      return rows.map(toTransaction);
+    });
+  }
+
+  getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null> {
+    if (!isIssuedId(transactionId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const { rows } = await this.pool.query(
+        `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE id = $1 AND owner_id = $2`,
+        [transactionId, ownerId],
+      );
+      return rows[0] ? toTransaction(rows[0]) : null;
+    });
+  }
+
+  claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> {
+    return guarded(async () => {
+      const { rows } = await this.pool.query(
+        `WITH claimed AS (
+           UPDATE outbox SET claimed_until = now() + make_interval(secs => $3::double precision / 1000)
+           WHERE event_id IN (
+             SELECT event_id FROM outbox
+             WHERE published_at IS NULL
+               AND created_at <= now() - make_interval(secs => $2::double precision / 1000)
+               AND (claimed_until IS NULL OR claimed_until < now())
+             ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING event_id, transaction_id, request_id, owner_email, created_at AS claimed_at
+         )
+         SELECT ${TRANSACTION_COLUMNS.split(", ")
+           .map((c) => `t.${c}`)
+           .join(", ")}, c.event_id, c.request_id, c.owner_email
+         FROM claimed c JOIN transactions t ON t.id = c.transaction_id ORDER BY c.claimed_at`,
+        [limit, minAgeMs, leaseMs],
+      );
+      return rows.map(toOutboxEvent);
+    });
+  }
+
+  markPublished(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return Promise.resolve();
+    return guarded(async () => {
+      await this.pool.query("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])", [
+        eventIds,
+      ]);
+    });
+  }
+
+  countUnpublished(): Promise<number> {
+    return guarded(async () => {
+      const { rows } = await this.pool.query<{ n: bigint }>(
+        "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL",
+      );
+      return Number(rows[0].n);
+    });
+  }
+
+  ping(): Promise<void> {
+    return guarded(async () => {
+      await this.pool.query("SELECT 1");
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+// A well-formed id that no wallet has: lets ids of foreign shape flow through the normal not-found path.
+const NO_WALLET = "00000000-0000-0000-0000-000000000000";

@@ -1,0 +1,98 @@
+import type pg from "pg";
+
+/** Ordered, append-only migrations; each runs once, in its own transaction. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE wallets (
+     id uuid PRIMARY KEY,
+     owner_id text NOT NULL,
+     owner_email text NOT NULL DEFAULT '',
+     currency char(3) NOT NULL,
+     balance bigint NOT NULL DEFAULT 0 CHECK (balance >= 0 AND balance <= 9007199254740991),
+     version bigint NOT NULL DEFAULT 0,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     CONSTRAINT wallets_owner_currency UNIQUE (owner_id, currency)
+   );
+   CREATE TABLE transactions (
+     id uuid PRIMARY KEY,
+     wallet_id uuid NOT NULL REFERENCES wallets (id),
+     owner_id text NOT NULL,
+     type text NOT NULL,
+     amount bigint NOT NULL CHECK (amount > 0),
+     currency char(3) NOT NULL,
+     balance_after bigint NOT NULL,
+     wallet_version bigint NOT NULL,
+     transfer_id uuid,
+     counterparty_wallet_id uuid,
+     idempotency_key text,
+     fingerprint text,
+     metadata jsonb NOT NULL DEFAULT '{}',
+     created_at timestamptz NOT NULL DEFAULT now(),
+     CONSTRAINT transactions_wallet_version UNIQUE (wallet_id, wallet_version)
+   );
+   CREATE UNIQUE INDEX transactions_owner_idempotency_key
+     ON transactions (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE TABLE outbox (
+     event_id uuid PRIMARY KEY,
+     transaction_id uuid NOT NULL REFERENCES transactions (id),
+     request_id text NOT NULL DEFAULT '',
+     owner_email text NOT NULL DEFAULT '',
+     created_at timestamptz NOT NULL DEFAULT now(),
+     claimed_until timestamptz,
+     published_at timestamptz
+   );
+   CREATE INDEX outbox_unpublished ON outbox (created_at) WHERE published_at IS NULL;`,
+];
+
+// Any constant works; it only has to be the same for every replica.
+const MIGRATION_LOCK = 7_316_001;
+
+/** Applies pending migrations; replicas starting together serialize on an advisory lock. */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
+    const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(rows.map((r) => r.version));
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      const version = i + 1;
+      if (applied.has(version)) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK");
+        throw err;
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}
+
+/** Creates the database named in the URL when it does not exist yet (local zero-config start). */
+export async function ensureDatabase(url: string, Client: typeof pg.Client): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!name || name === "postgres") return;
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
+        if (err.code !== "42P04") throw err; // created meanwhile by another replica
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,299 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ConcurrentUpdateError,
+  CurrencyMismatchError,
+  IdempotencyKeyReusedError,
+  InsufficientFundsError,
+  WalletExistsError,
+} from "../src/domain/errors.js";
+import { requestFingerprint } from "../src/domain/fingerprint.js";
+import type { DebitChange, TransferChange } from "../src/domain/model.js";
+import type { WalletStore } from "../src/store/port.js";
+
+export interface OpenedStore {
+  store: WalletStore;
+  cleanup(): Promise<void>;
+}
+
+const owner = () => `user-${randomUUID()}`;
+
+function change(
+  ownerId: string,
+  walletId: string,
+  amount: bigint,
+  extra: Partial<DebitChange> = {},
+): DebitChange {
+  const idempotencyKey = extra.idempotencyKey ?? randomUUID();
+  return {
+    ownerId,
+    walletId,
+    amount,
+    idempotencyKey,
+    metadata: {},
+    fingerprint: requestFingerprint("x", { walletId, amount, expectedVersion: extra.expectedVersion }),
+    requestId: "req-test",
+    ...extra,
+  };
+}
+
+function transferChange(ownerId: string, from: string, to: string, amount: bigint): TransferChange {
+  return {
+    ownerId,
+    fromWalletId: from,
+    toWalletId: to,
+    amount,
+    idempotencyKey: randomUUID(),
+    metadata: {},
+    fingerprint: requestFingerprint("transfer", { from, to, amount }),
+    requestId: "req-test",
+  };
+}
+
+/** The behaviour every WalletStore adapter must show; run against each adapter with a real server. */
+export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`store conformance - ${name}`, () => {
+    let opened: OpenedStore;
+    let store: WalletStore;
+    beforeAll(async () => {
+      opened = await open();
+      store = opened.store;
+      await store.migrate();
+      await store.migrate(); // idempotent
+    });
+    afterAll(async () => {
+      await opened?.cleanup();
+    });
+
+    const fundedWallet = async (ownerId: string, amount: bigint, currency = "USD") => {
+      const w = await store.createWallet({ ownerId, currency, ownerEmail: `${ownerId}@example.com` });
+      if (amount > 0n) await store.credit(change(ownerId, w.id, amount));
+      return w;
+    };
+
+    it("wallets - one per owner and currency, invisible to other owners", async () => {
+      const alice = owner();
+      const w = await store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" });
+      expect(w).toMatchObject({ ownerId: alice, currency: "USD", balance: 0n, version: 0n });
+      await expect(
+        store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" }),
+      ).rejects.toBeInstanceOf(WalletExistsError);
+      await store.createWallet({ ownerId: alice, currency: "EUR", ownerEmail: "" });
+      await store.createWallet({ ownerId: owner(), currency: "USD", ownerEmail: "" });
+      expect((await store.listWallets(alice)).map((x) => x.currency)).toEqual(["USD", "EUR"]);
+      expect(await store.getWallet(alice, w.id)).toMatchObject({ id: w.id });
+      expect(await store.getWallet(owner(), w.id)).toBeNull();
+      expect(await store.getWallet(alice, "not-an-id")).toBeNull();
+      expect(await store.listTransactions(owner(), w.id, 10)).toBeNull();
+    });
+
+    it("credit and debit - change the balance once and record the transaction", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 0n);
+      const c = await store.credit(change(alice, w.id, 150n, { metadata: { ref: "order-456" } }));
+      expect(c.replayed).toBe(false);
+      expect(c.transaction).toMatchObject({
+        type: "CREDIT",
+        amount: 150n,
+        balanceAfter: 150n,
+        walletVersion: 1n,
+      });
+      expect(c.transaction.metadata).toEqual({ ref: "order-456" });
+      expect(c.events).toHaveLength(1);
+      expect(c.events[0].transaction.id).toBe(c.transaction.id);
+      const d = await store.debit(change(alice, w.id, 50n));
+      expect(d.transaction).toMatchObject({ type: "DEBIT", balanceAfter: 100n, walletVersion: 2n });
+      expect(await store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 2n });
+      expect(await store.getTransaction(alice, c.transaction.id)).toMatchObject({
+        id: c.transaction.id,
+        amount: 150n,
+      });
+      expect(await store.getTransaction(owner(), c.transaction.id)).toBeNull();
+    });
+
+    it("idempotency - a replay returns the original, key reuse is rejected, owners do not collide", async () => {
+      const alice = owner();
+      const bob = owner();
+      const wa = await fundedWallet(alice, 0n);
+      const wb = await fundedWallet(bob, 0n);
+      const first = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
+      const again = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
+      expect(again).toMatchObject({ replayed: true, events: [] });
+      expect(again.transaction.id).toBe(first.transaction.id);
+      expect((await store.getWallet(alice, wa.id))?.balance).toBe(100n);
+      await expect(store.credit(change(alice, wa.id, 101n, { idempotencyKey: "k1" }))).rejects.toBeInstanceOf(
+        IdempotencyKeyReusedError,
+      );
+      const bobs = await store.credit(change(bob, wb.id, 100n, { idempotencyKey: "k1" }));
+      expect(bobs.replayed).toBe(false);
+      // A replayed debit is recognised even when the funds are gone by now.
+      const d = await store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
+      const dAgain = await store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
+      expect(dAgain).toMatchObject({ replayed: true });
+      expect(dAgain.transaction.id).toBe(d.transaction.id);
+    });
+
+    it("idempotency - concurrent requests with one key apply once", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 0n);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => store.credit(change(alice, w.id, 7n, { idempotencyKey: "same" }))),
+      );
+      expect(new Set(results.map((r) => r.transaction.id)).size).toBe(1);
+      expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+      expect((await store.getWallet(alice, w.id))?.balance).toBe(7n);
+    });
+
+    it("debit - insufficient funds and stale versions change nothing", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 100n);
+      const before = await store.countUnpublished();
+      await expect(store.debit(change(alice, w.id, 200n))).rejects.toBeInstanceOf(InsufficientFundsError);
+      await expect(store.debit(change(alice, w.id, 10n, { expectedVersion: 0n }))).rejects.toBeInstanceOf(
+        ConcurrentUpdateError,
+      );
+      expect(await store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 1n });
+      expect(await store.countUnpublished()).toBe(before);
+      const ok = await store.debit(change(alice, w.id, 10n, { expectedVersion: 1n }));
+      expect(ok.transaction.walletVersion).toBe(2n);
+    });
+
+    it("concurrency - 50 debits of 75 on 100: exactly one succeeds", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 100n);
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, () => store.debit(change(alice, w.id, 75n))),
+      );
+      const ok = results.filter((r) => r.status === "fulfilled");
+      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      expect(ok).toHaveLength(1);
+      expect(failed.every((r) => r.reason instanceof InsufficientFundsError)).toBe(true);
+      expect((await store.getWallet(alice, w.id))?.balance).toBe(25n);
+    });
+
+    it("concurrency - 200 mixed credits and debits all apply, balance equals the sum of transactions", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 10_000n);
+      const ops = Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0 ? store.credit(change(alice, w.id, 30n)) : store.debit(change(alice, w.id, 20n)),
+      );
+      await Promise.all(ops);
+      const wallet = await store.getWallet(alice, w.id);
+      expect(wallet).toMatchObject({ balance: 10_000n + 100n * 30n - 100n * 20n, version: 201n });
+      const history = await store.listTransactions(alice, w.id, 1000);
+      const sum = history!.reduce((s, t) => s + (t.type === "CREDIT" ? t.amount : -t.amount), 0n);
+      expect(sum).toBe(wallet!.balance);
+      expect(new Set(history!.map((t) => t.walletVersion)).size).toBe(201);
+    });
+
+    it("transfer - moves money atomically and checks currency, funds and ownership", async () => {
+      const alice = owner();
+      const bob = owner();
+      const a = await fundedWallet(alice, 100n);
+      const b = await fundedWallet(bob, 0n);
+      const eur = await fundedWallet(bob, 0n, "EUR");
+      const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
+      expect(t.debit).toMatchObject({
+        type: "TRANSFER_OUT",
+        amount: 60n,
+        balanceAfter: 40n,
+        counterpartyWalletId: b.id,
+      });
+      expect(t.events.map((e) => e.transaction.type).sort()).toEqual(["TRANSFER_IN", "TRANSFER_OUT"]);
+      expect(t.events.find((e) => e.transaction.type === "TRANSFER_IN")?.ownerEmail).toBe(
+        `${bob}@example.com`,
+      );
+      expect((await store.getWallet(bob, b.id))?.balance).toBe(60n);
+      await expect(store.transfer(transferChange(alice, a.id, eur.id, 1n))).rejects.toBeInstanceOf(
+        CurrencyMismatchError,
+      );
+      await expect(store.transfer(transferChange(alice, a.id, b.id, 41n))).rejects.toBeInstanceOf(
+        InsufficientFundsError,
+      );
+      await expect(store.transfer(transferChange(bob, a.id, b.id, 1n))).rejects.toMatchObject({
+        code: "WALLET_NOT_FOUND",
+      });
+      await expect(store.transfer(transferChange(alice, a.id, "nope", 1n))).rejects.toMatchObject({
+        code: "WALLET_NOT_FOUND",
+      });
+      const replayReq = transferChange(alice, a.id, b.id, 5n);
+      const first = await store.transfer(replayReq);
+      const again = await store.transfer(replayReq);
+      expect(again).toMatchObject({ replayed: true, transferId: first.transferId });
+      expect((await store.getWallet(alice, a.id))?.balance).toBe(35n);
+    });
+
+    it("transfer - a storm in both directions conserves money with no negative balance", async () => {
+      const alice = owner();
+      const wallets = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => fundedWallet(`${alice}-${i}`, 1000n)),
+      );
+      const deadline = Date.now() + 3000;
+      let moved = 0;
+      const worker = async () => {
+        while (Date.now() < deadline) {
+          const i = Math.floor(Math.random() * 10);
+          const j = (i + 1 + Math.floor(Math.random() * 9)) % 10;
+          const amount = BigInt(1 + Math.floor(Math.random() * 300));
+          try {
+            await store.transfer(transferChange(`${alice}-${i}`, wallets[i].id, wallets[j].id, amount));
+            moved++;
+          } catch (err) {
+            if (!(err instanceof InsufficientFundsError)) throw err;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      const balances = await Promise.all(wallets.map((w, i) => store.getWallet(`${alice}-${i}`, w.id)));
+      expect(balances.reduce((s, w) => s + w!.balance, 0n)).toBe(10_000n);
+      expect(balances.every((w) => w!.balance >= 0n)).toBe(true);
+      expect(moved).toBeGreaterThan(0);
+    });
+
+    it("history - pages stay gap- and duplicate-free while inserts happen between pages", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 0n);
+      for (let i = 0; i < 25; i++) await store.credit(change(alice, w.id, BigInt(i + 1)));
+      const seen: string[] = [];
+      let before: bigint | undefined;
+      for (;;) {
+        const page = (await store.listTransactions(alice, w.id, 10, before))!;
+        seen.push(...page.map((t) => t.id));
+        await store.credit(change(alice, w.id, 1n)); // a concurrent write between pages
+        if (page.length < 10) break;
+        before = page[page.length - 1].walletVersion;
+      }
+      expect(seen).toHaveLength(25);
+      expect(new Set(seen).size).toBe(25);
+    });
+
+    it("outbox - exactly one event per committed transaction, none for failures", async () => {
+      const alice = owner();
+      await drainOutbox(store);
+      const a = await fundedWallet(alice, 100n); // 1 event
+      const b = await fundedWallet(`${alice}-b`, 0n);
+      await store.debit(change(alice, a.id, 10n)); // 1
+      await store.transfer(transferChange(alice, a.id, b.id, 10n)); // 2
+      await store.debit(change(alice, a.id, 1000n)).catch(() => {});
+      await store.transfer(transferChange(alice, a.id, b.id, 1000n)).catch(() => {});
+      const replayed = change(alice, a.id, 1n);
+      await store.credit(replayed); // 1
+      await store.credit(replayed);
+      const events = await store.claimUnpublished(1000, 0, 30_000);
+      expect(events).toHaveLength(5);
+      expect(new Set(events.map((e) => e.transaction.id)).size).toBe(5);
+      // Claimed rows are leased: another sweeper sees none of them.
+      expect(await store.claimUnpublished(1000, 0, 30_000)).toHaveLength(0);
+      await store.markPublished(events.map((e) => e.eventId));
+      expect(await store.countUnpublished()).toBe(0);
+    });
+  });
+}
+
+async function drainOutbox(store: WalletStore): Promise<void> {
+  for (;;) {
+    const batch = await store.claimUnpublished(1000, 0, 30_000);
+    if (batch.length === 0) return;
+    await store.markPublished(batch.map((e) => e.eventId));
+  }
+}

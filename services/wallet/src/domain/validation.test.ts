@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "./errors.js";
+import { MAX_AMOUNT } from "./limits.js";
+import {
+  isIssuedId,
+  validateAmount,
+  validateCurrency,
+  validateMetadata,
+  validatePageSize,
+} from "./validation.js";
+
+describe("validation", () => {
+  it("amount - positive integers up to 2^53-1 only", () => {
+    expect(validateAmount(1n)).toBe(1n);
+    expect(validateAmount(MAX_AMOUNT)).toBe(MAX_AMOUNT);
+    for (const bad of [0n, -1n, MAX_AMOUNT + 1n]) expect(() => validateAmount(bad)).toThrow(ValidationError);
+  });
+
+  it("currency - ISO 4217 alpha-3 upper case", () => {
+    expect(validateCurrency("USD")).toBe("USD");
+    for (const bad of ["usd", "US", "USDD", "", "U$D"])
+      expect(() => validateCurrency(bad)).toThrow(ValidationError);
+  });
+
+  it("page size - 0 means the default, 1..100 allowed", () => {
+    expect(validatePageSize(0)).toBe(20);
+    expect(validatePageSize(100)).toBe(100);
+    for (const bad of [-1, 101]) expect(() => validatePageSize(bad)).toThrow(ValidationError);
+  });
+
+  it("metadata - bounded string map", () => {
+    expect(validateMetadata({ ref: "order-456" })).toEqual({ ref: "order-456" });
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, "v"]));
+    expect(() => validateMetadata(many)).toThrow(ValidationError);
+    expect(() => validateMetadata({ k: "v".repeat(513) })).toThrow(ValidationError);
+  });
+
+  it("ids - only UUIDs are ids this service issued", () => {
+    expect(isIssuedId("0192f7d2-8c4a-7b21-9a3e-1f2d3c4b5a69")).toBe(true);
+    expect(isIssuedId("wrong")).toBe(false);
+  });
+});

@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { TransactionCommitted, TransactionType, type WalletServiceClient } from "@wallet/contracts";
+import { EVENTS_STREAM } from "@wallet/runtime";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNats, type TestNats } from "../../../test/support/nats.js";
+import { call, startTestWallet } from "./harness.js";
+
+/** Every message currently in WALLET_EVENTS, decoded, with its headers. */
+async function readStream(nc: NatsConnection) {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(EVENTS_STREAM);
+  const out: Array<{ event: TransactionCommitted; msgId: string; requestId: string; contentType: string }> =
+    [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq }).catch(() => null);
+    if (!m) continue;
+    out.push({
+      event: TransactionCommitted.decode(m.data),
+      msgId: m.header.get("Nats-Msg-Id"),
+      requestId: m.header.get("x-request-id"),
+      contentType: m.header.get("Content-Type"),
+    });
+  }
+  return out;
+}
+
+async function streamCount(nc: NatsConnection): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(EVENTS_STREAM).catch(() => null))?.state.messages ?? 0;
+}
+
+async function mutate(c: WalletServiceClient, n: number, prefix = "req") {
+  const ownerId = `user-${randomUUID()}`;
+  const wallet = (await call(c, c.createWallet, { ownerId, currency: "USD", ownerEmail: "a@example.com" }))
+    .wallet!;
+  for (let i = 0; i < n; i++) {
+    await call(
+      c,
+      c.credit,
+      { ownerId, walletId: wallet.id, amount: 10n, idempotencyKey: randomUUID(), metadata: {} },
+      `${prefix}-${i}`,
+    );
+  }
+  return wallet;
+}
+
+describe("events - outbox relay to JetStream", () => {
+  let nats: TestNats;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.destroy();
+  });
+
+  it("relay - N committed mutations give exactly N events with id, correlation and content-type headers", async () => {
+    const w = await startTestWallet({ NATS_URL: nats.url });
+    try {
+      await expect.poll(() => streamCount(nc).then(() => true), { timeout: 5000 }).toBe(true);
+      const before = await streamCount(nc);
+      const wallet = await mutate(w.client, 12, "relay");
+      await expect.poll(() => streamCount(nc), { timeout: 5000 }).toBe(before + 12);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(mine).toHaveLength(12);
+      for (const m of mine) {
+        expect(m.msgId).toBe(m.event.eventId);
+        expect(m.contentType).toContain("wallet.v1.TransactionCommitted");
+        expect(m.event).toMatchObject({
+          type: TransactionType.TRANSACTION_TYPE_CREDIT,
+          amount: 10n,
+          currency: "USD",
+          ownerEmail: "a@example.com",
+        });
+      }
+      expect(mine.map((m) => m.requestId).sort()).toEqual(
+        Array.from({ length: 12 }, (_, i) => `relay-${i}`).sort(),
+      );
+      expect(mine.map((m) => m.event.balanceAfter).sort((a, b) => Number(a - b))).toEqual(
+        Array.from({ length: 12 }, (_, i) => BigInt((i + 1) * 10)),
+      );
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("relay - a crash between commit and publish: the sweeper publishes after restart, once", async () => {
+    // First process: NATS unreachable, so events stay in the outbox; then it stops.
+    const first = await startTestWallet({ NATS_URL: "nats://127.0.0.1:1" });
+    const before = await streamCount(nc);
+    const wallet = await mutate(first.client, 10, "crash");
+    await first.app.stop();
+    first.client.close();
+    // Second process on the same database, with NATS.
+    const second = await startTestWallet(
+      { NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "100" },
+      first.dbUrl,
+    );
+    try {
+      await expect.poll(() => streamCount(nc), { timeout: 10_000 }).toBe(before + 10);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(new Set(mine.map((m) => m.event.transactionId)).size).toBe(10);
+      const ready = await (await fetch(`http://127.0.0.1:${second.app.adminPort}/readyz`)).json();
+      await expect
+        .poll(
+          async () =>
+            (await (await fetch(`http://127.0.0.1:${second.app.adminPort}/readyz`)).json()).outboxBacklog,
+          { timeout: 5000 },
+        )
+        .toBe(0);
+      expect(ready.nats).toBe("connected");
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("relay - NATS stopped while money moves: every mutation commits, every event arrives after restart", async () => {
+    const w = await startTestWallet({ NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "100" });
+    try {
+      await expect.poll(() => streamCount(nc).then(() => true), { timeout: 5000 }).toBe(true);
+      const before = await streamCount(nc);
+      await nats.stop();
+      const wallet = await mutate(w.client, 15, "outage");
+      const detail = await (await fetch(`http://127.0.0.1:${w.app.adminPort}/readyz`)).json();
+      expect(detail).toMatchObject({ status: "ready", nats: "disconnected" });
+      expect(detail.outboxBacklog).toBeGreaterThanOrEqual(15);
+      const metrics = await (await fetch(`http://127.0.0.1:${w.app.adminPort}/metrics`)).text();
+      expect(metrics).toMatch(/nats_connected\{service="wallet"\} 0/);
+      await nats.restart();
+      await expect
+        .poll(() => streamCount(nc).catch(() => -1), { timeout: 20_000, interval: 250 })
+        .toBe(before + 15);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(new Set(mine.map((m) => m.event.transactionId)).size).toBe(15);
+      expect(mine).toHaveLength(15);
+    } finally {
+      await w.close();
+    }
+  });
+});

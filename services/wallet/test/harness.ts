@@ -1,0 +1,75 @@
+import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { WalletServiceClient } from "@wallet/contracts";
+import { createLogger } from "@wallet/runtime";
+import { inject } from "vitest";
+import { createDatabase } from "../../../test/support/postgres.js";
+import { startWallet, type WalletApp } from "../src/app.js";
+import { loadWalletConfig } from "../src/config.js";
+
+export interface RunningWallet {
+  app: WalletApp;
+  client: WalletServiceClient;
+  dbUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts a real wallet on random ports against a fresh database, with a real gRPC client. */
+export async function startTestWallet(
+  env: Record<string, string> = {},
+  dbUrl?: string,
+): Promise<RunningWallet> {
+  const db = dbUrl ? undefined : await createDatabase(inject("pgClusterUrl"));
+  const url = dbUrl ?? db!.url;
+  const config = loadWalletConfig({
+    WALLET_DB_URL: url,
+    WALLET_GRPC_HOST: "127.0.0.1",
+    WALLET_GRPC_PORT: "0",
+    WALLET_ADMIN_HOST: "127.0.0.1",
+    WALLET_ADMIN_PORT: "0",
+    NATS_URL: "nats://127.0.0.1:1",
+    LOG_LEVEL: "silent",
+    SHUTDOWN_GRACE_MS: "5000",
+    ...env,
+  });
+  const app = await startWallet(config, createLogger("wallet", config.LOG_LEVEL));
+  const client = new WalletServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure());
+  return {
+    app,
+    client,
+    dbUrl: url,
+    close: async () => {
+      client.close();
+      await app.stop();
+      await db?.drop();
+    },
+  };
+}
+
+type Unary<Req, Res> = (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+
+/** Calls a unary RPC; resolves with the response or rejects with the ServiceError. */
+export function call<Req, Res>(
+  client: WalletServiceClient,
+  method: Unary<Req, Res>,
+  req: Req,
+  requestId?: string,
+) {
+  const md = new Metadata();
+  if (requestId) md.set("x-request-id", requestId);
+  return new Promise<Res>((resolve, reject) =>
+    method.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+/** The error's gRPC code and the machine reason from its trailing metadata. */
+export async function failure(
+  p: Promise<unknown>,
+): Promise<{ code: number; reason: string; details: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as ServiceError;
+    return { code: err.code, reason: String(err.metadata?.get("error-code")[0] ?? ""), details: err.details };
+  }
+  throw new Error("expected the call to fail");
+}

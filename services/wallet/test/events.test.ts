@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { TransactionCommitted, TransactionType, type WalletServiceClient } from "@wallet/contracts";
 import { EVENTS_STREAM } from "@wallet/runtime";

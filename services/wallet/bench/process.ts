@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitForPort } from "../../../test/support/ports.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** Runs a built service (services/<name>/dist/main.js) as a child process. */
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  // BENCH_FROM_SOURCE=1 runs the TypeScript sources (no build needed); otherwise the built dist/.
+  const args = process.env.BENCH_FROM_SOURCE
+    ? ["--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
+    : [`${root}services/${name}/dist/main.js`];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const port = Number(env.WALLET_GRPC_PORT ?? env.GATEWAY_PORT ?? env.NOTIFIER_ADMIN_PORT);
+  await waitForPort(port, 30_000);
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Polls process_resident_memory_bytes from an admin /metrics endpoint; stop() gives the peak. */
+export function sampleRss(port: number, path = "/metrics") {
+  let peak = 0;
+  const tick = async () => {
+    const text = await fetch(`http://127.0.0.1:${port}${path}`).then(
+      (r) => r.text(),
+      () => "",
+    );
+    const m = /^process_resident_memory_bytes(?:\{[^}]*\})? (\d+)/m.exec(text);
+    if (m) peak = Math.max(peak, Number(m[1]));
+  };
+  const timer = setInterval(() => void tick(), 500);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await tick();
+      return peak;
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

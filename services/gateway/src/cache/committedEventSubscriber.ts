@@ -1,0 +1,62 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { TransactionCommitted } from "@wallet/contracts";
+import { type Logger, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
+import type { HistoryCache } from "./historyCache.js";
+
+const RETRY_CONNECT_MS = 2000;
+// Replicas share one Redis, so one of them invalidating per event is enough.
+const QUEUE_GROUP = "gateway-history-cache";
+
+/**
+ * Invalidates a wallet's cached history when the wallet commits a transaction,
+ * whoever made it (this gateway, another replica, or a direct gRPC caller).
+ * Connects in the background and keeps retrying, so a NATS outage only leaves
+ * the cache TTL as the bound on staleness.
+ */
+export function startCommittedEventSubscriber(opts: { url: string; history: HistoryCache; logger: Logger }) {
+  const { history, logger } = opts;
+  let connection: NatsConnection | undefined;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let attempt: Promise<void> = Promise.resolve();
+
+  const run = async () => {
+    try {
+      const nc = await connect({ servers: opts.url, name: "gateway", maxReconnectAttempts: -1 });
+      if (stopped) return void (await nc.close());
+      connection = nc;
+      logger.info({ subject: TRANSACTION_COMMITTED_SUBJECT }, "subscribed to committed transactions");
+      nc.subscribe(TRANSACTION_COMMITTED_SUBJECT, {
+        queue: QUEUE_GROUP,
+        callback: (err, msg) => {
+          if (err) return logger.warn({ err: err.message }, "committed-event subscription error");
+          let walletId: string;
+          try {
+            walletId = TransactionCommitted.decode(msg.data).walletId;
+          } catch (decodeErr) {
+            return logger.warn({ err: (decodeErr as Error).message }, "undecodable committed event");
+          }
+          if (walletId) void history.invalidate([walletId], "event");
+        },
+      });
+    } catch (err) {
+      if (stopped) return;
+      logger.warn({ err: (err as Error).message, retryMs: RETRY_CONNECT_MS }, "nats unavailable, retrying");
+      retryTimer = setTimeout(() => {
+        attempt = run();
+      }, RETRY_CONNECT_MS);
+    }
+  };
+  attempt = run();
+
+  return {
+    /** "connected", "connecting" or "closed", for readiness detail. */
+    status: () => (connection ? (connection.isClosed() ? "closed" : "connected") : "connecting"),
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(retryTimer);
+      await attempt;
+      if (connection && !connection.isClosed()) await connection.drain();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { Redis } from "ioredis";
+import type { GatewayMetrics } from "../metrics.js";
+import type { RedisFailureReporter } from "../redis.js";
+
+// Reads the wallet's generation and the page cached under it in one round trip.
+const LOOKUP_SCRIPT = `
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
+`;
+
+type WithLookup = Redis & {
+  historyLookup(generationKey: string, prefix: string, suffix: string): Promise<[string, string | null]>;
+};
+
+/** A cache lookup: the cached body, or null with a `store` that files the fresh body under the same generation. */
+export interface HistoryLookup {
+  body: string | null;
+  store(body: string): Promise<void>;
+}
+
+// Outlives every cached page, so a generation never restarts while pages of it can still be read.
+const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Cache of transaction-history pages in Redis. Each wallet has a generation
+ * counter that is part of every page key; invalidating a wallet increments it,
+ * so all its pages (every owner, limit and cursor) go stale at once, and a page
+ * read before the increment can only be stored under the old generation.
+ * Pages are keyed per subject as well, so one caller never sees a page fetched
+ * for another; the wallet's ownership check made on the miss stays the authority.
+ */
+export function createHistoryCache(
+  redis: Redis,
+  opts: { ttlSeconds: number; metrics: GatewayMetrics; onRedisFailure: RedisFailureReporter },
+) {
+  const { metrics, onRedisFailure } = opts;
+  const commands = redis as WithLookup;
+  if (!commands.historyLookup) redis.defineCommand("historyLookup", { numberOfKeys: 1, lua: LOOKUP_SCRIPT });
+  // The braces keep a wallet's keys in one Redis Cluster slot.
+  const walletPrefix = (walletId: string) => `txc:{${walletId}}:`;
+
+  const bypass: HistoryLookup = { body: null, store: async () => {} };
+
+  return {
+    async lookup(walletId: string, subject: string, limit: number, cursor: string): Promise<HistoryLookup> {
+      const prefix = walletPrefix(walletId);
+      const suffix = `:${encodeURIComponent(subject)}:${limit}:${encodeURIComponent(cursor)}`;
+      let generation: string;
+      let body: string | null;
+      try {
+        [generation, body] = await commands.historyLookup(`${prefix}gen`, `${prefix}p:`, suffix);
+      } catch (err) {
+        onRedisFailure("history_cache", err);
+        return bypass;
+      }
+      metrics.cacheLookups.inc({ result: body === null ? "miss" : "hit" });
+      const key = `${prefix}p:${generation}${suffix}`;
+      return {
+        body,
+        store: async (fresh) => {
+          await redis
+            .set(key, fresh, "EX", opts.ttlSeconds)
+            .catch((err) => onRedisFailure("history_cache", err));
+        },
+      };
+    },
+
+    /** Makes every cached page of these wallets stale; never throws (the TTL is the backstop). */
+    async invalidate(walletIds: string[], source: "gateway" | "event"): Promise<void> {
+      const pipeline = redis.multi();
+      for (const id of walletIds) {
+        pipeline.incr(`${walletPrefix(id)}gen`).expire(`${walletPrefix(id)}gen`, GENERATION_TTL_SECONDS);
+      }
+      try {
+        await pipeline.exec();
+        metrics.cacheInvalidations.inc({ source }, walletIds.length);
+      } catch (err) {
+        onRedisFailure("history_cache", err);
+      }
+    },
+  };
+}
+
+export type HistoryCache = ReturnType<typeof createHistoryCache>;

@@ -1,0 +1,104 @@
+import type { FastifyInstance } from "fastify";
+import { ApiError } from "../http/apiError.js";
+import { requestFingerprint } from "../idempotency/fingerprint.js";
+import type { IdempotencyStore } from "../idempotency/idempotencyStore.js";
+import type { GatewayMetrics } from "../metrics.js";
+import type { RedisFailureReporter } from "../redis.js";
+import { principalOf } from "./authentication.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route honours Idempotency-Key (whether it is required is up to the route's header schema). */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    idempotencyClaim: { redisKey: string; fingerprint: string } | null;
+  }
+}
+
+export const REPLAYED_HEADER = "idempotent-replayed";
+
+// 401 and 429 say nothing about the request itself and 5xx may be transient: a retry must run again.
+function isReplayable(status: number): boolean {
+  return (
+    (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 401 && status !== 429)
+  );
+}
+
+/**
+ * Idempotency-Key handling for routes with `config.idempotent`. The first
+ * request with a key claims it; a repeat of the same request gets the stored
+ * response byte for byte (`Idempotent-Replayed: true`), or 409 + Retry-After
+ * while the first is still running; the same key with another request is 422.
+ * The record is written in onSend, before the client sees the response.
+ *
+ * If Redis is unavailable the request goes on without a record: the key is
+ * still passed to the wallet, which refuses to apply it twice.
+ */
+export function registerIdempotency(
+  app: FastifyInstance,
+  deps: { store: IdempotencyStore; metrics: GatewayMetrics; onRedisFailure: RedisFailureReporter },
+): void {
+  const { store, metrics, onRedisFailure } = deps;
+  app.decorateRequest("idempotencyClaim", null);
+
+  app.addHook("preHandler", async (request, reply) => {
+    const key = request.headers["idempotency-key"];
+    if (!request.routeOptions.config.idempotent || typeof key !== "string") return;
+    const fingerprint = requestFingerprint(request.method, request.routeOptions.url ?? "", request.body);
+    let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
+    try {
+      claim = await store.claim(principalOf(request).sub, key, fingerprint);
+    } catch (err) {
+      onRedisFailure("idempotency", err);
+      return;
+    }
+    metrics.idempotency.inc({ outcome: claim.kind });
+    switch (claim.kind) {
+      case "claimed":
+        request.idempotencyClaim = { redisKey: claim.redisKey, fingerprint };
+        return;
+      case "reused":
+        throw new ApiError(
+          422,
+          "IDEMPOTENCY_KEY_REUSED",
+          "Idempotency-Key was already used for a different request",
+        );
+      case "in_flight":
+        throw new ApiError(
+          409,
+          "IDEMPOTENCY_IN_FLIGHT",
+          "A request with this Idempotency-Key is in progress",
+          {
+            "retry-after": "1",
+          },
+        );
+      case "replay":
+        return reply
+          .code(claim.response.status)
+          .header("content-type", claim.response.contentType)
+          .header(REPLAYED_HEADER, "true")
+          .send(claim.response.body);
+    }
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    const claim = request.idempotencyClaim;
+    if (!claim) return payload;
+    request.idempotencyClaim = null;
+    try {
+      if (isReplayable(reply.statusCode) && typeof payload === "string") {
+        await store.complete(claim.redisKey, claim.fingerprint, {
+          status: reply.statusCode,
+          contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+          body: payload,
+        });
+      } else {
+        await store.release(claim.redisKey);
+      }
+    } catch (err) {
+      onRedisFailure("idempotency", err);
+    }
+    return payload;
+  });
+}

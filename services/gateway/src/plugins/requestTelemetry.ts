@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { REQUEST_ID_HEADER } from "@wallet/runtime";
+import type { FastifyInstance } from "fastify";
+import type { GatewayMetrics } from "../metrics.js";
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's x-request-id when it is sane, else a new UUID (Fastify's genReqId). */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && VALID_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Echoes x-request-id on every response, and on completion writes one log line
+ * (carrying reqId) and the request's metrics, labelled by route template.
+ */
+export function registerRequestTelemetry(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        responseTime: reply.elapsedTime,
+      },
+      "request completed",
+    );
+  });
+}

@@ -1,0 +1,30 @@
+import type { HistoryCache } from "../cache/historyCache.js";
+import { ApiError } from "../http/apiError.js";
+import type { WalletUpstream } from "../wallet/walletClient.js";
+
+/** What the API routes call. */
+export interface RouteDeps {
+  wallet: WalletUpstream;
+  history: HistoryCache;
+}
+
+/**
+ * Runs a wallet write and, before the reply goes out, makes the history of the
+ * wallets it may have changed stale. Rejections (4xx) changed nothing; a
+ * timeout or unavailability may still have committed, so those invalidate too.
+ */
+export async function writeAndInvalidate<T>(
+  history: HistoryCache,
+  walletIds: string[],
+  write: () => Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await write();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.statusCode < 500)) await history.invalidate(walletIds, "gateway");
+    throw err;
+  }
+  await history.invalidate(walletIds, "gateway");
+  return result;
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from "fastify";
+import {
+  amount,
+  dataEnvelope,
+  metadata,
+  movementErrors,
+  movementHeaders,
+  transferResult,
+  walletId,
+} from "../http/schemas.js";
+import { principalOf } from "../plugins/authentication.js";
+import { REPLAYED_HEADER } from "../plugins/idempotency.js";
+import { required } from "../wallet/resources.js";
+import { type RouteDeps, writeAndInvalidate } from "./routeDeps.js";
+
+interface TransferBody {
+  fromWalletId: string;
+  toWalletId: string;
+  amount: number;
+  metadata?: Record<string, string>;
+}
+
+/** POST /api/transfers: moves money from one of the caller's wallets to another wallet of the same currency. */
+export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): void {
+  app.post<{ Body: TransferBody; Headers: { "idempotency-key": string } }>(
+    "/api/transfers",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags: ["transfers"],
+        summary: "Transfer between wallets",
+        headers: movementHeaders,
+        body: {
+          type: "object",
+          required: ["fromWalletId", "toWalletId", "amount"],
+          additionalProperties: false,
+          properties: { fromWalletId: walletId, toWalletId: walletId, amount, metadata },
+        },
+        response: { 200: dataEnvelope(transferResult), ...movementErrors },
+      },
+    },
+    async (request, reply) => {
+      const { fromWalletId, toWalletId, amount, metadata = {} } = request.body;
+      const res = await writeAndInvalidate(history, [fromWalletId, toWalletId], () =>
+        wallet.transfer(
+          {
+            ownerId: principalOf(request).sub,
+            fromWalletId,
+            toWalletId,
+            amount: BigInt(amount),
+            idempotencyKey: request.headers["idempotency-key"],
+            metadata,
+          },
+          request.id,
+        ),
+      );
+      if (res.replayed) reply.header(REPLAYED_HEADER, "true");
+      const debitLeg = required(res.debit, "debit");
+      return {
+        data: {
+          transferId: res.transferId,
+          transactionId: debitLeg.id,
+          fromWalletId,
+          toWalletId,
+          amount: debitLeg.amount,
+          currency: debitLeg.currency,
+          balance: debitLeg.balanceAfter,
+          version: debitLeg.walletVersion,
+          metadata: debitLeg.metadata,
+          createdAt: debitLeg.createdAt?.toISOString(),
+        },
+      };
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import { type Transaction, TransactionType, type Wallet } from "@wallet/contracts";
+import { ApiError } from "../http/apiError.js";
+
+const TYPE_NAMES: Partial<Record<TransactionType, string>> = {
+  [TransactionType.TRANSACTION_TYPE_CREDIT]: "credit",
+  [TransactionType.TRANSACTION_TYPE_DEBIT]: "debit",
+  [TransactionType.TRANSACTION_TYPE_TRANSFER_OUT]: "transfer_out",
+  [TransactionType.TRANSACTION_TYPE_TRANSFER_IN]: "transfer_in",
+};
+
+/** Unwraps a message field proto3 makes optional; absence means the wallet broke its contract. */
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new ApiError(500, "INTERNAL", "Internal server error", {}, { cause: what });
+  return value;
+}
+
+const iso = (d: Date | undefined) => (d ?? new Date(0)).toISOString();
+
+/** The REST shape of a wallet. */
+export function walletResource(w: Wallet) {
+  return {
+    id: w.id,
+    currency: w.currency,
+    balance: w.balance,
+    version: w.version,
+    createdAt: iso(w.createdAt),
+    updatedAt: iso(w.updatedAt),
+  };
+}
+
+/** The REST shape of one history entry. */
+export function transactionResource(t: Transaction) {
+  return {
+    id: t.id,
+    walletId: t.walletId,
+    type: TYPE_NAMES[t.type] ?? "unknown",
+    amount: t.amount,
+    currency: t.currency,
+    balanceAfter: t.balanceAfter,
+    version: t.walletVersion,
+    transferId: t.transferId || null,
+    counterpartyWalletId: t.counterpartyWalletId || null,
+    metadata: t.metadata,
+    createdAt: iso(t.createdAt),
+  };
+}
+
+/** The result of a credit or debit: the new transaction and the balance after it. */
+export function movementResult(t: Transaction) {
+  return {
+    transactionId: t.id,
+    walletId: t.walletId,
+    type: TYPE_NAMES[t.type] ?? "unknown",
+    amount: t.amount,
+    currency: t.currency,
+    balance: t.balanceAfter,
+    version: t.walletVersion,
+    metadata: t.metadata,
+    createdAt: iso(t.createdAt),
+  };
+}

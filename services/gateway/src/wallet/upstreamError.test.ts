@@ -1,0 +1,46 @@
+import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { toApiError } from "./upstreamError.js";
+
+function grpcError(code: status, details: string, errorCode?: string): ServiceError {
+  const metadata = new Metadata();
+  if (errorCode) metadata.set("error-code", errorCode);
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+describe("upstreamError - gRPC to HTTP", () => {
+  it.each([
+    [status.INVALID_ARGUMENT, "VALIDATION_FAILED", 400],
+    [status.NOT_FOUND, "WALLET_NOT_FOUND", 404],
+    [status.ALREADY_EXISTS, "WALLET_EXISTS", 409],
+    [status.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", 409],
+    [status.FAILED_PRECONDITION, "CURRENCY_MISMATCH", 409],
+    [status.ABORTED, "CONCURRENT_UPDATE", 409],
+    [status.FAILED_PRECONDITION, "IDEMPOTENCY_KEY_REUSED", 422],
+    [status.UNAVAILABLE, "UNAVAILABLE", 503],
+    [status.DEADLINE_EXCEEDED, "TIMEOUT", 504],
+  ])("status %i with %s -> %i", (code, errorCode, http) => {
+    const err = toApiError(grpcError(code, "wallet says", errorCode));
+    expect(err.statusCode).toBe(http);
+    expect(err.code).toBe(errorCode);
+  });
+
+  it("falls back to the status when the trailer is missing", () => {
+    expect(toApiError(grpcError(status.UNAVAILABLE, "connect ECONNREFUSED")).code).toBe("UNAVAILABLE");
+    expect(toApiError(grpcError(status.DEADLINE_EXCEEDED, "Deadline exceeded")).statusCode).toBe(504);
+    expect(toApiError(grpcError(status.ABORTED, "x")).code).toBe("CONCURRENT_UPDATE");
+  });
+
+  it("keeps business messages and hides server-side details", () => {
+    expect(
+      toApiError(grpcError(status.FAILED_PRECONDITION, "Insufficient funds", "INSUFFICIENT_FUNDS")).message,
+    ).toBe("Insufficient funds");
+    const internal = toApiError(grpcError(status.INTERNAL, "pg: relation wallets does not exist"));
+    expect(internal.statusCode).toBe(500);
+    expect(internal.code).toBe("INTERNAL");
+    expect(internal.message).toBe("Internal server error");
+    const unknown = toApiError(grpcError(status.UNKNOWN, "TypeError: x is undefined", "SOMETHING_NEW"));
+    expect(unknown.code).toBe("INTERNAL");
+    expect(unknown.message).not.toContain("TypeError");
+  });
+});

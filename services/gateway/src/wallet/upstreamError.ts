@@ -1,0 +1,40 @@
+import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { ApiError, type ErrorCode } from "../http/apiError.js";
+
+const HTTP_STATUS: Record<string, { status: number; message: string }> = {
+  VALIDATION_FAILED: { status: 400, message: "Request is invalid" },
+  WALLET_NOT_FOUND: { status: 404, message: "Wallet not found" },
+  WALLET_EXISTS: { status: 409, message: "Wallet already exists for this currency" },
+  INSUFFICIENT_FUNDS: { status: 409, message: "Insufficient funds" },
+  CURRENCY_MISMATCH: { status: 409, message: "Currency mismatch" },
+  CONCURRENT_UPDATE: { status: 409, message: "Balance changed concurrently" },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: "Idempotency key was used for a different request" },
+  UNAVAILABLE: { status: 503, message: "Wallet service unavailable" },
+  TIMEOUT: { status: 504, message: "Wallet service timed out" },
+  INTERNAL: { status: 500, message: "Internal server error" },
+};
+
+// Used when the wallet (or the channel itself) gave no `error-code`.
+const BY_GRPC_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: "VALIDATION_FAILED",
+  [GrpcStatus.NOT_FOUND]: "WALLET_NOT_FOUND",
+  [GrpcStatus.ALREADY_EXISTS]: "WALLET_EXISTS",
+  [GrpcStatus.ABORTED]: "CONCURRENT_UPDATE",
+  [GrpcStatus.UNAVAILABLE]: "UNAVAILABLE",
+  [GrpcStatus.DEADLINE_EXCEEDED]: "TIMEOUT",
+};
+
+/**
+ * The one mapping from a wallet gRPC failure to the gateway's HTTP error
+ * (DESIGN.md error table). The machine code comes from the `error-code`
+ * trailer, else from the status; business errors keep the wallet's user-facing
+ * message, server-side failures get a fixed text so no internals leak.
+ */
+export function toApiError(err: ServiceError): ApiError {
+  const trailer = String(err.metadata?.get("error-code")[0] ?? "");
+  const code: ErrorCode =
+    trailer in HTTP_STATUS ? (trailer as ErrorCode) : (BY_GRPC_STATUS[err.code as GrpcStatus] ?? "INTERNAL");
+  const { status, message } = HTTP_STATUS[code]!;
+  const userMessage = status < 500 && err.details ? err.details : message;
+  return new ApiError(status, code, userMessage, {}, { cause: err });
+}

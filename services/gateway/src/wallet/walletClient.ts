@@ -1,0 +1,89 @@
+import {
+  type CallOptions,
+  type ClientUnaryCall,
+  connectivityState,
+  credentials,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { WalletServiceClient } from "@wallet/contracts";
+import { REQUEST_ID_HEADER } from "@wallet/runtime";
+import type { ApiError } from "../http/apiError.js";
+import { toApiError } from "./upstreamError.js";
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/** A wallet RPC as the routes see it: request in, response or ApiError out. */
+export type WalletCall<Req, Res> = (request: Req, requestId: string) => Promise<Res>;
+
+type Methods = {
+  [K in keyof WalletServiceClient as WalletServiceClient[K] extends Unary<infer _Q, infer _S>
+    ? K
+    : never]: WalletServiceClient[K];
+};
+
+export type WalletUpstream = {
+  [K in keyof Methods]: Methods[K] extends Unary<infer Req, infer Res> ? WalletCall<Req, Res> : never;
+} & {
+  /** Channel state name (READY, CONNECTING, TRANSIENT_FAILURE, ...), for readiness detail. */
+  channelState(): string;
+  close(): void;
+};
+
+const RPC_NAMES = [
+  "createWallet",
+  "getWallet",
+  "listWallets",
+  "credit",
+  "debit",
+  "transfer",
+  "listTransactions",
+  "getTransaction",
+] as const satisfies readonly (keyof Methods)[];
+
+/**
+ * gRPC client for wallet.v1 with a deadline on every call and the request id
+ * forwarded as metadata. `dns:///host:port` targets resolve to every address and
+ * round_robin spreads calls over them (a headless Service in Kubernetes).
+ */
+export function createWalletUpstream(opts: {
+  target: string;
+  timeoutMs: number;
+  onError: (rpc: string, err: ApiError) => void;
+}): WalletUpstream {
+  const client = new WalletServiceClient(opts.target, credentials.createInsecure(), {
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+  });
+
+  const invoke = <Req, Res>(rpc: string, fn: Unary<Req, Res>): WalletCall<Req, Res> => {
+    const bound = fn.bind(client);
+    return (request, requestId) =>
+      new Promise<Res>((resolve, reject) => {
+        const metadata = new Metadata();
+        metadata.set(REQUEST_ID_HEADER, requestId);
+        bound(request, metadata, { deadline: Date.now() + opts.timeoutMs }, (error, response) => {
+          if (!error) return resolve(response);
+          const apiError = toApiError(error);
+          opts.onError(rpc, apiError);
+          reject(apiError);
+        });
+      });
+  };
+
+  const calls = Object.fromEntries(
+    RPC_NAMES.map((name) => [name, invoke(name, client[name] as Unary<unknown, unknown>)]),
+  ) as Omit<WalletUpstream, "channelState" | "close">;
+
+  return {
+    ...calls,
+    channelState: () => connectivityState[client.getChannel().getConnectivityState(false)],
+    close: () => client.close(),
+  };
+}

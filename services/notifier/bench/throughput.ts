@@ -1,0 +1,164 @@
+/**
+ * Notifier throughput: a private nats-server, the notifier as a child process with
+ * the log channel (output to /dev/null), TransactionCommitted events published as
+ * the wallet does. Phase 1 publishes a burst and measures delivered events/s;
+ * phase 2 publishes at a steady rate below capacity and measures publish -> ack
+ * latency. Acks are observed on the `$JS.ACK` subjects the notifier answers on.
+ *
+ *   npm run bench -w services/notifier              (BENCH_EVENTS=20000 BENCH_RATE=1000 BENCH_PACED_SECONDS=5)
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { ensureWalletStreams } from "@wallet/runtime";
+import { startNats } from "../../../test/support/nats.js";
+import { freePort, waitForPort } from "../../../test/support/ports.js";
+import { publishEvent, transactionCommitted } from "../test/support/events.js";
+
+const BURST = Number(process.env.BENCH_EVENTS ?? 20_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 5);
+const PUBLISH_WINDOW = 256;
+const serviceDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const nats = await startNats();
+const nc = await connect({ servers: nats.url });
+const js = jetstream(nc);
+await ensureWalletStreams(await jetstreamManager(nc), 1);
+
+// Stream sequence -> publish / ack time; the ack subject carries the stream sequence.
+// An ack can arrive before the publisher has seen its PubAck, so both sides are kept.
+const publishedAt = new Map<number, number>();
+const ackedAt = new Map<number, number>();
+let acked = 0;
+let lastAckAt = 0;
+const acks = nc.subscribe("$JS.ACK.WALLET_EVENTS.notifier.>", {
+  callback: (_err, msg) => {
+    if (msg.string() !== "+ACK") return;
+    const tokens = msg.subject.split(".");
+    // $JS.ACK.<stream>.<consumer>.<delivered>.<streamSeq>... (v1) or with domain/account hash (v2).
+    const seq = Number(tokens.length >= 12 ? tokens[7] : tokens[5]);
+    if (ackedAt.has(seq)) return;
+    lastAckAt = performance.now();
+    ackedAt.set(seq, lastAckAt);
+    acked++;
+  },
+});
+
+const adminPort = await freePort();
+const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
+  cwd: serviceDir,
+  env: {
+    ...process.env,
+    NATS_URL: nats.url,
+    NOTIFIER_ADMIN_HOST: "127.0.0.1",
+    NOTIFIER_ADMIN_PORT: String(adminPort),
+    NOTIFIER_CHANNELS: "log",
+    LOG_LEVEL: "info",
+  },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+await waitForPort(adminPort, 20_000);
+await waitReady(adminPort);
+
+async function publishAll(count: number, ratePerSecond?: number): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (ratePerSecond) {
+      const due = started + (i * 1000) / ratePerSecond;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    }
+    while (inFlight.size >= PUBLISH_WINDOW) await Promise.race(inFlight);
+    const sent = performance.now();
+    const p = publishEvent(js, transactionCommitted({ ownerEmail: "" }))
+      .then((ack) => {
+        publishedAt.set(ack.seq, sent);
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+
+async function waitAcked(target: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (acked < target) {
+    if (Date.now() > deadline) throw new Error(`only ${acked}/${target} events acked in time`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Publish -> ack latencies of the events published so far, forgetting them for the next phase. */
+function takeLatencies(): number[] {
+  const out: number[] = [];
+  for (const [seq, sent] of publishedAt) {
+    const ack = ackedAt.get(seq);
+    if (ack !== undefined) out.push(ack - sent);
+  }
+  publishedAt.clear();
+  return out;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function childRss(): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+try {
+  const t0 = performance.now();
+  await publishAll(BURST);
+  const publishedIn = performance.now() - t0;
+  await waitAcked(BURST, 300_000);
+  const burstSeconds = (lastAckAt - t0) / 1000;
+  const burstLatency = takeLatencies();
+  const afterBurst = childRss();
+
+  const pacedCount = RATE * PACED_SECONDS;
+  await publishAll(pacedCount, RATE);
+  await waitAcked(BURST + pacedCount, 120_000);
+  const memory = childRss();
+  const latencies = takeLatencies();
+
+  const f = (n: number) => n.toFixed(1);
+  console.log(
+    `burst: ${BURST} events published in ${f(publishedIn)} ms (${Math.round(BURST / (publishedIn / 1000))}/s)`,
+  );
+  console.log(`burst: delivered + acked ${Math.round(BURST / burstSeconds)} events/s (${f(burstSeconds)} s)`);
+  console.log(
+    `burst: publish->ack p50 ${f(percentile(burstLatency, 50))} ms, p99 ${f(percentile(burstLatency, 99))} ms (includes queueing behind the burst)`,
+  );
+  console.log(
+    `paced ${RATE}/s for ${PACED_SECONDS} s: publish->ack p50 ${f(percentile(latencies, 50))} ms, p99 ${f(percentile(latencies, 99))} ms`,
+  );
+  console.log(
+    `notifier RSS: ${f(afterBurst.rssMb)} MB after burst, ${f(memory.rssMb)} MB at end, peak ${f(memory.peakMb)} MB`,
+  );
+} finally {
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  child.kill("SIGTERM");
+  const code = await exited;
+  if (code !== 0) console.error(`notifier exited with ${code}`);
+  acks.unsubscribe();
+  await nc.close();
+  await nats.destroy();
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+    if (res?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("notifier did not become ready");
+}

@@ -1,0 +1,76 @@
+import { ConfigError, type ConfigOf, env, loadConfig } from "@wallet/runtime";
+import { z } from "zod";
+
+/** Delivery channels the notifier knows, in the order they are attempted and reported. */
+export const CHANNEL_NAMES = ["log", "webhook", "email"] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+const channelList = z
+  .string()
+  .default("log")
+  .transform((v) => [...new Set(v.split(",").map((s) => s.trim().toLowerCase()))].filter(Boolean))
+  .pipe(z.array(z.enum(CHANNEL_NAMES)).min(1, "must name at least one of log, webhook, email"));
+
+const webhookUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      return ["http:", "https:"].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be an http or https URL")
+  .optional();
+
+const webhookSecret = z
+  .string()
+  .refine(
+    (v) => v.startsWith("whsec_") && Buffer.from(v.slice("whsec_".length), "base64").length >= 16,
+    "must start with whsec_ followed by base64 of at least 16 bytes",
+  )
+  .optional();
+
+/** Environment variables of the notifier; keys are the variable names (see README). */
+export const configShape = {
+  NATS_URL: env.url("nats://127.0.0.1:4222", ["nats:", "tls:"]),
+  NATS_STREAM_REPLICAS: env.int(1, 1, 5),
+  LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_GRACE_MS: env.int(25_000, 1_000, 600_000),
+  NOTIFIER_ADMIN_HOST: env.string("0.0.0.0"),
+  NOTIFIER_ADMIN_PORT: env.int(9465, 0, 65_535),
+  NOTIFIER_CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "must contain only letters, digits, _ and -")
+    .default("notifier"),
+  NOTIFIER_CHANNELS: channelList,
+  NOTIFIER_CONCURRENCY: env.int(32, 1, 1_000),
+  NOTIFIER_WEBHOOK_URL: webhookUrl,
+  NOTIFIER_WEBHOOK_SECRET: webhookSecret,
+  NOTIFIER_WEBHOOK_TIMEOUT_MS: env.int(5_000, 100, 120_000),
+  NOTIFIER_SMTP_URL: env.url("smtp://127.0.0.1:1025", ["smtp:", "smtps:"]),
+  NOTIFIER_EMAIL_FROM: env.string("wallet@localhost"),
+  NOTIFIER_MAX_DELIVER: env.int(6, 1, 100),
+  NOTIFIER_BACKOFF_BASE_MS: env.int(2_000, 1, 3_600_000),
+  NOTIFIER_FAIL_RATE: env.number(0, 0, 1),
+};
+
+export type NotifierConfig = ConfigOf<typeof configShape>;
+
+/**
+ * Reads and validates the notifier's environment once. Throws a ConfigError naming
+ * the variable when one is malformed, or when the webhook channel is enabled
+ * without its URL or secret.
+ */
+export function loadNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
+  const config = loadConfig(configShape, source);
+  if (config.NOTIFIER_CHANNELS.includes("webhook")) {
+    for (const name of ["NOTIFIER_WEBHOOK_URL", "NOTIFIER_WEBHOOK_SECRET"] as const) {
+      if (!config[name]) {
+        throw new ConfigError(
+          `invalid configuration: ${name}: required when NOTIFIER_CHANNELS includes webhook`,
+        );
+      }
+    }
+  }
+  return config;
+}

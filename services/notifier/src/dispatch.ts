@@ -1,0 +1,139 @@
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { TransactionCommitted } from "@wallet/contracts";
+import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
+import { redeliveryDelayMs } from "./backoff.js";
+import type { DeliveryChannel } from "./channels/channel.js";
+import { publishDeadLetter } from "./deadLetter.js";
+import type { DeliveryRecords } from "./deliveryRecords.js";
+import { decodeTransactionCommitted, UndecodableEventError } from "./event.js";
+import type { NotifierMetrics } from "./metrics.js";
+
+export interface DispatchDeps {
+  js: JetStreamClient;
+  channels: readonly DeliveryChannel[];
+  records: DeliveryRecords;
+  metrics: NotifierMetrics;
+  logger: Logger;
+  maxDeliver: number;
+  backoffBaseMs: number;
+}
+
+interface ChannelFailure {
+  channel: string;
+  reason: string;
+}
+
+/**
+ * Builds the per-message routine: deliver on every channel not yet recorded for the
+ * event, then ack; on failure nak with backoff, or after the last allowed delivery
+ * copy the message to the dead-letter stream and terminate it.
+ */
+export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<void> {
+  const { metrics } = deps;
+
+  return async (msg) => {
+    const attempt = msg.info.deliveryCount;
+    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+    let log = deps.logger.child({ requestId, streamSeq: msg.info.streamSequence, attempt });
+    if (attempt > 1) metrics.redeliveries.inc();
+
+    let event: TransactionCommitted;
+    try {
+      event = decodeTransactionCommitted(msg.data);
+    } catch (err) {
+      if (!(err instanceof UndecodableEventError)) throw err;
+      const msgId = msg.headers?.get("Nats-Msg-Id") || `${msg.info.stream}-${msg.info.streamSequence}`;
+      const moved = await deadLetter(
+        msg,
+        log,
+        { reason: err.message, failedChannels: [], msgId },
+        "undecodable",
+      );
+      if (!moved) retryLater(msg, log, `dead letter not published: ${err.message}`);
+      return;
+    }
+    log = log.child({ eventId: event.eventId });
+
+    let failures: ChannelFailure[];
+    try {
+      failures = await deliverAll(event, log);
+    } catch (err) {
+      failures = [{ channel: "records", reason: `delivery records unavailable: ${(err as Error).message}` }];
+    }
+
+    if (failures.length === 0) {
+      msg.ack();
+      metrics.eventLatency.observe(Math.max(0, Date.now() - Number(msg.info.timestampNanos / 1e6)) / 1000);
+      return;
+    }
+    const reason = failures.map((f) => `${f.channel}: ${f.reason}`).join("; ");
+    if (attempt >= deps.maxDeliver) {
+      const letter = { reason, failedChannels: failures.map((f) => f.channel), msgId: event.eventId };
+      await deadLetter(msg, log, letter, "max_deliver");
+      return;
+    }
+    retryLater(msg, log, reason);
+  };
+
+  function retryLater(msg: JsMsg, log: Logger, reason: string): void {
+    const attempt = msg.info.deliveryCount;
+    if (attempt >= deps.maxDeliver) return;
+    const delayMs = redeliveryDelayMs(attempt, deps.backoffBaseMs);
+    msg.nak(delayMs);
+    metrics.retries.inc();
+    log.warn({ reason, retryInMs: delayMs, maxDeliver: deps.maxDeliver }, "delivery failed, retry scheduled");
+  }
+
+  async function deliverAll(event: TransactionCommitted, log: Logger): Promise<ChannelFailure[]> {
+    const names = deps.channels.map((c) => c.name);
+    const pending = new Set(await deps.records.pending(event.eventId, names));
+    const results = await Promise.all(
+      deps.channels.map(async (channel): Promise<ChannelFailure | undefined> => {
+        if (!pending.has(channel.name)) {
+          metrics.deliveries.inc({ channel: channel.name, outcome: "duplicate" });
+          log.debug({ channel: channel.name }, "already delivered, not sending again");
+          return undefined;
+        }
+        const stopTimer = metrics.deliveryDuration.startTimer({ channel: channel.name });
+        try {
+          const outcome = await channel.deliver(event, log);
+          stopTimer();
+          await deps.records.record(event.eventId, channel.name, outcome);
+          metrics.deliveries.inc({ channel: channel.name, outcome });
+          return undefined;
+        } catch (err) {
+          stopTimer();
+          metrics.deliveries.inc({ channel: channel.name, outcome: "failed" });
+          return { channel: channel.name, reason: (err as Error).message };
+        }
+      }),
+    );
+    return results.filter((r): r is ChannelFailure => r !== undefined);
+  }
+
+  async function deadLetter(
+    msg: JsMsg,
+    log: Logger,
+    letter: Parameters<typeof publishDeadLetter>[2],
+    cause: "undecodable" | "max_deliver",
+  ): Promise<boolean> {
+    try {
+      await publishDeadLetter(deps.js, msg, letter);
+    } catch (err) {
+      // Before the last delivery the message is retried; after it the stream keeps the
+      // message unacked (no longer redelivered, the server emits a MAX_DELIVERIES
+      // advisory) and this error and metric make it visible.
+      metrics.deadLetterFailures.inc();
+      log.error({ err, reason: letter.reason }, "dead letter could not be published");
+      return false;
+    }
+    // term() without a reason: servers before 2.11 ignore a TERM that carries one.
+    msg.term();
+    metrics.deadLetters.inc({ cause });
+    log.error(
+      { reason: letter.reason, failedChannels: letter.failedChannels, cause },
+      "moved to dead-letter stream",
+    );
+    return true;
+  }
+}

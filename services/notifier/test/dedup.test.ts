@@ -1,0 +1,99 @@
+import { EVENTS_STREAM } from "@wallet/runtime";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { publishEvent, transactionCommitted } from "./support/events.js";
+import {
+  logChannelLines,
+  type NatsFixture,
+  settle,
+  startNatsFixture,
+  startTestNotifier,
+  type TestNotifier,
+  waitUntil,
+} from "./support/harness.js";
+import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
+
+describe("notifier effectively once", () => {
+  let fx: NatsFixture;
+  let receiver: WebhookReceiver;
+  let smtp: SmtpSink;
+  let notifier: TestNotifier | undefined;
+
+  beforeEach(async () => {
+    fx = await startNatsFixture();
+    receiver = await startWebhookReceiver();
+    smtp = await startSmtpSink();
+  });
+
+  afterEach(async () => {
+    await notifier?.stop();
+    notifier = undefined;
+    await receiver.close();
+    await smtp.close();
+    await fx.close();
+  });
+
+  const start = (env: Record<string, string> = {}) =>
+    startTestNotifier(fx.nats.url, {
+      NOTIFIER_CHANNELS: "log,webhook,email",
+      NOTIFIER_WEBHOOK_URL: receiver.url,
+      NOTIFIER_SMTP_URL: smtp.url,
+      ...env,
+    });
+
+  const allAcked = (messages: number) =>
+    waitUntil(`${messages} messages acked`, async () => {
+      const info = await fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
+      return info.ack_floor.stream_seq >= messages && info.num_ack_pending === 0;
+    });
+
+  it("dedup - the same event published twice with one Nats-Msg-Id is delivered once", async () => {
+    notifier = await start();
+    const ev = transactionCommitted();
+    const first = await publishEvent(fx.js, ev);
+    const second = await publishEvent(fx.js, ev);
+    expect(second.duplicate).toBe(true);
+    expect(second.seq).toBe(first.seq);
+
+    await allAcked(1);
+    await settle(500);
+    expect(receiver.received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
+    expect(logChannelLines(notifier.logs)).toHaveLength(1);
+  });
+
+  it("dedup - an event redelivered after success sends nothing again", async () => {
+    notifier = await start();
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+    await allAcked(1);
+
+    // A second copy past the stream's duplicate window (as an outbox sweeper republishing
+    // after a lost PubAck would produce) reaches the consumer as a new message.
+    const again = await publishEvent(fx.js, ev, { msgId: `${ev.eventId}-republished` });
+    expect(again.duplicate).toBe(false);
+    await allAcked(2);
+    await settle(500);
+
+    expect(receiver.received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
+    expect(logChannelLines(notifier.logs)).toHaveLength(1);
+    const skipped = notifier.logs.filter((l) => l.msg === "already delivered, not sending again");
+    expect(skipped.map((l) => l.channel).sort()).toEqual(["email", "log", "webhook"]);
+  });
+
+  it("dedup - a redelivery after a partial failure retries only the failed channel", async () => {
+    receiver.setBehaviour((i) => ({ status: i === 0 ? 502 : 200 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100" });
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+
+    await waitUntil("webhook retried", () => receiver.answered().length >= 2);
+    await allAcked(1);
+    await settle(500);
+
+    expect(receiver.received.map((r) => r.status)).toEqual([502, 200]);
+    expect(smtp.received).toHaveLength(1);
+    expect(logChannelLines(notifier.logs)).toHaveLength(1);
+  });
+});

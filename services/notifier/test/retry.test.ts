@@ -1,0 +1,109 @@
+import { DLQ_STREAM, EVENTS_STREAM, REQUEST_ID_HEADER } from "@wallet/runtime";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
+import { publishEvent, publishRaw, transactionCommitted } from "./support/events.js";
+import {
+  type NatsFixture,
+  settle,
+  startNatsFixture,
+  startTestNotifier,
+  type TestNotifier,
+  waitUntil,
+} from "./support/harness.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
+
+describe("notifier retries", () => {
+  let fx: NatsFixture;
+  let receiver: WebhookReceiver;
+  let notifier: TestNotifier | undefined;
+
+  beforeEach(async () => {
+    fx = await startNatsFixture();
+    receiver = await startWebhookReceiver();
+  });
+
+  afterEach(async () => {
+    await notifier?.stop();
+    notifier = undefined;
+    await receiver.close();
+    await fx.close();
+  });
+
+  const start = (env: Record<string, string>) =>
+    startTestNotifier(fx.nats.url, {
+      NOTIFIER_CHANNELS: "webhook",
+      NOTIFIER_WEBHOOK_URL: receiver.url,
+      ...env,
+    });
+
+  it("retry - receiver failing twice gets one delivery after growing redelivery gaps", async () => {
+    receiver.setBehaviour((i) => ({ status: i < 2 ? 500 : 200 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "200", NOTIFIER_MAX_DELIVER: "6" });
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+
+    await waitUntil("third attempt", () => receiver.answered().length >= 3);
+    await waitUntil(
+      "ack",
+      async () => (await fx.jsm.consumers.info(EVENTS_STREAM, "notifier")).num_ack_pending === 0,
+    );
+    await settle();
+
+    const attempts = receiver.received;
+    expect(attempts.map((a) => a.status)).toEqual([500, 500, 200]);
+    expect(new Set(attempts.map((a) => a.headers["webhook-id"]))).toEqual(new Set([ev.eventId]));
+    const gap1 = attempts[1].receivedAt - attempts[0].receivedAt;
+    const gap2 = attempts[2].receivedAt - attempts[1].receivedAt;
+    expect(gap2).toBeGreaterThan(gap1);
+
+    const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
+    expect(retries.map((l) => l.retryInMs)).toEqual([200, 400]);
+    expect(retries.every((l) => l.requestId === `req-${ev.eventId}` && l.eventId === ev.eventId)).toBe(true);
+  });
+
+  it("retry - receiver always failing sends the event to the dead-letter stream once", async () => {
+    receiver.setBehaviour(() => ({ status: 503 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_MAX_DELIVER: "3" });
+    const ev = transactionCommitted();
+    const ack = await publishEvent(fx.js, ev, { requestId: "req-always-fails" });
+
+    await waitUntil("dead letter", async () => (await fx.jsm.streams.info(DLQ_STREAM)).state.messages === 1);
+    await settle();
+
+    expect(receiver.received).toHaveLength(3);
+    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: DEAD_LETTER_SUBJECT });
+    const original = await fx.jsm.streams.getMessage(EVENTS_STREAM, { seq: ack.seq });
+    expect(letter!.data).toEqual(original!.data);
+    const h = letter!.header;
+    expect(h.get(DEAD_LETTER_HEADERS.reason)).toContain("webhook: webhook answered HTTP 503");
+    expect(h.get(DEAD_LETTER_HEADERS.failedChannels)).toBe("webhook");
+    expect(h.get(DEAD_LETTER_HEADERS.deliveryCount)).toBe("3");
+    expect(h.get(DEAD_LETTER_HEADERS.streamSequence)).toBe(String(ack.seq));
+    expect(h.get(DEAD_LETTER_HEADERS.stream)).toBe(EVENTS_STREAM);
+    expect(h.get(REQUEST_ID_HEADER)).toBe("req-always-fails");
+    expect(h.get("Nats-Msg-Id")).toBe(ev.eventId);
+
+    const info = await fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+    const metrics = await (await fetch(`${notifier.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/notifier_dead_letters_total\{cause="max_deliver"[^}]*\} 1/);
+  });
+
+  it("retry - an undecodable message goes to the dead-letter stream without delivery", async () => {
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_MAX_DELIVER: "3" });
+    await publishRaw(fx.js, new Uint8Array([0xff, 0xff, 0xff, 0x01]), {
+      msgId: "garbage-1",
+      requestId: "req-garbage",
+    });
+
+    await waitUntil("dead letter", async () => (await fx.jsm.streams.info(DLQ_STREAM)).state.messages === 1);
+    await settle(300);
+    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: DEAD_LETTER_SUBJECT });
+    expect(letter!.header.get(DEAD_LETTER_HEADERS.reason)).toContain("not a TransactionCommitted");
+    expect(letter!.header.get(DEAD_LETTER_HEADERS.deliveryCount)).toBe("1");
+    expect(letter!.header.get(REQUEST_ID_HEADER)).toBe("req-garbage");
+    expect(receiver.received).toHaveLength(0);
+    expect((await fx.jsm.consumers.info(EVENTS_STREAM, "notifier")).num_ack_pending).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import { Writable } from "node:stream";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ensureWalletStreams } from "@wallet/runtime";
+import { pino } from "pino";
+import { startNats, type TestNats } from "../../../../test/support/nats.js";
+import { loadNotifierConfig, startNotifier } from "../../src/index.js";
+
+export const WEBHOOK_SECRET = `whsec_${Buffer.from("notifier-test-secret-0123456789").toString("base64")}`;
+
+/** A private nats-server plus a client connection for publishing and inspecting. */
+export interface NatsFixture {
+  nats: TestNats;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  close(): Promise<void>;
+}
+
+export async function startNatsFixture(): Promise<NatsFixture> {
+  const nats = await startNats();
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  await ensureWalletStreams(jsm, 1);
+  return {
+    nats,
+    nc,
+    js: jetstream(nc),
+    jsm,
+    close: async () => {
+      await nc.close();
+      await nats.destroy();
+    },
+  };
+}
+
+/** A notifier started in-process on a random admin port, with its log lines captured. */
+export interface TestNotifier {
+  adminUrl: string;
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestNotifier(natsUrl: string, env: Record<string, string>): Promise<TestNotifier> {
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  const config = loadNotifierConfig({
+    NATS_URL: natsUrl,
+    NOTIFIER_ADMIN_HOST: "127.0.0.1",
+    NOTIFIER_ADMIN_PORT: "0",
+    SHUTDOWN_GRACE_MS: "10000",
+    NOTIFIER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    NOTIFIER_WEBHOOK_TIMEOUT_MS: "3000",
+    ...env,
+  });
+  const logger = pino({ level: "debug", base: { service: "notifier" } }, sink);
+  const notifier = await startNotifier(config, logger);
+  return { adminUrl: `http://127.0.0.1:${notifier.adminPort}`, logs, stop: notifier.stop };
+}
+
+/** Polls until `check` returns true, failing with `what` after the timeout. */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits long enough for a wrongly scheduled redelivery to show up, so tests can assert it did not. */
+export function settle(ms = 1_000): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Lines the log channel wrote (one per delivered event). */
+export function logChannelLines(logs: Array<Record<string, unknown>>) {
+  return logs.filter((l) => l.channel === "log" && l.msg === "transaction committed");
+}

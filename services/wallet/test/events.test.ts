@@ -5,7 +5,7 @@ import { TransactionCommitted, TransactionType, type WalletServiceClient } from 
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
-import { call, startTestWallet } from "./harness.js";
+import { call, readiness, startTestWallet } from "./harness.js";
 
 /** Every message currently in WALLET_EVENTS, decoded, with its headers. */
 async function readStream(nc: NatsConnection) {
@@ -104,13 +104,9 @@ describe("events - outbox relay to JetStream", () => {
       await expect.poll(() => streamCount(nc), { timeout: 10_000 }).toBe(before + 10);
       const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
       expect(new Set(mine.map((m) => m.event.transactionId)).size).toBe(10);
-      const ready = await (await fetch(`http://127.0.0.1:${second.app.adminPort}/readyz`)).json();
+      const ready = await readiness(second.app.adminPort);
       await expect
-        .poll(
-          async () =>
-            (await (await fetch(`http://127.0.0.1:${second.app.adminPort}/readyz`)).json()).outboxBacklog,
-          { timeout: 5000 },
-        )
+        .poll(async () => (await readiness(second.app.adminPort)).outboxBacklog, { timeout: 5000 })
         .toBe(0);
       expect(ready.nats).toBe("connected");
     } finally {
@@ -125,7 +121,7 @@ describe("events - outbox relay to JetStream", () => {
       const before = await streamCount(nc);
       await nats.stop();
       const wallet = await mutate(w.client, 15, "outage");
-      const detail = await (await fetch(`http://127.0.0.1:${w.app.adminPort}/readyz`)).json();
+      const detail = await readiness(w.app.adminPort);
       expect(detail).toMatchObject({ status: "ready", nats: "disconnected" });
       expect(detail.outboxBacklog).toBeGreaterThanOrEqual(15);
       const metrics = await (await fetch(`http://127.0.0.1:${w.app.adminPort}/metrics`)).text();

@@ -16,7 +16,7 @@ describe("wallet gRPC", () => {
   const newOwner = () => `user-${randomUUID()}`;
   const create = async (ownerId: string, currency = "USD") =>
     (await call(c, c.createWallet, { ownerId, currency, ownerEmail: `${ownerId}@example.com` })).wallet!;
-  const credit = (ownerId: string, walletId: string, amount: bigint, idempotencyKey = randomUUID()) =>
+  const credit = (ownerId: string, walletId: string, amount: bigint, idempotencyKey: string = randomUUID()) =>
     call(c, c.credit, { ownerId, walletId, amount, idempotencyKey, metadata: {} });
   const debit = (
     ownerId: string,

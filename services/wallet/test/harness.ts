@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { type CallOptions, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { WalletServiceClient } from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
 import { inject } from "vitest";
@@ -45,7 +45,13 @@ export async function startTestWallet(
   };
 }
 
-type Unary<Req, Res> = (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+// The generated clients' last overload; TypeScript infers from it.
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  options: Partial<CallOptions>,
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
 
 /** Calls a unary RPC; resolves with the response or rejects with the ServiceError. */
 export function call<Req, Res>(
@@ -57,7 +63,7 @@ export function call<Req, Res>(
   const md = new Metadata();
   if (requestId) md.set("x-request-id", requestId);
   return new Promise<Res>((resolve, reject) =>
-    method.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res))),
+    method.call(client, req, md, {}, (err, res) => (err ? reject(err) : resolve(res))),
   );
 }
 
@@ -72,4 +78,18 @@ export async function failure(
     return { code: err.code, reason: String(err.metadata?.get("error-code")[0] ?? ""), details: err.details };
   }
   throw new Error("expected the call to fail");
+}
+
+export interface ReadinessBody {
+  status: string;
+  store: string;
+  nats: string;
+  outboxBacklog: number | null;
+  shuttingDown: boolean;
+}
+
+/** GET /readyz of the wallet's admin port. */
+export async function readiness(adminPort: number): Promise<ReadinessBody> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+  return (await res.json()) as ReadinessBody;
 }

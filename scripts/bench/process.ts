@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { waitForPort } from "../../../test/support/ports.js";
+import { waitForPort } from "../../test/support/ports.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Runs a built service (services/<name>/dist/main.js) as a child process. */
 export async function startService(
   name: string,
   env: Record<string, string>,
+  output: "inherit" | "ignore" = "inherit",
 ): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   // BENCH_FROM_SOURCE=1 runs the TypeScript sources (no build needed); otherwise the built dist/.
   const args = process.env.BENCH_FROM_SOURCE
@@ -15,7 +16,7 @@ export async function startService(
     : [`${root}services/${name}/dist/main.js`];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", output, "inherit"],
   });
   const port = Number(env.WALLET_GRPC_PORT ?? env.GATEWAY_PORT ?? env.NOTIFIER_ADMIN_PORT);
   await waitForPort(port, 30_000);
@@ -53,4 +54,25 @@ export function sampleRss(port: number, path = "/metrics") {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Settings shared by the benchmarks, from the environment. */
+export function benchSettings() {
+  return {
+    dbUrl: process.env.BENCH_DB_URL ?? "postgres://postgres@127.0.0.1:5432/wallet_bench",
+    seconds: Number(process.env.BENCH_SECONDS ?? 10),
+    clients: Number(process.env.BENCH_CLIENTS ?? 32),
+  };
+}
+
+/** Drops the benchmark database so every run starts empty (the wallet creates it again). */
+export async function dropDatabase(url: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  admin.pathname = "/postgres";
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await c.end();
 }

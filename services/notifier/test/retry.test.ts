@@ -61,6 +61,22 @@ describe("notifier retries", () => {
     expect(retries.every((l) => l.requestId === `req-${ev.eventId}` && l.eventId === ev.eventId)).toBe(true);
   });
 
+  it("retry - a webhook slower than its timeout counts as failed and is retried", async () => {
+    receiver.setBehaviour((i) => ({ status: 200, delayMs: i === 0 ? 2_000 : 0 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_WEBHOOK_TIMEOUT_MS: "300" });
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+
+    await waitUntil("retried after timeout", () => receiver.received.length >= 2);
+    await waitUntil(
+      "ack",
+      async () => (await fx.jsm.consumers.info(EVENTS_STREAM, "notifier")).num_ack_pending === 0,
+    );
+    const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
+    expect(retries).toHaveLength(1);
+    expect(retries[0].reason).toBe("webhook: webhook request failed: timed out after 300 ms");
+  });
+
   it("retry - receiver always failing sends the event to the dead-letter stream once", async () => {
     receiver.setBehaviour(() => ({ status: 503 }));
     notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_MAX_DELIVER: "3" });

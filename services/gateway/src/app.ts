@@ -76,11 +76,12 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   registerJsonBody(app);
   registerErrorEnvelope(app);
   registerRequestTelemetry(app, gatewayMetrics);
-  const draining = registerDraining(app);
+  // Leaves a second of the grace period for closing connections after the drain.
+  const draining = registerDraining(app, Math.max(config.SHUTDOWN_GRACE_MS - 1000, 0));
 
   app.register(helmet);
   registerApiDocs(app);
-  app.register(registerRateLimit, {
+  registerRateLimit(app, {
     redis,
     max: config.RATE_LIMIT_MAX,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
@@ -124,7 +125,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
 /** A listening gateway, as started by main.ts and by end-to-end tests. */
 export interface RunningGateway {
   port: number;
-  /** Drains in-flight requests, then closes NATS, Redis and the gRPC channel. */
+  /** Answers 503 to new requests, lets in-flight ones finish, then closes NATS, Redis and the gRPC channel. */
   stop(): Promise<void>;
 }
 
@@ -135,5 +136,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.GATEWAY_PORT;
   logger.info({ port, wallet: config.WALLET_GRPC_URL }, "gateway listening");
-  return { port, stop: () => app.close() };
+  return {
+    port,
+    stop: async () => {
+      await app.drain();
+      await app.close();
+    },
+  };
 }

@@ -14,10 +14,10 @@ import type { RedisFailureReporter } from "../redis.js";
  * funds and idempotency on its own), and failing closed would turn a Redis
  * outage into a full API outage.
  */
-export async function registerRateLimit(
+export function registerRateLimit(
   app: FastifyInstance,
   opts: { redis: Redis; max: number; windowMs: number; onRedisFailure: RedisFailureReporter },
-): Promise<void> {
+): void {
   const { redis, onRedisFailure } = opts;
 
   class FailOpenRedisStore {
@@ -42,7 +42,7 @@ export async function registerRateLimit(
     }
   }
 
-  await app.register(rateLimit, {
+  app.register(rateLimit, {
     max: opts.max,
     timeWindow: opts.windowMs,
     store: FailOpenRedisStore as unknown as RateLimitPluginOptions["store"],

@@ -1,0 +1,179 @@
+import { createLogger } from "@wallet/runtime";
+import { loadWalletConfig, startWallet, type WalletApp } from "@wallet/wallet";
+import { inject } from "vitest";
+import { startNats, type TestNats } from "../../../test/support/nats.js";
+import { createDatabase } from "../../../test/support/postgres.js";
+import { startRedis, type TestRedis } from "../../../test/support/redis.js";
+import { mintToken } from "../src/auth/mintToken.js";
+import { type GatewayConfig, loadGatewayConfig } from "../src/config.js";
+import { type RunningGateway, startGateway } from "../src/index.js";
+
+export const JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
+const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+
+/** One HTTP exchange, with the raw body kept for byte-for-byte comparisons. */
+export interface Exchange {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
+  body: any;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as-is instead of JSON.stringify(body). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** A gateway under test, as seen by an HTTP client. */
+export interface TestGateway {
+  url: string;
+  config: GatewayConfig;
+  call(method: string, path: string, opts?: CallOptions): Promise<Exchange>;
+  stop(): Promise<void>;
+}
+
+/** Real Redis, NATS, PostgreSQL and wallet, with a gateway in front; `stop()` removes all of it. */
+export interface GatewayStack {
+  gateway: TestGateway;
+  redis: TestRedis;
+  nats: TestNats;
+  wallet: WalletApp;
+  walletTarget: string;
+  /** The wallet's PostgreSQL database. */
+  dbUrl: string;
+  /** Starts one more gateway on the same Redis, NATS and wallet (stopped with the stack). */
+  startGateway(env?: Record<string, string>): Promise<TestGateway>;
+  token(sub: string, opts?: { email?: string; ttlSeconds?: number }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<GatewayStack> {
+  const [redis, nats, db] = await Promise.all([
+    startRedis(),
+    startNats(),
+    createDatabase(inject("pgClusterUrl")),
+  ]);
+  const walletConfig = loadWalletConfig({
+    WALLET_DB_URL: db.url,
+    WALLET_GRPC_HOST: "127.0.0.1",
+    WALLET_GRPC_PORT: "0",
+    WALLET_ADMIN_HOST: "127.0.0.1",
+    WALLET_ADMIN_PORT: "0",
+    NATS_URL: nats.url,
+    LOG_LEVEL,
+    SHUTDOWN_GRACE_MS: "5000",
+  });
+  const wallet = await startWallet(walletConfig, createLogger("wallet", walletConfig.LOG_LEVEL));
+  const walletTarget = `127.0.0.1:${wallet.grpcPort}`;
+  const gateways: TestGateway[] = [];
+  const launch = async (extra: Record<string, string> = {}) => {
+    const gw = await startTestGateway({
+      REDIS_URL: redis.url,
+      NATS_URL: nats.url,
+      WALLET_GRPC_URL: walletTarget,
+      ...env,
+      ...extra,
+    });
+    gateways.push(gw);
+    return gw;
+  };
+  const gateway = await launch();
+  return {
+    gateway,
+    redis,
+    nats,
+    wallet,
+    walletTarget,
+    dbUrl: db.url,
+    startGateway: launch,
+    token: (sub, opts = {}) => mintToken(gateway.config, { sub, ...opts }),
+    stop: async () => {
+      await Promise.all(gateways.map((g) => g.stop()));
+      await wallet.stop();
+      await Promise.all([redis.stop(), nats.destroy(), db.drop()]);
+    },
+  };
+}
+
+/** Starts a gateway on 127.0.0.1 with a random port; `env` overrides the test defaults. */
+export async function startTestGateway(env: Record<string, string>): Promise<TestGateway> {
+  const config = loadGatewayConfig({
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: "0",
+    JWT_SECRET,
+    LOG_LEVEL,
+    SHUTDOWN_GRACE_MS: "5000",
+    ...env,
+  });
+  const running: RunningGateway = await startGateway(config, createLogger("gateway", config.LOG_LEVEL));
+  const url = `http://127.0.0.1:${running.port}`;
+  let stopped = false;
+  return {
+    url,
+    config,
+    call: (method, path, opts) => httpCall(url, method, path, opts),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await running.stop();
+    },
+  };
+}
+
+async function httpCall(
+  base: string,
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<Exchange> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let payload: string | undefined = opts.rawBody;
+  if (payload === undefined && opts.body !== undefined) payload = JSON.stringify(opts.body);
+  if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["content-type"] = "application/json";
+  }
+  const res = await fetch(base + path, { method, headers, body: payload });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+let keySeq = 0;
+/** A fresh Idempotency-Key. */
+export function newKey(prefix = "k"): string {
+  keySeq += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${keySeq}`;
+}
+
+/** Creates a wallet for the token's subject and credits it with `balance` (if > 0); returns its id. */
+export async function fundedWallet(gw: TestGateway, token: string, currency: string, balance = 0) {
+  const created = await gw.call("POST", "/api/wallets", { token, body: { currency } });
+  if (created.status !== 201) throw new Error(`create wallet: ${created.status} ${created.text}`);
+  const walletId: string = created.body.data.id;
+  if (balance > 0) {
+    const credited = await gw.call("POST", "/api/wallets/credit", {
+      token,
+      body: { walletId, amount: balance },
+      headers: { "idempotency-key": newKey("fund") },
+    });
+    if (credited.status !== 200) throw new Error(`fund wallet: ${credited.status} ${credited.text}`);
+  }
+  return walletId;
+}
+
+/** The wallet's current balance as the gateway reports it. */
+export async function balanceOf(gw: TestGateway, token: string, walletId: string): Promise<number> {
+  const res = await gw.call("GET", `/api/wallets/${walletId}`, { token });
+  if (res.status !== 200) throw new Error(`get wallet: ${res.status} ${res.text}`);
+  return res.body.data.balance;
+}

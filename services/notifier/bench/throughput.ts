@@ -6,6 +6,7 @@
  * latency. Acks are observed on the `$JS.ACK` subjects the notifier answers on.
  *
  *   npm run bench -w services/notifier              (BENCH_EVENTS=20000 BENCH_RATE=1000 BENCH_PACED_SECONDS=5)
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -w services/notifier
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -49,18 +50,24 @@ const acks = nc.subscribe("$JS.ACK.WALLET_EVENTS.notifier.>", {
 });
 
 const adminPort = await freePort();
-const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
-  cwd: serviceDir,
-  env: {
-    ...process.env,
-    NATS_URL: nats.url,
-    NOTIFIER_ADMIN_HOST: "127.0.0.1",
-    NOTIFIER_ADMIN_PORT: String(adminPort),
-    NOTIFIER_CHANNELS: "log",
-    LOG_LEVEL: "info",
+// BENCH_NODE_ARGS passes extra flags to the notifier's node, e.g. "--cpu-prof" to profile it.
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const child = spawn(
+  process.execPath,
+  [...extraNodeArgs, "--conditions=source", "--import", "tsx", "src/main.ts"],
+  {
+    cwd: serviceDir,
+    env: {
+      ...process.env,
+      NATS_URL: nats.url,
+      NOTIFIER_ADMIN_HOST: "127.0.0.1",
+      NOTIFIER_ADMIN_PORT: String(adminPort),
+      NOTIFIER_CHANNELS: "log",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
   },
-  stdio: ["ignore", "ignore", "inherit"],
-});
+);
 await waitForPort(adminPort, 20_000);
 await waitReady(adminPort);
 

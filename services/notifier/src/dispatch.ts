@@ -34,7 +34,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
   return async (msg) => {
     const attempt = msg.info.deliveryCount;
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
-    let log = deps.logger.child({ requestId, streamSeq: msg.info.streamSequence, attempt });
+    const bindings = { requestId, streamSeq: msg.info.streamSequence, attempt };
     if (attempt > 1) metrics.redeliveries.inc();
 
     let event: TransactionCommitted;
@@ -43,6 +43,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
     } catch (err) {
       if (!(err instanceof UndecodableEventError)) throw err;
       const msgId = msg.headers?.get("Nats-Msg-Id") || `${msg.info.stream}-${msg.info.streamSequence}`;
+      const log = deps.logger.child(bindings);
       const moved = await deadLetter(
         msg,
         log,
@@ -52,7 +53,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
       if (!moved) retryLater(msg, log, `dead letter not published: ${err.message}`);
       return;
     }
-    log = log.child({ eventId: event.eventId });
+    const log = deps.logger.child({ ...bindings, eventId: event.eventId });
 
     let failures: ChannelFailure[];
     try {

@@ -8,7 +8,12 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { EVENTS_STREAM, type Logger, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
+import {
+  EVENTS_STREAM,
+  type Logger,
+  REQUEST_ID_HEADER,
+  TRANSACTION_COMMITTED_SUBJECT,
+} from "@wallet/runtime";
 
 /** Creates the durable pull consumer, or brings an existing one to the configured limits. */
 export async function ensureNotifierConsumer(
@@ -80,7 +85,11 @@ export async function startConsumeLoop(
         .handle(msg)
         .catch((err: unknown) => {
           logger.error(
-            { err, streamSeq: msg.info.streamSequence },
+            {
+              err,
+              requestId: msg.headers?.get(REQUEST_ID_HEADER) || undefined,
+              streamSeq: msg.info.streamSequence,
+            },
             "message handling failed, retrying later",
           );
           msg.nak(5_000);

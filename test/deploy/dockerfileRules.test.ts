@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseDockerfile } from "../../scripts/check-deploy/dockerfileModel.js";
+import { dockerfileFindings, installedWorkspaces } from "../../scripts/check-deploy/dockerfileRules.js";
+import { walletConfig } from "./fixtures.js";
+
+const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const walletDockerfile = readFileSync(`${root}/services/wallet/Dockerfile`, "utf8");
+const dockerignore = readFileSync(`${root}/.dockerignore`, "utf8");
+
+const problemsOf = (text: string, ignore = dockerignore) =>
+  dockerfileFindings(parseDockerfile(text), {
+    config: walletConfig(),
+    root,
+    dockerignore: ignore,
+    where: "w",
+  }).map((f) => f.problem);
+
+describe("dockerfile rules", () => {
+  it("dockerfile rules - accept the wallet's Dockerfile", () => {
+    expect(problemsOf(walletDockerfile)).toEqual([]);
+    expect(installedWorkspaces(parseDockerfile(walletDockerfile))).toEqual([
+      "services/wallet",
+      "packages/runtime",
+      "packages/contracts",
+    ]);
+  });
+
+  it("dockerfile rules - report what the linter rejects, with its line", () => {
+    const problems = problemsOf(`${walletDockerfile}COPY --chmown=1000 a b\nRUNN true\n`);
+    expect(problems.some((p) => /^line \d+: Unknown flag: chmown$/.test(p))).toBe(true);
+    expect(problems.some((p) => /^line \d+: Unknown instruction: RUNN$/.test(p))).toBe(true);
+  });
+
+  it("dockerfile rules - require a non-root user and node started in exec form", () => {
+    const text = walletDockerfile
+      .replace("USER 1000:1000", "USER root")
+      .replace('CMD ["node", "services/wallet/dist/main.js"]', "CMD npm start");
+    expect(problemsOf(text)).toEqual([
+      "the final stage must switch to a numeric non-root USER",
+      'must start node in exec form (CMD ["node", …], or tini), so SIGTERM reaches it',
+    ]);
+  });
+
+  it("dockerfile rules - require production-only dependencies and the Node LTS base", () => {
+    const text = walletDockerfile
+      .replace("ARG NODE_VERSION=26", "ARG NODE_VERSION=25")
+      .replace("--omit=dev --no-audit", "--no-audit");
+    expect(problemsOf(text)).toEqual([
+      "must declare ARG NODE_VERSION=<even LTS major ≥ 22> before the first FROM",
+      "the final stage must copy node_modules from a stage that ran npm ci --omit=dev",
+      "must install production dependencies with npm ci --omit=dev -w services/wallet",
+    ]);
+  });
+
+  it("dockerfile rules - the HEALTHCHECK and EXPOSE follow the service's ports", () => {
+    const text = walletDockerfile
+      .replace('"WALLET_ADMIN_PORT", "9464"', '"WALLET_ADMIN_PORT", "9000"')
+      .replace("EXPOSE 50051 9464", "EXPOSE 50051");
+    expect(problemsOf(text)).toEqual([
+      "HEALTHCHECK must probe WALLET_ADMIN_PORT (default 9464) at one of /healthz, /readyz",
+      "EXPOSE 50051 differs from the ports the wallet listens on (9464 50051)",
+    ]);
+  });
+
+  it("dockerfile rules - report context files the .dockerignore drops", () => {
+    expect(problemsOf(walletDockerfile, `${dockerignore}\ndeploy\n`)).toEqual([
+      expect.stringMatching(
+        /^line \d+: COPY source deploy\/docker\/healthcheck.mjs is excluded by .dockerignore$/,
+      ),
+    ]);
+  });
+});

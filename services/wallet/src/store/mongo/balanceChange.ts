@@ -1,0 +1,129 @@
+import type { ClientSession, Collection, Filter } from "mongodb";
+import { v7 as uuidv7 } from "uuid";
+import {
+  ConcurrentUpdateError,
+  IdempotencyKeyReusedError,
+  InsufficientFundsError,
+  ValidationError,
+  WalletNotFoundError,
+} from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type { DebitChange, MutationResult, OutboxEvent } from "../../domain/model.js";
+import {
+  type Collections,
+  encodeMetadata,
+  newOutboxDoc,
+  type TransactionDoc,
+  toOutboxEvent,
+  toTransaction,
+  toWallet,
+  type WalletDoc,
+} from "./documents.js";
+import { isDuplicateKey } from "./driverErrors.js";
+import { inTransaction } from "./inTransaction.js";
+import { IDEMPOTENCY_INDEX } from "./schema.js";
+
+/**
+ * Credits or debits one wallet. One transaction holds the conditional $inc, the
+ * transaction document and its outbox row; a repeated idempotency key fails the
+ * insert on the unique index, which aborts the whole transaction. When the
+ * conditional update matches nothing, the key is looked up first (a replay
+ * wins over any failure), then the cause is explained; if the cause has moved
+ * on meanwhile, the change is tried again a bounded number of times.
+ */
+export async function changeBalance(
+  cols: Collections,
+  kind: "CREDIT" | "DEBIT",
+  change: DebitChange,
+): Promise<MutationResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const event = await inTransaction(cols.client, (session) => applyChange(cols, session, kind, change));
+      if (event) return { transaction: event.transaction, replayed: false, events: [event] };
+    } catch (err) {
+      if (!isDuplicateKey(err, IDEMPOTENCY_INDEX)) throw err;
+    }
+    const previous = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
+    if (previous) return replay(previous, change.fingerprint);
+    await explainMiss(cols.wallets, kind, change);
+    if (attempt >= 3) throw new ConcurrentUpdateError();
+  }
+}
+
+/** The committed event, or null when the wallet did not match the conditions (nothing written). */
+async function applyChange(
+  cols: Collections,
+  session: ClientSession,
+  kind: "CREDIT" | "DEBIT",
+  change: DebitChange,
+): Promise<OutboxEvent | null> {
+  const { amount } = change;
+  const filter: Filter<WalletDoc> = {
+    _id: change.walletId,
+    ownerId: change.ownerId,
+    // Written as balance <= MAX - amount so the check itself cannot overflow.
+    balance: kind === "CREDIT" ? { $lte: MAX_AMOUNT - amount } : { $gte: amount },
+  };
+  if (change.expectedVersion !== undefined) filter.version = change.expectedVersion;
+  const updated = await cols.wallets.findOneAndUpdate(
+    filter,
+    {
+      $inc: { balance: kind === "CREDIT" ? amount : -amount, version: 1n },
+      $currentDate: { updatedAt: true },
+    },
+    { session, returnDocument: "after" },
+  );
+  if (!updated) return null;
+  const wallet = toWallet(updated);
+  const transaction: TransactionDoc = {
+    _id: uuidv7(),
+    walletId: wallet.id,
+    ownerId: wallet.ownerId,
+    type: kind,
+    amount,
+    currency: wallet.currency,
+    balanceAfter: wallet.balance,
+    walletVersion: wallet.version,
+    idempotencyKey: change.idempotencyKey,
+    fingerprint: change.fingerprint,
+    metadata: encodeMetadata(change.metadata),
+    // The server's clock, as set by $currentDate in the same transaction.
+    createdAt: wallet.updatedAt,
+  };
+  await cols.transactions.insertOne(transaction, { session });
+  const outbox = newOutboxDoc(uuidv7(), transaction, change.requestId, wallet.ownerEmail);
+  await cols.outbox.insertOne(outbox, { session });
+  return toOutboxEvent(outbox);
+}
+
+export function findByIdempotencyKey(
+  transactions: Collection<TransactionDoc>,
+  ownerId: string,
+  key: string,
+): Promise<TransactionDoc | null> {
+  // $exists repeats the partial index's filter, so the planner can use that index.
+  return transactions.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } });
+}
+
+export function replay(doc: TransactionDoc, fingerprint: string): MutationResult {
+  if (doc.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  return { transaction: toTransaction(doc), replayed: true, events: [] };
+}
+
+/** Throws the domain error that explains why the conditional update matched no wallet. */
+async function explainMiss(
+  wallets: Collection<WalletDoc>,
+  kind: "CREDIT" | "DEBIT",
+  change: DebitChange,
+): Promise<void> {
+  const doc = await wallets.findOne({ _id: change.walletId, ownerId: change.ownerId });
+  if (!doc) throw new WalletNotFoundError();
+  const wallet = toWallet(doc);
+  if (change.expectedVersion !== undefined && wallet.version !== change.expectedVersion) {
+    throw new ConcurrentUpdateError();
+  }
+  if (kind === "DEBIT" && wallet.balance < change.amount) throw new InsufficientFundsError();
+  if (kind === "CREDIT" && wallet.balance + change.amount > MAX_AMOUNT) {
+    throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
+  }
+}

@@ -1,0 +1,163 @@
+import { type Db, type Filter, MongoClient } from "mongodb";
+import { v7 as uuidv7 } from "uuid";
+import { WalletExistsError } from "../../domain/errors.js";
+import type {
+  BalanceChange,
+  DebitChange,
+  MutationResult,
+  OutboxEvent,
+  Transaction,
+  TransferChange,
+  TransferResult,
+  Wallet,
+} from "../../domain/model.js";
+import { isIssuedId } from "../../domain/validation.js";
+import type { WalletStore } from "../port.js";
+import { changeBalance } from "./balanceChange.js";
+import {
+  type Collections,
+  type TransactionDoc,
+  toTransaction,
+  toWallet,
+  type WalletDoc,
+} from "./documents.js";
+import { guarded, isDuplicateKey } from "./driverErrors.js";
+import { claimUnpublished, countUnpublished, markPublished } from "./outbox.js";
+import { clientOptions, collections, databaseName, migrate, WALLET_OWNER_CURRENCY } from "./schema.js";
+import { transfer } from "./transfer.js";
+
+/** WalletStore on a MongoDB replica set (multi-document transactions are required). */
+export class MongoStore implements WalletStore {
+  private readonly client: MongoClient;
+  private readonly db: Db;
+  private readonly cols: Collections;
+
+  constructor(url: string, poolSize = 20) {
+    // Connects lazily on the first operation; an unreachable server surfaces there.
+    this.client = new MongoClient(url, clientOptions(url, poolSize));
+    this.db = this.client.db(databaseName(url));
+    this.cols = collections(this.client, this.db);
+  }
+
+  migrate(): Promise<void> {
+    return guarded(() => migrate(this.db, this.cols));
+  }
+
+  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<Wallet> {
+    return guarded(async () => {
+      const now = new Date();
+      const doc: WalletDoc = {
+        _id: uuidv7(),
+        ownerId: input.ownerId,
+        ownerEmail: input.ownerEmail,
+        currency: input.currency,
+        balance: 0n,
+        version: 0n,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await this.cols.wallets.insertOne(doc);
+      } catch (err) {
+        if (isDuplicateKey(err, WALLET_OWNER_CURRENCY)) throw new WalletExistsError(input.currency);
+        throw err;
+      }
+      return toWallet(doc);
+    });
+  }
+
+  getWallet(ownerId: string, walletId: string): Promise<Wallet | null> {
+    if (!isIssuedId(walletId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const doc = await this.cols.wallets.findOne({ _id: walletId, ownerId });
+      return doc ? toWallet(doc) : null;
+    });
+  }
+
+  listWallets(ownerId: string): Promise<Wallet[]> {
+    return guarded(async () => {
+      const docs = await this.cols.wallets.find({ ownerId }).sort({ createdAt: 1, _id: 1 }).toArray();
+      return docs.map(toWallet);
+    });
+  }
+
+  credit(change: BalanceChange): Promise<MutationResult> {
+    return this.changeBalance("CREDIT", change);
+  }
+
+  debit(change: DebitChange): Promise<MutationResult> {
+    return this.changeBalance("DEBIT", change);
+  }
+
+  private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
+    // A foreign-shaped id still goes the whole way, so a replayed key is recognised before "not found".
+    const walletId = isIssuedId(change.walletId) ? change.walletId : NO_WALLET;
+    return guarded(() => changeBalance(this.cols, kind, { ...change, walletId }));
+  }
+
+  transfer(change: TransferChange): Promise<TransferResult> {
+    const sanitize = (id: string) => (isIssuedId(id) ? id : NO_WALLET);
+    return guarded(() =>
+      transfer(this.cols, {
+        ...change,
+        fromWalletId: sanitize(change.fromWalletId),
+        toWalletId: sanitize(change.toWalletId),
+      }),
+    );
+  }
+
+  listTransactions(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    beforeVersion?: bigint,
+  ): Promise<Transaction[] | null> {
+    if (!isIssuedId(walletId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const owned = await this.cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
+      if (!owned) return null;
+      const filter: Filter<TransactionDoc> = { walletId };
+      if (beforeVersion !== undefined) filter.walletVersion = { $lt: beforeVersion };
+      const docs = await this.cols.transactions
+        .find(filter)
+        .sort({ walletVersion: -1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(toTransaction);
+    });
+  }
+
+  getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null> {
+    if (!isIssuedId(transactionId)) return Promise.resolve(null);
+    return guarded(async () => {
+      const doc = await this.cols.transactions.findOne({ _id: transactionId, ownerId });
+      return doc ? toTransaction(doc) : null;
+    });
+  }
+
+  claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> {
+    return guarded(() => claimUnpublished(this.cols.outbox, limit, minAgeMs, leaseMs));
+  }
+
+  markPublished(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return Promise.resolve();
+    return guarded(() => markPublished(this.cols.outbox, eventIds));
+  }
+
+  countUnpublished(): Promise<number> {
+    return guarded(() => countUnpublished(this.cols.outbox));
+  }
+
+  ping(): Promise<void> {
+    return guarded(async () => {
+      await this.db.command({ ping: 1 });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+// A well-formed id that no wallet has: lets ids of foreign shape flow through the normal not-found path.
+const NO_WALLET = "00000000-0000-0000-0000-000000000000";

@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { MongoClient } from "mongodb";
+import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../../test/support/ports.js";
+import { StoreUnavailableError } from "../src/domain/errors.js";
+import { MongoStore } from "../src/store/mongo/mongoStore.js";
+import { describeStoreConformance } from "./storeConformance.js";
+
+const SKIP_REASON =
+  "no mongod: set MONGO_URL to a replica set or allow mongodb-memory-server to obtain a binary";
+
+interface ReplicaSet {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * MONGO_URL when set (it must then work); otherwise a throwaway single-node
+ * replica set from mongodb-memory-server, provided it can find or download a
+ * mongod within a bounded time. Null when neither is possible.
+ */
+async function replicaSet(): Promise<ReplicaSet | null> {
+  const url = process.env.MONGO_URL;
+  if (url) return { url, stop: async () => {} };
+  // Resolving the binary first keeps a failed download to one quiet rejection.
+  const binary = await bounded(MongoBinary.getPath(), 10_000).catch(() => null);
+  if (!binary) return null;
+  const rs = await bounded(
+    MongoMemoryReplSet.create({ replSet: { count: 1, storageEngine: "wiredTiger" } }),
+    60_000,
+  );
+  return {
+    url: rs.getUri(),
+    stop: async () => {
+      await rs.stop();
+    },
+  };
+}
+
+function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The same server URL naming another database (one per run, dropped afterwards).
+ * Credentials keep authenticating where they did: the path's database is also
+ * the default authSource.
+ */
+function withDatabase(url: string, name: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/([^/?]*))(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
+  if (!match) throw new Error("MONGO_URL is not a mongodb:// URL");
+  const [, base, authority, db, query] = match;
+  const params = new URLSearchParams(query ?? "");
+  if (authority.includes("@") && !params.has("authSource")) params.set("authSource", db || "admin");
+  const search = params.toString();
+  return `${base}/${name}${search ? `?${search}` : ""}`;
+}
+
+const server = await replicaSet();
+
+if (server) {
+  describeStoreConformance("MongoDB", async () => {
+    const url = withDatabase(server.url, `wallet_test_${randomUUID().slice(0, 8)}`);
+    const store = new MongoStore(url, 20);
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        const admin = new MongoClient(url);
+        try {
+          await admin.db().dropDatabase();
+        } finally {
+          await admin.close();
+          await server.stop();
+        }
+      },
+    };
+  });
+} else {
+  // The default reporter hides skipped suites' titles; this line says why in every run.
+  console.warn(`store conformance - MongoDB skipped: ${SKIP_REASON}`);
+  describe.skip(`store conformance - MongoDB (skipped: ${SKIP_REASON})`, () => {
+    it("runs against a replica set", () => {});
+  });
+}
+
+describe("mongo store - without a server", () => {
+  it("mongo store - an unreachable server is reported as StoreUnavailableError", async () => {
+    const port = await freePort();
+    const store = new MongoStore(`mongodb://127.0.0.1:${port}/wallet?serverSelectionTimeoutMS=200`, 2);
+    try {
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.createWallet({ ownerId: "o", currency: "USD", ownerEmail: "" }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.countUnpublished()).rejects.toBeInstanceOf(StoreUnavailableError);
+      const walletId = "0194a1b2-0000-7000-8000-0000000000aa";
+      const change = {
+        ownerId: "o",
+        amount: 1n,
+        idempotencyKey: "k",
+        metadata: {},
+        fingerprint: "f",
+        requestId: "",
+      };
+      await expect(store.credit({ ...change, walletId })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.transfer({ ...change, fromWalletId: walletId, toWalletId: walletId.replace("aa", "bb") }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("mongo store - ids this store never issues are not found without asking the server", async () => {
+    const port = await freePort();
+    const store = new MongoStore(`mongodb://127.0.0.1:${port}/wallet?serverSelectionTimeoutMS=200`, 2);
+    try {
+      expect(await store.getWallet("o", "not-an-id")).toBeNull();
+      expect(await store.getTransaction("o", "../etc")).toBeNull();
+      expect(await store.listTransactions("o", "{$ne:1}", 10)).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import type {
 
 /**
  * The wallet's storage port. Both adapters (PostgreSQL, MongoDB) pass the same
- * conformance suite (test/store.conformance.ts). Every mutation commits the
+ * conformance suite (test/storeConformance.ts). Every mutation commits the
  * balance change, its transaction row(s) and one outbox event per transaction
  * atomically. Errors are the domain errors of domain/errors.ts; a store that
  * cannot be reached raises StoreUnavailableError.

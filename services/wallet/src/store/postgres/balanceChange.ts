@@ -49,7 +49,9 @@ export async function changeBalance(
   kind: "CREDIT" | "DEBIT",
   change: DebitChange,
 ): Promise<MutationResult> {
-  const sql = kind === "CREDIT" ? CREDIT_SQL : DEBIT_SQL;
+  // Named, so each connection plans this statement once instead of on every call.
+  const text = kind === "CREDIT" ? CREDIT_SQL : DEBIT_SQL;
+  const name = kind === "CREDIT" ? "wallet_credit" : "wallet_debit";
   for (let attempt = 1; ; attempt++) {
     const params = [
       change.walletId,
@@ -64,7 +66,7 @@ export async function changeBalance(
       change.requestId,
     ];
     try {
-      const { rows } = await pool.query(sql, params);
+      const { rows } = await pool.query({ name, text, values: params });
       if (rows.length === 1) {
         const event = toOutboxEvent(rows[0]);
         return { transaction: event.transaction, replayed: false, events: [event] };

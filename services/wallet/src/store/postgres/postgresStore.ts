@@ -170,9 +170,11 @@ export class PostgresStore implements WalletStore {
   markPublished(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return Promise.resolve();
     return guarded(async () => {
-      await this.pool.query("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])", [
-        eventIds,
-      ]);
+      await this.pool.query({
+        name: "outbox_mark_published",
+        text: "UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])",
+        values: [eventIds],
+      });
     });
   }
 

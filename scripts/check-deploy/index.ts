@@ -10,7 +10,7 @@ import { type Finding, finding } from "./findings.js";
 import { imageDependencyFindings } from "./imageDependencies.js";
 import type { Rendering } from "./k8sObjects.js";
 import { schemaFindings } from "./k8sSchema.js";
-import { overlayDirectories, renderOverlay } from "./kustomizeRender.js";
+import { kustomizeProblem, overlayDirectories, renderOverlay } from "./kustomizeRender.js";
 import { networkFindings } from "./networkRules.js";
 import { podFindings } from "./podRules.js";
 import { listeningPorts, portFindings } from "./portRules.js";
@@ -69,7 +69,9 @@ async function main(): Promise<number> {
   findings.push(...compose.findings);
   if (compose.project) findings.push(...composeFindings(compose.project, loaded.configs));
   const renderings: Rendering[] = [];
-  for (const directory of overlayDirectories(root)) {
+  const kubectlProblem = kustomizeProblem(root);
+  if (kubectlProblem) findings.push(kubectlProblem);
+  for (const directory of kubectlProblem ? [] : overlayDirectories(root)) {
     const rendered = renderOverlay(root, directory);
     findings.push(...rendered.findings);
     if (rendered.rendering) renderings.push(rendered.rendering);

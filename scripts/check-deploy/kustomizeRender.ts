@@ -8,6 +8,25 @@ import { runTool } from "./tools.js";
 /** Files beside an overlay, named *.template.yaml, that describe objects applied out of band. */
 const TEMPLATE_SUFFIX = ".template.yaml";
 
+const KUBECTL_HINT = "kubectl 1.27 or newer is needed; see deploy/README.md";
+
+/**
+ * Checks that kubectl embeds kustomize v5: the overlays use `labels`, `replicas` and inline
+ * `patches`, which older kustomize (Debian's kubectl 1.20 has v2) cannot read.
+ */
+export function kustomizeProblem(root: string): Finding | undefined {
+  const run = runTool("kubectl", ["version", "--client", "-o", "json"], root, KUBECTL_HINT);
+  if (!run.ok) return finding("kubectl", run.reason);
+  const version = JSON.parse(run.stdout) as {
+    clientVersion?: { gitVersion?: string };
+    kustomizeVersion?: string;
+  };
+  const major = Number(/^v(\d+)/.exec(version.kustomizeVersion ?? "")?.[1] ?? 0);
+  if (major >= 5) return undefined;
+  const found = `kubectl ${version.clientVersion?.gitVersion} embeds kustomize ${version.kustomizeVersion ?? "older than v4"}`;
+  return finding("kubectl", `${found}; the overlays need kustomize v5 (kubectl 1.27 or newer)`);
+}
+
 /** The overlays of deploy/k8s, each a directory with a kustomization. */
 export function overlayDirectories(root: string): string[] {
   const overlays = join(root, "deploy", "k8s", "overlays");
@@ -23,7 +42,7 @@ export function renderOverlay(
   directory: string,
 ): { rendering?: Rendering; findings: Finding[] } {
   const name = relative(root, directory);
-  const run = runTool("kubectl", ["kustomize", directory], root, "the kubectl package; see deploy/README.md");
+  const run = runTool("kubectl", ["kustomize", directory], root, KUBECTL_HINT);
   if (!run.ok) return { findings: [finding(name, run.reason)] };
   const parsed = parseObjects(run.stdout, name);
   const templates: K8sObject[] = [];

@@ -106,7 +106,7 @@ describe("gateway authentication - JWT", () => {
     await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
     const gw = await stack.startGateway({ JWT_ALGORITHMS: "ES256", JWT_JWKS_URL: url });
-    const sign = (key: CryptoKey, kid: string) =>
+    const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string) =>
       new SignJWT({})
         .setProtectedHeader({ alg: "ES256", kid })
         .setSubject("es-user")

@@ -6,7 +6,7 @@ import { DEV_JWT_SECRET, type GatewayConfig } from "../config.js";
  * JWT_AUDIENCE from `config`); for development and tests.
  */
 export async function mintToken(
-  config: Pick<GatewayConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">,
+  config: Partial<Pick<GatewayConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">>,
   claims: { sub: string; email?: string; ttlSeconds?: number },
 ): Promise<string> {
   let jwt = new SignJWT(claims.email ? { email: claims.email } : {})

@@ -1,9 +1,29 @@
+import { createRequire } from "node:module";
 import rateLimit, { type RateLimitPluginOptions } from "@fastify/rate-limit";
-import RedisStore from "@fastify/rate-limit/store/RedisStore.js";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { ApiError } from "../http/apiError.js";
 import type { RedisFailureReporter } from "../redis.js";
+
+type Incr = (
+  key: string,
+  callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
+  timeWindow: number,
+  max: number,
+) => void;
+
+interface RedisStore {
+  incr: Incr;
+  child(routeOptions: unknown): RedisStore;
+}
+
+// The plugin's own Redis store (what its `redis` option uses); it ships without type declarations.
+const RedisStore: new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: Redis,
+  key?: string,
+) => RedisStore = createRequire(import.meta.url)("@fastify/rate-limit/store/RedisStore.js");
 
 /**
  * Fixed-window limit per caller (JWT subject, else client IP) in Redis, so all
@@ -26,7 +46,7 @@ export function registerRateLimit(
       this.inner =
         inner ?? new RedisStore(!!params.continueExceeding, !!params.exponentialBackoff, redis, "rl:");
     }
-    incr(...[key, callback, timeWindow, max]: Parameters<RedisStore["incr"]>) {
+    incr(...[key, callback, timeWindow, max]: Parameters<Incr>) {
       this.inner.incr(
         key,
         (err, result) => {

@@ -54,8 +54,8 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   });
 
   const gatewayMetrics = createGatewayMetrics(createMetricsRegistry("gateway"));
-  const redis = createRedisClient(config.REDIS_URL, logger);
   const onRedisFailure = createRedisFailureReporter(logger, gatewayMetrics);
+  const redis = createRedisClient(config.REDIS_URL, onRedisFailure);
   const wallet = createWalletUpstream({
     target: config.WALLET_GRPC_URL,
     timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,

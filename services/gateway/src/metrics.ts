@@ -27,7 +27,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     redisFailures: new Counter({
       name: "gateway_redis_failures_total",
-      help: "Redis operations that failed and were bypassed (fail open), by use",
+      help: "Redis failures bypassed (fail open), by use (connection, rate_limit, idempotency, history_cache)",
       labelNames: ["use"] as const,
       registers,
     }),
@@ -45,7 +45,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     idempotency: new Counter({
       name: "gateway_idempotency_outcomes_total",
-      help: "Idempotency-Key handling by outcome (started, replayed, in_flight, reused)",
+      help: "Idempotency-Key claims by outcome (claimed, replay, in_flight, reused)",
       labelNames: ["outcome"] as const,
       registers,
     }),

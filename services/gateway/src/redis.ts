@@ -2,20 +2,34 @@ import type { Logger } from "@wallet/runtime";
 import { Redis } from "ioredis";
 import type { GatewayMetrics } from "./metrics.js";
 
-/** What Redis is used for; a failure is reported per use. */
-export type RedisUse = "rate_limit" | "idempotency" | "history_cache";
+/** What a Redis failure interrupted: the connection itself, or one use of it. */
+export type RedisUse = "connection" | "rate_limit" | "idempotency" | "history_cache";
 
 /** Records a bypassed Redis failure: a metric each time, a warning at most every 10 s per use. */
 export type RedisFailureReporter = (use: RedisUse, err: unknown) => void;
 
 const WARN_EVERY_MS = 10_000;
 
+export function createRedisFailureReporter(logger: Logger, metrics: GatewayMetrics): RedisFailureReporter {
+  const lastWarn = new Map<RedisUse, number>();
+  return (use, err) => {
+    metrics.redisFailures.inc({ use });
+    const now = Date.now();
+    if (now - (lastWarn.get(use) ?? 0) < WARN_EVERY_MS) return;
+    lastWarn.set(use, now);
+    logger.warn(
+      { use, err: err instanceof Error ? err.message : String(err) },
+      "redis unavailable, bypassing",
+    );
+  };
+}
+
 /**
  * One Redis connection for rate limits, idempotency records and the history
  * cache. Commands fail at once while disconnected (no offline queue) and after
  * a short timeout, so a Redis outage degrades the gateway instead of stalling it.
  */
-export function createRedisClient(url: string, logger: Logger): Redis {
+export function createRedisClient(url: string, onFailure: RedisFailureReporter): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     enableAutoPipelining: true,
@@ -23,12 +37,7 @@ export function createRedisClient(url: string, logger: Logger): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
-  let lastWarn = 0;
-  redis.on("error", (err) => {
-    if (Date.now() - lastWarn < WARN_EVERY_MS) return;
-    lastWarn = Date.now();
-    logger.warn({ err: err.message }, "redis connection error");
-  });
+  redis.on("error", (err) => onFailure("connection", err));
   return redis;
 }
 
@@ -45,18 +54,4 @@ export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boo
     };
     redis.on("ready", onReady);
   });
-}
-
-export function createRedisFailureReporter(logger: Logger, metrics: GatewayMetrics): RedisFailureReporter {
-  const lastWarn = new Map<RedisUse, number>();
-  return (use, err) => {
-    metrics.redisFailures.inc({ use });
-    const now = Date.now();
-    if (now - (lastWarn.get(use) ?? 0) < WARN_EVERY_MS) return;
-    lastWarn.set(use, now);
-    logger.warn(
-      { use, err: err instanceof Error ? err.message : String(err) },
-      "redis unavailable, bypassing",
-    );
-  };
 }

@@ -67,6 +67,17 @@ export const transactionType = {
   enum: ["credit", "debit", "transfer_out", "transfer_in"],
 } as const;
 
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+const text = { type: "string" } as const;
+// Fields every committed money movement reports.
+const movementFields = {
+  amount: integer,
+  currency: text,
+  version: integer,
+  metadata: stringMap,
+  createdAt: timestamp,
+} as const;
+
 export const transactionResource = {
   type: "object",
   required: [
@@ -81,17 +92,13 @@ export const transactionResource = {
     "createdAt",
   ],
   properties: {
-    id: { type: "string" },
-    walletId: { type: "string" },
+    id: text,
+    walletId: text,
     type: transactionType,
-    amount: integer,
-    currency: { type: "string" },
     balanceAfter: integer,
-    version: integer,
     transferId: nullableString,
     counterpartyWalletId: nullableString,
-    metadata: { type: "object", additionalProperties: { type: "string" } },
-    createdAt: timestamp,
+    ...movementFields,
   },
 } as const;
 
@@ -99,15 +106,11 @@ export const movementResult = {
   type: "object",
   required: ["transactionId", "walletId", "type", "amount", "currency", "balance", "version", "createdAt"],
   properties: {
-    transactionId: { type: "string" },
-    walletId: { type: "string" },
+    transactionId: text,
+    walletId: text,
     type: transactionType,
-    amount: integer,
-    currency: { type: "string" },
     balance: integer,
-    version: integer,
-    metadata: { type: "object", additionalProperties: { type: "string" } },
-    createdAt: timestamp,
+    ...movementFields,
   },
 } as const;
 
@@ -115,16 +118,12 @@ export const transferResult = {
   type: "object",
   required: ["transferId", "transactionId", "fromWalletId", "toWalletId", "amount", "currency", "balance"],
   properties: {
-    transferId: { type: "string" },
-    transactionId: { type: "string" },
-    fromWalletId: { type: "string" },
-    toWalletId: { type: "string" },
-    amount: integer,
-    currency: { type: "string" },
+    transferId: text,
+    transactionId: text,
+    fromWalletId: text,
+    toWalletId: text,
     balance: integer,
-    version: integer,
-    metadata: { type: "object", additionalProperties: { type: "string" } },
-    createdAt: timestamp,
+    ...movementFields,
   },
 } as const;
 

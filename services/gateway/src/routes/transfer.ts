@@ -10,7 +10,7 @@ import {
 } from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
-import { required } from "../wallet/resources.js";
+import { transferResult as toTransferResult } from "../wallet/resources.js";
 import { type RouteDeps, writeAndInvalidate } from "./routeDeps.js";
 
 interface TransferBody {
@@ -55,21 +55,7 @@ export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): 
         ),
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");
-      const debitLeg = required(res.debit, "debit");
-      return {
-        data: {
-          transferId: res.transferId,
-          transactionId: debitLeg.id,
-          fromWalletId,
-          toWalletId,
-          amount: debitLeg.amount,
-          currency: debitLeg.currency,
-          balance: debitLeg.balanceAfter,
-          version: debitLeg.walletVersion,
-          metadata: debitLeg.metadata,
-          createdAt: debitLeg.createdAt?.toISOString(),
-        },
-      };
+      return { data: toTransferResult(res, fromWalletId, toWalletId) };
     },
   );
 }

@@ -1,4 +1,4 @@
-import { type Transaction, TransactionType, type Wallet } from "@wallet/contracts";
+import { type Transaction, TransactionType, type TransferResponse, type Wallet } from "@wallet/contracts";
 import { ApiError } from "../http/apiError.js";
 
 const TYPE_NAMES: Partial<Record<TransactionType, string>> = {
@@ -57,5 +57,22 @@ export function movementResult(t: Transaction) {
     version: t.walletVersion,
     metadata: t.metadata,
     createdAt: iso(t.createdAt),
+  };
+}
+
+/** The result of a transfer: the caller's (debit) leg and the from-wallet's balance after it. */
+export function transferResult(res: TransferResponse, fromWalletId: string, toWalletId: string) {
+  const leg = required(res.debit, "debit");
+  return {
+    transferId: res.transferId,
+    transactionId: leg.id,
+    fromWalletId,
+    toWalletId,
+    amount: leg.amount,
+    currency: leg.currency,
+    balance: leg.balanceAfter,
+    version: leg.walletVersion,
+    metadata: leg.metadata,
+    createdAt: iso(leg.createdAt),
   };
 }

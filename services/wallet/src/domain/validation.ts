@@ -88,3 +88,15 @@ export function validatePageSize(limit: number): number {
   }
   return limit;
 }
+
+/** A well-formed id that no wallet has. */
+const NO_WALLET_ID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * The id itself when it has the shape of an issued id, else an id that matches no
+ * wallet: a foreign-shaped id then takes the normal path (a replayed key is still
+ * recognised first) and ends as not found, never as a driver error.
+ */
+export function issuedIdOrNone(id: string): string {
+  return isIssuedId(id) ? id : NO_WALLET_ID;
+}

@@ -7,7 +7,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
-import { StoreUnavailableError } from "../../domain/errors.js";
+import { guardConnectionErrors } from "../unavailable.js";
 
 const DUPLICATE_KEY = 11000;
 
@@ -74,11 +74,4 @@ export function isDuplicateKey(err: unknown, index: IndexSpec): boolean {
 }
 
 /** Runs fn, turning connection failures into StoreUnavailableError. */
-export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isConnectionError(err)) throw new StoreUnavailableError("Store unavailable", { cause: err });
-    throw err;
-  }
-}
+export const guarded = guardConnectionErrors(isConnectionError);

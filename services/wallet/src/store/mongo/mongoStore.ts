@@ -11,7 +11,7 @@ import type {
   TransferResult,
   Wallet,
 } from "../../domain/model.js";
-import { isIssuedId } from "../../domain/validation.js";
+import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import type { WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
 import {
@@ -90,18 +90,17 @@ export class MongoStore implements WalletStore {
   }
 
   private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
-    // A foreign-shaped id still goes the whole way, so a replayed key is recognised before "not found".
-    const walletId = isIssuedId(change.walletId) ? change.walletId : NO_WALLET;
-    return guarded(() => changeBalance(this.cols, kind, { ...change, walletId }));
+    return guarded(() =>
+      changeBalance(this.cols, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }),
+    );
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {
-    const sanitize = (id: string) => (isIssuedId(id) ? id : NO_WALLET);
     return guarded(() =>
       transfer(this.cols, {
         ...change,
-        fromWalletId: sanitize(change.fromWalletId),
-        toWalletId: sanitize(change.toWalletId),
+        fromWalletId: issuedIdOrNone(change.fromWalletId),
+        toWalletId: issuedIdOrNone(change.toWalletId),
       }),
     );
   }
@@ -158,6 +157,3 @@ export class MongoStore implements WalletStore {
     await this.client.close();
   }
 }
-
-// A well-formed id that no wallet has: lets ids of foreign shape flow through the normal not-found path.
-const NO_WALLET = "00000000-0000-0000-0000-000000000000";

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from "../../domain/errors.js";
+import { guardConnectionErrors } from "../unavailable.js";
 
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
@@ -39,14 +39,7 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
 }
 
 /** Runs fn, turning connection failures into StoreUnavailableError. */
-export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isConnectionError(err)) throw new StoreUnavailableError("Store unavailable", { cause: err });
-    throw err;
-  }
-}
+export const guarded = guardConnectionErrors(isConnectionError);
 
 /** Retries fn on deadlock/serialization failures with jittered backoff, a bounded number of times. */
 export async function withRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {

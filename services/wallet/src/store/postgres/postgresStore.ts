@@ -11,7 +11,7 @@ import type {
   TransferResult,
   Wallet,
 } from "../../domain/model.js";
-import { isIssuedId } from "../../domain/validation.js";
+import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import type { WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
@@ -92,20 +92,17 @@ export class PostgresStore implements WalletStore {
   }
 
   private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
-    return guarded(async () => {
-      if (!isIssuedId(change.walletId))
-        return changeBalance(this.pool, kind, { ...change, walletId: NO_WALLET });
-      return changeBalance(this.pool, kind, change);
-    });
+    return guarded(() =>
+      changeBalance(this.pool, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }),
+    );
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {
-    const sanitize = (id: string) => (isIssuedId(id) ? id : NO_WALLET);
     return guarded(() =>
       transfer(this.pool, {
         ...change,
-        fromWalletId: sanitize(change.fromWalletId),
-        toWalletId: sanitize(change.toWalletId),
+        fromWalletId: issuedIdOrNone(change.fromWalletId),
+        toWalletId: issuedIdOrNone(change.toWalletId),
       }),
     );
   }
@@ -197,6 +194,3 @@ export class PostgresStore implements WalletStore {
     await this.pool.end();
   }
 }
-
-// A well-formed id that no wallet has: lets ids of foreign shape flow through the normal not-found path.
-const NO_WALLET = "00000000-0000-0000-0000-000000000000";

@@ -11,9 +11,11 @@ export async function startService(
   output: "inherit" | "ignore" = "inherit",
 ): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   // BENCH_FROM_SOURCE=1 runs the TypeScript sources (no build needed); otherwise the built dist/.
+  // BENCH_NODE_ARGS passes node flags to the service, e.g. "--cpu-prof" to profile it.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const args = process.env.BENCH_FROM_SOURCE
-    ? ["--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
-    : [`${root}services/${name}/dist/main.js`];
+    ? [...nodeArgs, "--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
+    : [...nodeArgs, `${root}services/${name}/dist/main.js`];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", output, "inherit"],

@@ -61,8 +61,10 @@ describe("wallet crash - SIGKILL under load", () => {
     expect(countBy(history.map((t) => t.metadata.op ?? "funding")).get("funding")).toBe(1);
     expect(applied.size).toBe(history.length - 1);
     for (const op of ops) {
-      if (op.status === 200) expect(applied.get(op.key)?.id).toBe(op.transactionId);
-      else expect([op.status, op.code, applied.has(op.key)]).toEqual([409, "INSUFFICIENT_FUNDS", false]);
+      if (op.status === 200) {
+        expect(applied.get(op.key)?.id).toBe(op.transactionId);
+        expect(applied.get(op.key)?.balanceAfter).toBe(op.balance);
+      } else expect([op.status, op.code, applied.has(op.key)]).toEqual([409, "INSUFFICIENT_FUNDS", false]);
     }
     expect(applied.size).toBe(ops.filter((o) => o.status === 200).length);
 

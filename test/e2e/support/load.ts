@@ -1,5 +1,5 @@
 import type { Exchange } from "./http.js";
-import { type GatewayCall, newKey } from "./wallets.js";
+import { type GatewayCall, moveMoney, newKey } from "./wallets.js";
 
 /** One credit or debit a load client sent, with its latest answer. */
 export interface Operation {
@@ -11,6 +11,8 @@ export interface Operation {
   /** The error code of the latest attempt, if it failed with one. */
   code?: string;
   transactionId?: string;
+  /** The balance after the operation, as the 200 answer gave it. */
+  balance?: number;
   attempts: number;
 }
 
@@ -60,19 +62,25 @@ export async function send(call: GatewayCall, token: string, walletId: string, o
   op.attempts += 1;
   let res: Exchange;
   try {
-    res = await call("POST", `/api/wallets/${op.kind}`, {
+    res = await moveMoney(
+      call,
+      op.kind,
       token,
-      body: { walletId, amount: op.amount, metadata: { op: op.key } },
-      headers: { "idempotency-key": op.key },
-      timeoutMs: 10_000,
-    });
+      { walletId, amount: op.amount, metadata: { op: op.key } },
+      {
+        "idempotency-key": op.key,
+      },
+    );
   } catch {
     op.status = 0;
     return;
   }
   op.status = res.status;
   op.code = res.body?.error?.code;
-  if (res.status === 200) op.transactionId = res.body.data.transactionId;
+  if (res.status === 200) {
+    op.transactionId = res.body.data.transactionId;
+    op.balance = res.body.data.balance;
+  }
 }
 
 // 4xx answers that say nothing about whether the operation happened.

@@ -30,17 +30,24 @@ export async function fundedWallet(call: GatewayCall, token: string, currency: s
   return walletId;
 }
 
+/** A credit or debit with a fresh Idempotency-Key (unless `headers` brings one). */
+export function moveMoney(
+  call: GatewayCall,
+  kind: "credit" | "debit",
+  token: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<Exchange> {
+  return call("POST", `/api/wallets/${kind}`, {
+    token,
+    body,
+    headers: { "idempotency-key": newKey(kind), ...headers },
+  });
+}
+
 /** Credits a wallet with a fresh key and returns the 200 exchange. */
 export async function credit(call: GatewayCall, token: string, walletId: string, amount: number) {
-  return expectStatus(
-    await call("POST", "/api/wallets/credit", {
-      token,
-      body: { walletId, amount },
-      headers: { "idempotency-key": newKey("credit") },
-    }),
-    200,
-    "credit",
-  );
+  return expectStatus(await moveMoney(call, "credit", token, { walletId, amount }), 200, "credit");
 }
 
 /** A wallet as the gateway reports it. */

@@ -1,6 +1,7 @@
 // Runs wallet, notifier and gateway from their built dist/ against local infrastructure,
 // with one readable log stream, and stops them all cleanly on Ctrl-C.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 
@@ -72,10 +73,16 @@ const pretty = (service, line) => {
   process.stdout.write(`${time} \x1b[${COLORS[service]}m${service.padEnd(8)}\x1b[0m ${text}\n`);
 };
 
+// Each service's node flags (heap sizing) come from its own `npm start` script.
+const nodeFlags = (service) =>
+  JSON.parse(readFileSync(`services/${service}/package.json`, "utf8"))
+    .scripts.start.split(/\s+/)
+    .filter((arg) => arg.startsWith("--"));
+
 const children = new Map();
 let stopping = false;
 const start = (service) => {
-  const child = spawn(process.execPath, [`services/${service}/dist/main.js`], {
+  const child = spawn(process.execPath, [...nodeFlags(service), `services/${service}/dist/main.js`], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { waitForPort } from "../../test/support/ports.js";
 
@@ -12,7 +13,12 @@ export async function startService(
 ): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   // BENCH_FROM_SOURCE=1 runs the TypeScript sources (no build needed); otherwise the built dist/.
   // BENCH_NODE_ARGS passes node flags to the service, e.g. "--cpu-prof" to profile it.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  // The service's own `npm start` flags come first, so the benchmark measures what production runs.
+  const pkg = JSON.parse(readFileSync(`${root}services/${name}/package.json`, "utf8"));
+  const startFlags = String(pkg.scripts.start)
+    .split(/\s+/)
+    .filter((a) => a.startsWith("--"));
+  const nodeArgs = [...startFlags, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const args = process.env.BENCH_FROM_SOURCE
     ? [...nodeArgs, "--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
     : [...nodeArgs, `${root}services/${name}/dist/main.js`];

@@ -101,6 +101,10 @@ describe("seed flows - through the gateway", () => {
   it("flow 5 - transaction history is a cache MISS, then a HIT, then a MISS after a write", async () => {
     const token = await p.token("flow5-dave");
     const walletId = await fundedWallet(call, token, "USD", 10);
+    // The funding credit's event also invalidates the cache; let it go by (its webhook comes after it).
+    await waitUntil("the funding event", () =>
+      p.webhook.delivered().some((d) => d.json?.data?.walletId === walletId),
+    );
     const path = `/api/transactions?walletId=${walletId}&limit=10`;
     const miss = await call("GET", path, { token });
     const hit = await call("GET", path, { token });

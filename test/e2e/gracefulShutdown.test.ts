@@ -129,18 +129,22 @@ describe("graceful shutdown - SIGTERM with work in flight", () => {
     await p.start("notifier");
     const ours = () =>
       p.webhook.delivered().filter((d) => transactionIds.includes(d.json?.data?.transactionId));
+    // Bounded well below the consumer's ack wait: an event handed to the stopped notifier
+    // and never given back would only return after it (70 s).
     await waitUntil(
       "all ten events delivered",
       () => new Set(ours().map((d) => d.webhookId)).size === 10,
       20_000,
-    );
+    ).catch(() => {});
     await new Promise((r) => setTimeout(r, 1000));
     p.webhook.setBehaviour(() => ({ status: 204 }));
 
     expect(deliveredBeforeRestart).toBeGreaterThanOrEqual(2);
     const deliveries = ours();
-    expect([...countBy(deliveries.map((d) => d.webhookId)).values()]).toEqual(Array(10).fill(1));
-    expect(new Set(deliveries.map((d) => d.json.data.transactionId))).toEqual(new Set(transactionIds));
+    const delivered = deliveries.map((d) => d.json.data.transactionId);
+    expect.soft({ missing: transactionIds.filter((id) => !delivered.includes(id)) }).toEqual({ missing: [] });
+    const twice = [...countBy(deliveries.map((d) => d.webhookId))].filter(([, n]) => n > 1);
+    expect({ deliveredMoreThanOnce: twice }).toEqual({ deliveredMoreThanOnce: [] });
     expect(deliveries.every((d) => d.signatureValid)).toBe(true);
   }, 60_000);
 });

@@ -13,18 +13,18 @@ export function handleShutdownSignals(logger: Logger, graceMs: number, stop: () 
     logger.info({ signal, graceMs }, "shutting down");
     const timer = setTimeout(() => {
       logger.error({ graceMs }, "grace period exceeded, exiting");
-      process.exit(1);
+      logger.flush(() => process.exit(1));
     }, graceMs);
     timer.unref();
+    const exit = (code: number) => logger.flush(() => process.exit(code));
     stop().then(
       () => {
         logger.info("shutdown complete");
-        logger.flush?.();
-        process.exit(0);
+        exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");
-        process.exit(1);
+        exit(1);
       },
     );
   };

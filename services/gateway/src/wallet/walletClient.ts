@@ -58,6 +58,9 @@ export function createWalletUpstream(opts: {
 }): WalletUpstream {
   const client = new WalletServiceClient(opts.target, credentials.createInsecure(), {
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    // Reconnect quickly once a restarted wallet is back, instead of backing off for up to two minutes.
+    "grpc.initial_reconnect_backoff_ms": 500,
+    "grpc.max_reconnect_backoff_ms": 5000,
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_timeout_ms": 10_000,
   });

@@ -34,9 +34,14 @@ export function handleUnary<Req, Res>(
     const done = (code: status, errorCode: string) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.observe(method, status[code], seconds);
-      if (code === status.INTERNAL || code === status.UNAVAILABLE)
-        log.error({ code: status[code], errorCode }, "rpc failed");
-      else log.debug({ code: status[code], errorCode, ms: seconds * 1000 }, "rpc done");
+      // One line per call at info, so a request's correlation id can be followed through every service.
+      const fields = {
+        code: status[code],
+        errorCode: errorCode || undefined,
+        ms: Math.round(seconds * 1e4) / 10,
+      };
+      if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
+      else log.info(fields, "rpc done");
     };
     handler(call.request, { requestId, log }).then(
       (res) => {

@@ -19,13 +19,17 @@ const { dbUrl, seconds, clients } = benchSettings();
 const nats = await startNats();
 await dropDatabase(dbUrl);
 const [grpcPort, walletAdmin, notifierAdmin] = [await freePort(), await freePort(), await freePort()];
-const wallet = await startService("wallet", {
-  WALLET_DB_URL: dbUrl,
-  WALLET_GRPC_PORT: String(grpcPort),
-  WALLET_ADMIN_PORT: String(walletAdmin),
-  NATS_URL: nats.url,
-  LOG_LEVEL: "warn",
-});
+const wallet = await startService(
+  "wallet",
+  {
+    WALLET_DB_URL: dbUrl,
+    WALLET_GRPC_PORT: String(grpcPort),
+    WALLET_ADMIN_PORT: String(walletAdmin),
+    NATS_URL: nats.url,
+    LOG_LEVEL: "info",
+  },
+  "ignore",
+);
 const notifier = await startService(
   "notifier",
   {

@@ -19,7 +19,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { benchSettings, dropDatabase, sampleRss, startService } from "../../../scripts/bench/process.js";
 import { startNats } from "../../../test/support/nats.js";
@@ -28,13 +27,6 @@ import { startRedis } from "../../../test/support/redis.js";
 import { mintToken } from "../src/auth/mintToken.js";
 
 const { dbUrl, seconds: SECONDS } = benchSettings();
-// The gateway runs with the V8 heap flags of `npm start` (they keep its RSS near 100 MB).
-const startScript: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-  .scripts.start;
-const NODE_FLAGS = startScript
-  .split(" ")
-  .filter((arg) => arg.startsWith("--"))
-  .join(" ");
 const WALLETS = 32;
 const TARGETS = {
   get: { rps: 10_000, p99: 10 },
@@ -53,26 +45,33 @@ async function startPrivateStack(): Promise<Stack> {
   const [redis, nats] = await Promise.all([startRedis(), startNats()]);
   await dropDatabase(dbUrl);
   const [grpcPort, adminPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-  const wallet = await startService("wallet", {
-    WALLET_DB_URL: dbUrl,
-    WALLET_GRPC_HOST: "127.0.0.1",
-    WALLET_GRPC_PORT: String(grpcPort),
-    WALLET_ADMIN_HOST: "127.0.0.1",
-    WALLET_ADMIN_PORT: String(adminPort),
-    NATS_URL: nats.url,
-    LOG_LEVEL: "warn",
-  });
-  const gateway = await startService("gateway", {
-    GATEWAY_HOST: "127.0.0.1",
-    GATEWAY_PORT: String(gatewayPort),
-    WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
-    REDIS_URL: redis.url,
-    NATS_URL: nats.url,
-    JWT_SECRET: secret,
-    RATE_LIMIT_MAX: "1000000000",
-    LOG_LEVEL: "warn",
-    NODE_OPTIONS: NODE_FLAGS,
-  });
+  const wallet = await startService(
+    "wallet",
+    {
+      WALLET_DB_URL: dbUrl,
+      WALLET_GRPC_HOST: "127.0.0.1",
+      WALLET_GRPC_PORT: String(grpcPort),
+      WALLET_ADMIN_HOST: "127.0.0.1",
+      WALLET_ADMIN_PORT: String(adminPort),
+      NATS_URL: nats.url,
+      LOG_LEVEL: "info",
+    },
+    "ignore",
+  );
+  const gateway = await startService(
+    "gateway",
+    {
+      GATEWAY_HOST: "127.0.0.1",
+      GATEWAY_PORT: String(gatewayPort),
+      WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
+      REDIS_URL: redis.url,
+      NATS_URL: nats.url,
+      JWT_SECRET: secret,
+      RATE_LIMIT_MAX: "1000000000",
+      LOG_LEVEL: "info",
+    },
+    "ignore",
+  );
   return {
     url: `http://127.0.0.1:${gatewayPort}`,
     tokenConfig: { JWT_SECRET: secret },

@@ -35,13 +35,17 @@ const nats = await startNats();
 await dropDatabase(dbUrl);
 const grpcPort = await freePort();
 const adminPort = await freePort();
-const wallet = await startService("wallet", {
-  WALLET_DB_URL: dbUrl,
-  WALLET_GRPC_PORT: String(grpcPort),
-  WALLET_ADMIN_PORT: String(adminPort),
-  NATS_URL: nats.url,
-  LOG_LEVEL: "warn",
-});
+const wallet = await startService(
+  "wallet",
+  {
+    WALLET_DB_URL: dbUrl,
+    WALLET_GRPC_PORT: String(grpcPort),
+    WALLET_ADMIN_PORT: String(adminPort),
+    NATS_URL: nats.url,
+    LOG_LEVEL: "info",
+  },
+  "ignore",
+);
 try {
   const client = new WalletServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
   const wallets = await createWallets(client, 1000);

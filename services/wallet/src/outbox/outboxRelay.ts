@@ -94,7 +94,7 @@ export class OutboxRelay implements CommittedEventSink {
     if (this.acked.length >= 256) {
       void this.flush();
     } else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => void this.flush(), 5);
+      this.flushTimer = setTimeout(() => void this.flush(), 25);
     }
   }
 

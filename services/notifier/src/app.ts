@@ -10,7 +10,8 @@ import {
 import { EMAIL_TIMEOUT_MS } from "./channels/email.js";
 import { channelsFromConfig } from "./channels/fromConfig.js";
 import type { NotifierConfig } from "./config.js";
-import { ensureNotifierConsumer, startConsumeLoop } from "./consumer.js";
+import { type ConsumeLoop, startConsumeLoop } from "./consumeLoop.js";
+import { ensureNotifierConsumer } from "./consumer.js";
 import { openDeliveryRecords } from "./deliveryRecords.js";
 import { createDispatcher } from "./dispatch.js";
 import { createNotifierMetrics } from "./metrics.js";
@@ -53,25 +54,25 @@ async function startOn(
   const jsm = await jetstreamManager(nc);
   await ensureWalletStreams(jsm, replicas);
   // Channels run in parallel; the ack wait must outlast the slowest one so a slow but
-  // successful delivery is not handed to another replica meanwhile.
-  const ackWaitMs = Math.max(
-    30_000,
-    2 * Math.max(config.NOTIFIER_WEBHOOK_TIMEOUT_MS, EMAIL_TIMEOUT_MS) + 10_000,
-  );
+  // successful delivery is not handed to another replica meanwhile. A delivery claim
+  // outlasts one attempt, so it only lapses when its holder is gone.
+  const attemptMs = Math.max(config.NOTIFIER_WEBHOOK_TIMEOUT_MS, EMAIL_TIMEOUT_MS);
+  const ackWaitMs = Math.max(30_000, 2 * attemptMs + 10_000);
+  const claimMs = attemptMs + 10_000;
   await ensureNotifierConsumer(jsm, {
     name,
     maxDeliver: config.NOTIFIER_MAX_DELIVER,
     ackWaitMs,
     maxAckPending: Math.max(1_000, config.NOTIFIER_CONCURRENCY * 4),
   });
-  const records = await openDeliveryRecords(nc, replicas);
+  const records = await openDeliveryRecords(nc, { replicas, consumer: name, claimMs });
   const js = jetstream(nc);
   const registry = createMetricsRegistry("notifier");
   const metrics = createNotifierMetrics(registry);
 
   let connected = true;
   let stopping = false;
-  let loop: Awaited<ReturnType<typeof startConsumeLoop>> | undefined;
+  let loop: ConsumeLoop | undefined;
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect") {
@@ -107,8 +108,10 @@ async function startOn(
     maxDeliver: config.NOTIFIER_MAX_DELIVER,
     backoffBaseMs: config.NOTIFIER_BACKOFF_BASE_MS,
   });
-  loop = await startConsumeLoop(consumer, {
+  loop = startConsumeLoop(consumer, {
     concurrency: config.NOTIFIER_CONCURRENCY,
+    // A stop waits for open pull requests to end: keep that well inside the grace period.
+    fetchExpiresMs: Math.min(2_000, Math.max(1_000, Math.floor(config.SHUTDOWN_GRACE_MS / 5))),
     logger,
     handle: dispatch,
   });

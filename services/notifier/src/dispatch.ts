@@ -2,10 +2,11 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { TransactionCommitted } from "@wallet/contracts";
 import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { redeliveryDelayMs } from "./backoff.js";
-import type { DeliveryChannel } from "./channels/channel.js";
+import type { DeliveryChannel, DeliveryOutcome } from "./channels/channel.js";
 import { publishDeadLetter } from "./deadLetter.js";
 import type { DeliveryRecords } from "./deliveryRecords.js";
 import { decodeTransactionCommitted, UndecodableEventError } from "./event.js";
+import { createInFlightEvents } from "./inFlightEvents.js";
 import type { NotifierMetrics } from "./metrics.js";
 
 export interface DispatchDeps {
@@ -26,10 +27,12 @@ interface ChannelFailure {
 /**
  * Builds the per-message routine: deliver on every channel not yet recorded for the
  * event, then ack; on failure nak with backoff, or after the last allowed delivery
- * copy the message to the dead-letter stream and terminate it.
+ * copy the message to the dead-letter stream and terminate it. Copies of one event
+ * are handled one after the other, never at once.
  */
 export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<void> {
   const { metrics } = deps;
+  const inFlight = createInFlightEvents();
 
   return async (msg) => {
     const attempt = msg.info.deliveryCount;
@@ -55,12 +58,19 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
     }
     const log = deps.logger.child({ ...bindings, eventId: event.eventId });
 
-    let failures: ChannelFailure[];
-    try {
-      failures = await deliverAll(event, log);
-    } catch (err) {
-      failures = [{ channel: "records", reason: `delivery records unavailable: ${(err as Error).message}` }];
-    }
+    let waited = false;
+    const failures = await inFlight.run(
+      event.eventId,
+      async () => {
+        // Waiting for the other copy used up part of this one's ack wait.
+        if (waited) msg.working();
+        return deliverAll(event, log);
+      },
+      () => {
+        waited = true;
+        log.debug("another copy of this event is in flight, waiting for it");
+      },
+    );
 
     if (failures.length === 0) {
       msg.ack();
@@ -86,30 +96,50 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
   }
 
   async function deliverAll(event: TransactionCommitted, log: Logger): Promise<ChannelFailure[]> {
-    const names = deps.channels.map((c) => c.name);
-    const pending = new Set(await deps.records.pending(event.eventId, names));
-    const results = await Promise.all(
-      deps.channels.map(async (channel): Promise<ChannelFailure | undefined> => {
-        if (!pending.has(channel.name)) {
-          metrics.deliveries.inc({ channel: channel.name, outcome: "duplicate" });
-          log.debug({ channel: channel.name }, "already delivered, not sending again");
-          return undefined;
-        }
-        const stopTimer = metrics.deliveryDuration.startTimer({ channel: channel.name });
-        try {
-          const outcome = await channel.deliver(event, log);
-          stopTimer();
-          await deps.records.record(event.eventId, channel.name, outcome);
-          metrics.deliveries.inc({ channel: channel.name, outcome });
-          return undefined;
-        } catch (err) {
-          stopTimer();
-          metrics.deliveries.inc({ channel: channel.name, outcome: "failed" });
-          return { channel: channel.name, reason: (err as Error).message };
-        }
-      }),
-    );
+    const results = await Promise.all(deps.channels.map((channel) => deliverOn(channel, event, log)));
     return results.filter((r): r is ChannelFailure => r !== undefined);
+  }
+
+  async function deliverOn(
+    channel: DeliveryChannel,
+    event: TransactionCommitted,
+    log: Logger,
+  ): Promise<ChannelFailure | undefined> {
+    let claim: Awaited<ReturnType<DeliveryRecords["claim"]>>;
+    try {
+      claim = await deps.records.claim(event.eventId, channel.name);
+    } catch (err) {
+      return { channel: channel.name, reason: `delivery records unavailable: ${(err as Error).message}` };
+    }
+    if (claim.status === "done") {
+      metrics.deliveries.inc({ channel: channel.name, outcome: "duplicate" });
+      log.debug({ channel: channel.name }, "already delivered, not sending again");
+      return undefined;
+    }
+    if (claim.status === "busy") {
+      metrics.deliveries.inc({ channel: channel.name, outcome: "in_progress" });
+      const until = new Date(claim.until).toISOString();
+      return { channel: channel.name, reason: `being delivered by another process (claim until ${until})` };
+    }
+    const stopTimer = metrics.deliveryDuration.startTimer({ channel: channel.name });
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await channel.deliver(event, log);
+    } catch (err) {
+      stopTimer();
+      await claim.release();
+      metrics.deliveries.inc({ channel: channel.name, outcome: "failed" });
+      return { channel: channel.name, reason: (err as Error).message };
+    }
+    stopTimer();
+    metrics.deliveries.inc({ channel: channel.name, outcome });
+    try {
+      await claim.complete(outcome);
+    } catch (err) {
+      // Sent but not recorded: the retry sends again, with the same webhook-id / Message-ID.
+      return { channel: channel.name, reason: `delivered, record not written: ${(err as Error).message}` };
+    }
+    return undefined;
   }
 
   async function deadLetter(

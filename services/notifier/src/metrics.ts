@@ -5,7 +5,7 @@ export function createNotifierMetrics(registry: Registry) {
   return {
     deliveries: new Counter({
       name: "notifier_deliveries_total",
-      help: "Delivery attempts by channel and outcome (delivered, skipped, failed, duplicate = already recorded)",
+      help: "Delivery attempts by channel and outcome (delivered, skipped, failed, duplicate = already recorded, in_progress = claimed by another process)",
       labelNames: ["channel", "outcome"] as const,
       registers: [registry],
     }),

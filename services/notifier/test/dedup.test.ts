@@ -96,4 +96,45 @@ describe("notifier effectively once", () => {
     expect(smtp.received).toHaveLength(1);
     expect(logChannelLines(notifier.logs)).toHaveLength(1);
   });
+
+  it("dedup - two copies of one event in flight at once in one process give one delivery", async () => {
+    receiver.setBehaviour(() => ({ status: 200, delayMs: 500 }));
+    notifier = await start({ NOTIFIER_CHANNELS: "webhook" });
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+    await publishEvent(fx.js, ev, { msgId: `${ev.eventId}-again` });
+
+    await allAcked(2);
+    await settle(500);
+    expect(receiver.received).toHaveLength(1);
+    expect(
+      notifier.logs.some((l) => l.msg === "another copy of this event is in flight, waiting for it"),
+    ).toBe(true);
+  });
+
+  it("dedup - replicas sharing a consumer, each holding a copy of one event, deliver it once", async () => {
+    receiver.setBehaviour(() => ({ status: 200, delayMs: 1_000 }));
+    const replica = {
+      NOTIFIER_CHANNELS: "webhook",
+      NOTIFIER_CONCURRENCY: "1",
+      NOTIFIER_BACKOFF_BASE_MS: "200",
+    };
+    notifier = await start(replica);
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+    // The first replica's only slot is busy with the first copy, so the second replica takes the second.
+    await waitUntil("first copy being delivered", () => receiver.received.length === 1);
+    const second = await start(replica);
+    try {
+      await publishEvent(fx.js, ev, { msgId: `${ev.eventId}-again` });
+      await allAcked(2);
+      await settle(500);
+      expect(receiver.received).toHaveLength(1);
+      const waited = second.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
+      expect(waited.length).toBeGreaterThanOrEqual(1);
+      expect(String(waited[0].reason)).toContain("being delivered by another process");
+    } finally {
+      await second.stop();
+    }
+  });
 });

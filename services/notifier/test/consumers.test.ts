@@ -1,0 +1,61 @@
+import { EVENTS_STREAM } from "@wallet/runtime";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishEvent, transactionCommitted } from "./support/events.js";
+import {
+  type NatsFixture,
+  settle,
+  startNatsFixture,
+  startTestNotifier,
+  type TestNotifier,
+  waitUntil,
+} from "./support/harness.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
+
+describe("notifier consumers", () => {
+  let fx: NatsFixture;
+  let receiver: WebhookReceiver;
+  const notifiers: TestNotifier[] = [];
+
+  beforeAll(async () => {
+    fx = await startNatsFixture();
+    receiver = await startWebhookReceiver();
+  });
+
+  afterAll(async () => {
+    for (const n of notifiers) await n.stop();
+    await receiver?.close();
+    await fx?.close();
+  });
+
+  const start = async (consumer: string) => {
+    const n = await startTestNotifier(fx.nats.url, {
+      NOTIFIER_CHANNELS: "webhook",
+      NOTIFIER_WEBHOOK_URL: receiver.url,
+      NOTIFIER_CONSUMER_NAME: consumer,
+    });
+    notifiers.push(n);
+    return n;
+  };
+  const acked = (consumer: string, messages: number) =>
+    waitUntil(`${consumer} acked ${messages}`, async () => {
+      const info = await fx.jsm.consumers.info(EVENTS_STREAM, consumer);
+      return info.ack_floor.stream_seq >= messages && info.num_ack_pending === 0;
+    });
+
+  it("consumers - consumers with different names keep their own records, so each delivers every event once", async () => {
+    await start("notifier");
+    const events = [transactionCommitted(), transactionCommitted()];
+    await publishEvent(fx.js, events[0]);
+    await acked("notifier", 1);
+
+    // Started after the first consumer delivered the first event: it must deliver it too.
+    await start("notifier-demo");
+    await publishEvent(fx.js, events[1]);
+    await acked("notifier", 2);
+    await acked("notifier-demo", 2);
+    await settle(500);
+
+    const ids = receiver.received.map((r) => r.headers["webhook-id"]).sort();
+    expect(ids).toEqual([...events, ...events].map((e) => e.eventId).sort());
+  });
+});

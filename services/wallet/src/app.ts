@@ -8,6 +8,7 @@ import { addReflectionService } from "./grpc/reflection.js";
 import { NatsLink } from "./outbox/natsLink.js";
 import { OutboxMetrics } from "./outbox/outboxMetrics.js";
 import { OutboxRelay } from "./outbox/outboxRelay.js";
+import { InFlightCalls } from "./rpc/inFlightCalls.js";
 import { RpcMetrics } from "./rpc/rpcMetrics.js";
 import { walletServiceImpl } from "./rpc/walletServiceImpl.js";
 import { openStore } from "./store/openStore.js";
@@ -22,6 +23,7 @@ export interface WalletApp {
 }
 
 const STORE_CHECK_MS = 2000;
+const RESPONSE_FLUSH_MS = 500;
 
 /** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
 export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
@@ -38,10 +40,11 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   });
   const wallets = new WalletService(store, relay);
 
+  const inFlight = new InFlightCalls();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
     WalletServiceService,
-    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry) }),
+    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry), inFlight }),
   );
   const health = createHealth(server);
   addReflectionService(server, descriptorSetBase64);
@@ -54,6 +57,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   );
 
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   let storeUp = true;
   health.setServing();
   const checkStore = async () => {
@@ -88,30 +92,38 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   return {
     grpcPort,
     adminPort: admin.port,
-    async stop() {
-      stopping = true;
-      health.setNotServing();
-      clearInterval(storeTimer);
-      await shutdownGrpc(server, config.SHUTDOWN_GRACE_MS);
-      await relay.stop();
-      await link.close();
-      await store.close();
-      await admin.close();
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        health.setNotServing();
+        clearInterval(storeTimer);
+        await shutdownGrpc(server, inFlight, config.SHUTDOWN_GRACE_MS);
+        await relay.stop();
+        await link.close();
+        await store.close();
+        await admin.close();
+      })();
+      return stopped;
     },
   };
 }
 
-function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+/**
+ * Stops accepting calls and waits until every session has closed, or, since
+ * health Watch streams never end by themselves, until the unary calls in flight
+ * are done and their responses had a moment to leave; closes what is left after
+ * the grace period at the latest.
+ */
+async function shutdownGrpc(server: grpc.Server, inFlight: InFlightCalls, graceMs: number): Promise<void> {
+  const timers: NodeJS.Timeout[] = [];
+  const after = (ms: number) => new Promise<void>((resolve) => timers.push(setTimeout(resolve, ms)));
+  await Promise.race([
+    new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    inFlight.idle().then(() => after(RESPONSE_FLUSH_MS)),
+    after(graceMs),
+  ]);
+  for (const t of timers) clearTimeout(t);
+  server.forceShutdown();
 }
 
 async function migrateWithRetry(store: WalletStore, logger: Logger): Promise<void> {

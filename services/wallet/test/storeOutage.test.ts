@@ -1,29 +1,9 @@
 import { randomUUID } from "node:crypto";
-import * as grpc from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { protoPath } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgresCluster, type TestPostgresCluster } from "../../../test/support/postgres.js";
 import { call, failure, type RunningWallet, startTestWallet } from "./harness.js";
-
-const healthProto = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String }));
-// biome-ignore lint/suspicious/noExplicitAny: shape comes from the loaded health.proto
-const HealthClient = (healthProto as any).grpc.health.v1.Health as typeof grpc.Client;
-
-/** grpc.health.v1.Health/Check with an independent, proto-loaded client. */
-function healthCheck(port: number, service = ""): Promise<string> {
-  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & {
-    check(req: { service: string }, cb: (err: Error | null, res: { status: string }) => void): void;
-  };
-  return new Promise((resolve, reject) =>
-    client.check({ service }, (err, res) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(res.status);
-    }),
-  );
-}
+import { healthCheck } from "./healthClient.js";
 
 describe("wallet - store outage", () => {
   let pg: TestPostgresCluster;

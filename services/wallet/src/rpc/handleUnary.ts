@@ -3,7 +3,14 @@ import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-j
 import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
 import { errorStatus } from "./errorStatus.js";
+import type { InFlightCalls } from "./inFlightCalls.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
+
+export interface RpcDeps {
+  logger: Logger;
+  metrics: RpcMetrics;
+  inFlight: InFlightCalls;
+}
 
 export interface CallContext {
   requestId: string;
@@ -24,11 +31,12 @@ export function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
  */
 export function handleUnary<Req, Res>(
   method: string,
-  deps: { logger: Logger; metrics: RpcMetrics },
+  deps: RpcDeps,
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
+    deps.inFlight.begin();
     const requestId = requestIdOf(call);
     const log = deps.logger.child({ requestId, method });
     const done = (code: status, errorCode: string) => {
@@ -43,17 +51,19 @@ export function handleUnary<Req, Res>(
       if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
       else log.info(fields, "rpc done");
     };
-    handler(call.request, { requestId, log }).then(
-      (res) => {
-        done(status.OK, "");
-        callback(null, res);
-      },
-      (err: unknown) => {
-        const st = errorStatus(err);
-        if (st.code === status.INTERNAL) log.error({ err }, "unexpected error");
-        done(st.code, st.errorCode);
-        callback(st);
-      },
-    );
+    handler(call.request, { requestId, log })
+      .then(
+        (res) => {
+          done(status.OK, "");
+          callback(null, res);
+        },
+        (err: unknown) => {
+          const st = errorStatus(err);
+          if (st.code === status.INTERNAL) log.error({ err }, "unexpected error");
+          done(st.code, st.errorCode);
+          callback(st);
+        },
+      )
+      .finally(() => deps.inFlight.end());
   };
 }

@@ -1,22 +1,17 @@
 import type { WalletServiceServer } from "@wallet/contracts";
-import type { Logger } from "pino";
 import type { WalletService } from "../walletService.js";
 import { createWallet } from "./createWallet.js";
 import { credit } from "./credit.js";
 import { debit } from "./debit.js";
 import { getTransaction } from "./getTransaction.js";
 import { getWallet } from "./getWallet.js";
-import { handleUnary } from "./handleUnary.js";
+import { handleUnary, type RpcDeps } from "./handleUnary.js";
 import { listTransactions } from "./listTransactions.js";
 import { listWallets } from "./listWallets.js";
-import type { RpcMetrics } from "./rpcMetrics.js";
 import { transfer } from "./transfer.js";
 
 /** Binds every RPC of wallet.v1.WalletService to its handler. */
-export function walletServiceImpl(
-  wallets: WalletService,
-  deps: { logger: Logger; metrics: RpcMetrics },
-): WalletServiceServer {
+export function walletServiceImpl(wallets: WalletService, deps: RpcDeps): WalletServiceServer {
   return {
     createWallet: handleUnary("CreateWallet", deps, createWallet(wallets)),
     getWallet: handleUnary("GetWallet", deps, getWallet(wallets)),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { TransactionType, type WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, failure, type RunningWallet, startTestWallet } from "./harness.js";
+import { bufCurl, call, failure, type RunningWallet, startTestWallet } from "./harness.js";
 
 describe("wallet gRPC", () => {
   let w: RunningWallet;
@@ -221,5 +221,24 @@ describe("wallet gRPC", () => {
       wallets.map((wl, i) => call(c, c.getWallet, { ownerId: owners[i], walletId: wl.id })),
     );
     expect(balances.reduce((s, r) => s + r.wallet!.balance, 0n)).toBe(10_000n);
+  });
+
+  it("reflection - the running wallet is listed, described and called by buf curl without a schema", async () => {
+    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const services = (await bufCurl("--list-services", target)).split("\n");
+    expect(services).toEqual(expect.arrayContaining(["wallet.v1.WalletService", "grpc.health.v1.Health"]));
+    const methods = await bufCurl("--list-methods", target);
+    expect(methods).toContain("wallet.v1.WalletService/Credit");
+    const created = JSON.parse(
+      await bufCurl(
+        "-d",
+        '{"owner_id":"buf-user","currency":"USD"}',
+        `${target}/wallet.v1.WalletService/CreateWallet`,
+      ),
+    );
+    expect(created.wallet).toMatchObject({ ownerId: "buf-user", currency: "USD" });
+    expect(created.wallet.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const health = JSON.parse(await bufCurl("-d", "{}", `${target}/grpc.health.v1.Health/Check`));
+    expect(health.status).toBe("SERVING");
   });
 });

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { type CallOptions, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { WalletServiceClient } from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
@@ -92,4 +95,16 @@ export interface ReadinessBody {
 export async function readiness(adminPort: number): Promise<ReadinessBody> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
   return (await res.json()) as ReadinessBody;
+}
+
+const bufBinary = fileURLToPath(new URL("../../../node_modules/.bin/buf", import.meta.url));
+
+/** Runs `buf curl` (an independent gRPC client that uses server reflection) and returns its stdout. */
+export async function bufCurl(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    bufBinary,
+    ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args],
+    { timeout: 20_000 },
+  );
+  return stdout;
 }

@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { DescriptorProtoSchema, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
@@ -13,9 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHealth, type WalletHealth } from "../src/grpc/health.js";
 import { healthV1File, reflectionV1AlphaFile, reflectionV1File } from "../src/grpc/protocolDescriptors.js";
 import { addReflectionService } from "../src/grpc/reflection.js";
+import { bufCurl } from "./harness.js";
 
-const run = promisify(execFile);
-const buf = join(dirname(fileURLToPath(import.meta.url)), "../../../node_modules/.bin/buf");
 const createdAt = new Date("2024-05-06T07:08:09.123Z");
 
 // The published .proto files: an independent v1alpha client, and the reference our descriptors must match.
@@ -39,13 +35,6 @@ const HealthClient = grpc.makeGenericClientConstructor(healthService as grpc.Ser
 let server: grpc.Server;
 let health: WalletHealth;
 let target: string;
-
-async function bufCurl(...args: string[]): Promise<string> {
-  const { stdout } = await run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], {
-    timeout: 20_000,
-  });
-  return stdout;
-}
 
 type ReflectionReply = Record<string, { file_descriptor_proto?: Buffer[]; error_code?: number } & object>;
 

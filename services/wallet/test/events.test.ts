@@ -137,4 +137,45 @@ describe("events - outbox relay to JetStream", () => {
       await w.close();
     }
   });
+
+  it("relay - two replicas sweeping one outbox publish every event once between them", async () => {
+    // Events are committed while neither replica can reach NATS, so all of them are left to the sweepers.
+    const writer = await startTestWallet({ NATS_URL: "nats://127.0.0.1:1" });
+    const wallet = await mutate(writer.client, 60, "replicas");
+    await writer.app.stop();
+    writer.client.close();
+    const replicas = await Promise.all(
+      [1, 2].map(() =>
+        startTestWallet(
+          { NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "50", OUTBOX_BATCH_SIZE: "5" },
+          writer.dbUrl,
+        ),
+      ),
+    );
+    const swept = async () => {
+      let total = 0;
+      for (const r of replicas) {
+        const text = await (await fetch(`http://127.0.0.1:${r.app.adminPort}/metrics`)).text();
+        total += Number(/^outbox_events_swept_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      }
+      return total;
+    };
+    try {
+      await expect
+        .poll(async () => (await readiness(replicas[0].app.adminPort)).outboxBacklog, { timeout: 15_000 })
+        .toBe(0);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(mine).toHaveLength(60);
+      // Leases keep the sweepers on disjoint rows: 60 publishes in all, none twice.
+      expect(await swept()).toBe(60);
+    } finally {
+      await Promise.all(
+        replicas.map((r) => {
+          r.client.close();
+          return r.app.stop();
+        }),
+      );
+      await writer.close();
+    }
+  });
 });

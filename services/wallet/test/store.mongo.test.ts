@@ -8,7 +8,11 @@ import { MongoStore } from "../src/store/mongo/mongoStore.js";
 import { describeStoreConformance } from "./storeConformance.js";
 
 const SKIP_REASON =
-  "no mongod: set MONGO_URL to a replica set or allow mongodb-memory-server to obtain a binary";
+  "no mongod: set MONGO_URL to a replica set, or MONGOMS_RUNTIME_DOWNLOAD=true to let mongodb-memory-server download one";
+
+// Tests reach no host but the machine's own: mongodb-memory-server uses a mongod it
+// already has (MONGOMS_SYSTEM_BINARY or its cache) and downloads one only when asked to.
+process.env.MONGOMS_RUNTIME_DOWNLOAD ??= "false";
 
 interface ReplicaSet {
   url: string;
@@ -17,8 +21,8 @@ interface ReplicaSet {
 
 /**
  * MONGO_URL when set (it must then work); otherwise a throwaway single-node
- * replica set from mongodb-memory-server, provided it can find or download a
- * mongod within a bounded time. Null when neither is possible.
+ * replica set from mongodb-memory-server, provided it has a mongod (or may
+ * download one) within a bounded time. Null when neither is possible.
  */
 async function replicaSet(): Promise<ReplicaSet | null> {
   const url = process.env.MONGO_URL;

@@ -8,6 +8,8 @@ import { requireBinary, spawnServer, stopProcess } from "./process.js";
 export interface TestNats {
   url: string;
   port: number;
+  /** The running server's pid (0 while stopped). */
+  pid(): number;
   /** Stops the server but keeps its JetStream storage, for a later restart(). */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same storage. */
@@ -38,6 +40,7 @@ export async function startNats(): Promise<TestNats> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: () => child?.pid ?? 0,
     stop,
     restart: start,
     destroy: async () => {

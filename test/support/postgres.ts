@@ -10,6 +10,8 @@ export interface TestPostgresCluster {
   /** Superuser URL of the `postgres` database. */
   url: string;
   port: number;
+  /** The postmaster's pid (its backends are its children), for benchmarks that measure CPU. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -29,10 +31,14 @@ function pgBin(name: string): string {
 }
 
 /**
- * Starts a private PostgreSQL cluster (fsync off) on a free port. PostgreSQL
- * refuses to run as root, so as root it runs as the `postgres` user.
+ * Starts a private PostgreSQL cluster on a free port. PostgreSQL refuses to run as root,
+ * so as root it runs as the `postgres` user. Tests run it with fsync and synchronous
+ * commit off; `durable: true` keeps PostgreSQL's defaults (fsync on, synchronous_commit
+ * on), as production runs it, for benchmarks.
  */
-export async function startPostgresCluster(): Promise<TestPostgresCluster> {
+export async function startPostgresCluster(
+  options: { durable?: boolean } = {},
+): Promise<TestPostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), "pg-test-"));
   let user: { uid: number; gid: number } | undefined;
   if (userInfo().uid === 0) {
@@ -59,12 +65,9 @@ export async function startPostgresCluster(): Promise<TestPostgresCluster> {
       "127.0.0.1",
       "-k",
       dir,
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
+      ...(options.durable
+        ? []
+        : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
       "-c",
       "max_connections=300",
     ],
@@ -91,6 +94,7 @@ export async function startPostgresCluster(): Promise<TestPostgresCluster> {
   return {
     url,
     port,
+    pid: child.pid ?? 0,
     stop: async () => {
       await stopProcess(child, "SIGINT");
       rmSync(dir, { recursive: true, force: true });

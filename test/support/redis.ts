@@ -4,6 +4,7 @@ import { requireBinary, spawnServer, stopProcess } from "./process.js";
 export interface TestRedis {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -25,5 +26,5 @@ export async function startRedis(): Promise<TestRedis> {
     child.kill("SIGKILL");
     throw new Error(`${e.message}\n${child.output()}`);
   });
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopProcess(child) };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid ?? 0, stop: () => stopProcess(child) };
 }

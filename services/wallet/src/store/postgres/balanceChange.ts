@@ -40,7 +40,8 @@ function changeSql(kind: "CREDIT" | "DEBIT"): string {
     SELECT t.*, w.owner_email, $8::uuid AS event_id, $10::text AS request_id FROM t, w`;
 }
 
-const CREDIT_SQL = changeSql("CREDIT");
+/** The credit statement; exported so the benchmark can run this exact statement under pgbench as a ceiling. */
+export const CREDIT_SQL = changeSql("CREDIT");
 const DEBIT_SQL = changeSql("DEBIT");
 
 /** Credits or debits one wallet; retries a bounded number of times when the cause of a miss moved on. */

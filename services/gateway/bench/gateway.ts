@@ -1,111 +1,88 @@
 /**
- * Gateway benchmark with autocannon: cached GET /api/transactions at 50
- * connections, then POST /api/wallets/credit with unique Idempotency-Keys at 32
- * connections over 32 wallets; prints req/s, p50, p99, errors and the gateway's
- * peak RSS (process_resident_memory_bytes from its /metrics).
+ * Gateway benchmark, each result beside a ceiling measured in the same run, with wrk as the
+ * load generator (its own process) and CPU µs per request of every process from /proc:
  *
- *   GATEWAY_URL   a running gateway on 127.0.0.1 (its RATE_LIMIT_MAX must be far above the load);
- *                 when unset, a stack is started: Redis and NATS on free ports, the wallet on
- *                 BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/wallet_bench, dropped
- *                 first) and the gateway, each as its own process (from dist/, or from source
- *                 with BENCH_FROM_SOURCE=1).
- *   JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE   how to sign tokens for GATEWAY_URL.
- *   BENCH_SECONDS (default 10) per measured run, after a 3 s warm-up.
- *   Build first (`npm run build`), or set BENCH_FROM_SOURCE=1.
+ * - cached GET /api/transactions, 50 connections  vs Fastify + jose + one Redis GET of the
+ *   same page (scripts/bench/ceilingServer.ts), same load;
+ * - POST /api/wallets/credit with unique Idempotency-Keys, 32 connections over 32 wallets:
+ *   the CPU per credit across the whole chain (gateway, wallet, PostgreSQL, Redis, NATS).
  *
- * First it measures a bare node:http server answering the same page, as this
- * machine's ceiling for the cached read (the load generator shares the CPU).
+ * The stack is private: a fresh PostgreSQL cluster with production durability, Redis and NATS
+ * on free ports, wallet and gateway from dist/ with their production flags at log level info.
+ *
+ *   --alternate (or BENCH_ALTERNATE=1)  also run the cached GET and its ceiling back to back three times (median ratio)
+ *   BENCH_SECONDS   per measured run (default 10), after a 3 s warm-up.
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
-import autocannon from "autocannon";
-import { benchSettings, dropDatabase, sampleRss, startService } from "../../../scripts/bench/process.js";
+import { Redis } from "ioredis";
+import { SignJWT } from "jose";
+import { alternate, type Measurement, printTable } from "../../../scripts/bench/measure.js";
+import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
+import { luaString, wrk } from "../../../scripts/bench/wrk.js";
 import { startNats } from "../../../test/support/nats.js";
 import { freePort, waitForPort } from "../../../test/support/ports.js";
+import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 import { startRedis } from "../../../test/support/redis.js";
-import { mintToken } from "../src/auth/mintToken.js";
 
-const { dbUrl, seconds: SECONDS } = benchSettings();
+const { seconds } = benchSettings();
+const alternating = process.argv.includes("--alternate") || process.env.BENCH_ALTERNATE === "1";
 const WALLETS = 32;
-const TARGETS = {
-  get: { rps: 10_000, p99: 10 },
-  credit: { rps: 2_500, p99: 30 },
-  rssMb: 100,
+const secret = randomBytes(32).toString("base64url");
+const sign = (sub: string, scope?: string) =>
+  new SignJWT(scope ? { scope } : {})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime("2h")
+    .sign(new TextEncoder().encode(secret));
+
+const cluster = await startPostgresCluster({ durable: true });
+const db = await createDatabase(cluster.url);
+const [redis, nats] = await Promise.all([startRedis(), startNats()]);
+const [grpcPort, walletAdminPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+const wallet = await startService(
+  "wallet",
+  {
+    WALLET_DB_URL: db.url,
+    WALLET_GRPC_HOST: "127.0.0.1",
+    WALLET_GRPC_PORT: String(grpcPort),
+    WALLET_ADMIN_HOST: "127.0.0.1",
+    WALLET_ADMIN_PORT: String(walletAdminPort),
+    NATS_URL: nats.url,
+    JWT_SECRET: secret,
+    LOG_LEVEL: "info",
+  },
+  "ignore",
+);
+const gateway = await startService(
+  "gateway",
+  {
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(gatewayPort),
+    WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
+    REDIS_URL: redis.url,
+    NATS_URL: nats.url,
+    JWT_SECRET: secret,
+    RATE_LIMIT_MAX: "1000000000",
+    LOG_LEVEL: "info",
+  },
+  "ignore",
+);
+const base = `http://127.0.0.1:${gatewayPort}`;
+const groups = {
+  gateway: [gateway.child.pid ?? 0],
+  wallet: [wallet.child.pid ?? 0],
+  postgres: [cluster.pid],
+  redis: [redis.pid],
+  nats: [nats.pid()],
 };
 
-interface Stack {
-  url: string;
-  tokenConfig: { JWT_SECRET?: string; JWT_ISSUER?: string; JWT_AUDIENCE?: string };
-  stop(): Promise<void>;
-}
-
-async function startPrivateStack(): Promise<Stack> {
-  const secret = `bench-${randomUUID()}`;
-  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
-  await dropDatabase(dbUrl);
-  const [grpcPort, adminPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-  const wallet = await startService(
-    "wallet",
-    {
-      WALLET_DB_URL: dbUrl,
-      WALLET_GRPC_HOST: "127.0.0.1",
-      WALLET_GRPC_PORT: String(grpcPort),
-      WALLET_ADMIN_HOST: "127.0.0.1",
-      WALLET_ADMIN_PORT: String(adminPort),
-      NATS_URL: nats.url,
-      LOG_LEVEL: "info",
-    },
-    "ignore",
-  );
-  const gateway = await startService(
-    "gateway",
-    {
-      GATEWAY_HOST: "127.0.0.1",
-      GATEWAY_PORT: String(gatewayPort),
-      WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
-      REDIS_URL: redis.url,
-      NATS_URL: nats.url,
-      JWT_SECRET: secret,
-      RATE_LIMIT_MAX: "1000000000",
-      LOG_LEVEL: "info",
-    },
-    "ignore",
-  );
-  return {
-    url: `http://127.0.0.1:${gatewayPort}`,
-    tokenConfig: { JWT_SECRET: secret },
-    stop: async () => {
-      await gateway.stop();
-      await wallet.stop();
-      await Promise.all([redis.stop(), nats.destroy()]);
-    },
-  };
-}
-
-/** req/s of a bare node:http process serving `body` at 50 connections: what the machine allows at best. */
-async function machineCeiling(body: string): Promise<autocannon.Result> {
-  const port = await freePort();
-  const server = `require("node:http").createServer((q, s) => { s.writeHead(200, { "content-type": "application/json" }); s.end(process.env.BODY); }).listen(${port}, "127.0.0.1")`;
-  const child = spawn(process.execPath, ["-e", server], {
-    env: { ...process.env, BODY: body },
-    stdio: "ignore",
-  });
-  try {
-    await waitForPort(port);
-    await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 50, duration: 3 });
-    return await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 50, duration: SECONDS });
-  } finally {
-    child.kill();
-    await once(child, "exit");
-  }
-}
-
-async function api(url: string, token: string, method: string, path: string, body?: unknown, key?: string) {
+async function api(token: string, method: string, path: string, body?: unknown, key?: string) {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (key) headers["idempotency-key"] = key;
-  const res = await fetch(url + path, {
+  const res = await fetch(base + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -115,103 +92,157 @@ async function api(url: string, token: string, method: string, path: string, bod
   return json.data;
 }
 
-function report(label: string, r: autocannon.Result, target: { rps: number; p99: number }) {
-  const errors = r.errors + r.timeouts + r.non2xx;
-  const verdict = r.requests.average >= target.rps && r.latency.p99 <= target.p99 ? "meets" : "misses";
-  console.log(
-    `${label.padEnd(34)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${errors} (non-2xx ${r.non2xx})  ${verdict} target ${target.rps}/s p99<=${target.p99} ms`,
-  );
-}
-
-const external = process.env.GATEWAY_URL;
-const stack: Stack = external
-  ? {
-      url: external.replace(/\/$/, ""),
-      tokenConfig: {
-        JWT_SECRET: process.env.JWT_SECRET,
-        JWT_ISSUER: process.env.JWT_ISSUER,
-        JWT_AUDIENCE: process.env.JWT_AUDIENCE,
+/** Fastify + jose + one Redis GET of `page`, as its own process. */
+async function startCeiling(page: Buffer) {
+  const port = await freePort();
+  const client = new Redis(redis.url);
+  await client.set("bench:page", page);
+  client.disconnect();
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      new URL("../../../scripts/bench/ceilingServer.ts", import.meta.url).pathname,
+      String(port),
+    ],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        BENCH_REDIS_URL: redis.url,
+        BENCH_JWT_SECRET: secret,
+        BENCH_PAGE_KEY: "bench:page",
       },
-      stop: async () => {},
-    }
-  : await startPrivateStack();
+    },
+  );
+  await waitForPort(port, 30_000);
+  return {
+    url: `http://127.0.0.1:${port}/page`,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}
 
 try {
   const run = randomUUID().slice(0, 8);
   const tokens: string[] = [];
   const wallets: string[] = [];
   for (let i = 0; i < WALLETS; i++) {
-    const token = await mintToken(stack.tokenConfig, { sub: `bench-${run}-${i}`, ttlSeconds: 3600 });
+    // The funding side of a wallet: tokens carry the credit scope, as a payment backend's would.
+    const token = await sign(`bench-${run}-${i}`, "wallet:credit");
     tokens.push(token);
-    wallets.push((await api(stack.url, token, "POST", "/api/wallets", { currency: "USD" })).id);
+    wallets.push((await api(token, "POST", "/api/wallets", { currency: "USD" })).id);
   }
   for (let i = 0; i < 25; i++) {
     await api(
-      stack.url,
-      tokens[0]!,
+      tokens[0],
       "POST",
       "/api/wallets/credit",
       { walletId: wallets[0], amount: 100 + i },
       `${run}-seed-${i}`,
     );
   }
-
-  const historyUrl = `${stack.url}/api/transactions?walletId=${wallets[0]}&limit=20`;
-  const cachedGet = (duration: number) =>
-    autocannon({
-      url: historyUrl,
-      connections: 50,
-      duration,
-      headers: { authorization: `Bearer ${tokens[0]}` },
-    });
-  let seq = 0;
-  const credits = (duration: number) =>
-    autocannon({
-      url: `${stack.url}/api/wallets/credit`,
-      connections: 32,
-      duration,
-      requests: [
-        {
-          method: "POST",
-          setupRequest: (req) => {
-            const i = seq++ % WALLETS;
-            return {
-              ...req,
-              headers: {
-                authorization: `Bearer ${tokens[i]}`,
-                "content-type": "application/json",
-                "idempotency-key": `${run}-${seq}`,
-              },
-              body: JSON.stringify({ walletId: wallets[i], amount: 1 }),
-            };
-          },
-        },
-      ],
-    });
-
-  const probe = await fetch(historyUrl, { headers: { authorization: `Bearer ${tokens[0]}` } });
-  const page = await probe.text();
+  const historyUrl = `${base}/api/transactions?walletId=${wallets[0]}&limit=20`;
+  const auth = { authorization: `Bearer ${tokens[0]}` };
+  await fetch(historyUrl, { headers: auth });
+  const probe = await fetch(historyUrl, { headers: auth });
+  const page = Buffer.from(await probe.arrayBuffer());
   console.log(
-    `gateway benchmark: ${stack.url}, ${SECONDS} s per run; history page ${page.length} bytes, first read x-cache=${probe.headers.get("x-cache")}`,
+    `gateway benchmark: ${seconds} s per run; history page ${page.length} bytes, second read x-cache=${probe.headers.get("x-cache")}; ` +
+      "fresh PostgreSQL cluster (fsync on), services from dist/ at log level info, wrk as the load",
   );
-  report("bare node:http, same page, 50c", await machineCeiling(page), TARGETS.get);
-  const rss = sampleRss(Number(new URL(stack.url).port));
+
+  const ceiling = await startCeiling(page);
+  const withCeiling = { ...groups, ceiling: [ceiling.pid] };
+  const cachedGet = (secs = seconds) =>
+    wrk(
+      "GET /api/transactions (cached), c50",
+      historyUrl,
+      { connections: 50, seconds: secs, headers: auth },
+      withCeiling,
+    );
+  const ceilingGet = (secs = seconds) =>
+    wrk(
+      "Fastify + jose + Redis GET, same page, c50",
+      ceiling.url,
+      { connections: 50, seconds: secs, headers: auth },
+      withCeiling,
+    );
+  const creditLua = `
+local tokens = { ${tokens.map(luaString).join(", ")} }
+local wallets = { ${wallets.map(luaString).join(", ")} }
+local counter = 0
+local prefix = ""
+local threads = 0
+-- setup() runs in the main Lua state; each thread gets its own number for unique keys.
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init(args)
+  prefix = ${luaString(run)} .. "-" .. tostring(tid) .. "-"
+end
+function request()
+  counter = counter + 1
+  local i = (counter % #tokens) + 1
+  return wrk.format("POST", "/api/wallets/credit", {
+    ["authorization"] = "Bearer " .. tokens[i],
+    ["content-type"] = "application/json",
+    ["idempotency-key"] = prefix .. counter,
+  }, '{"walletId":"' .. wallets[i] .. '","amount":1}')
+end
+`;
+  const creditRun = (secs = seconds) =>
+    wrk(
+      "POST /api/wallets/credit, c32",
+      `${base}/api/wallets/credit`,
+      { connections: 32, seconds: secs, lua: creditLua },
+      groups,
+    );
+
+  const rss = sampleRss(gatewayPort);
   await cachedGet(3);
-  report("GET /api/transactions (cached), 50c", await cachedGet(SECONDS), TARGETS.get);
-  await credits(3);
-  report("POST /api/wallets/credit, 32c", await credits(SECONDS), TARGETS.credit);
-  const peak = (await rss.stop()) / 1048576;
-  const after = await fetch(historyUrl, { headers: { authorization: `Bearer ${tokens[0]}` } });
-  const metrics = await (await fetch(`${stack.url}/metrics`)).text();
-  const mb = (name: string) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, "m").exec(metrics);
-    return m ? (Number(m[1]) / 1048576).toFixed(0) : "?";
-  };
-  console.log(
-    `gateway RSS peak ${peak.toFixed(0)} MB (target <= ${TARGETS.rssMb} MB), now ${mb("process_resident_memory_bytes")} MB, ` +
-      `heap used ${mb("nodejs_heap_size_used_bytes")} / total ${mb("nodejs_heap_size_total_bytes")} MB; ` +
-      `history after credits x-cache=${after.headers.get("x-cache")}`,
+  const get = await cachedGet();
+  const getCeiling = await ceilingGet();
+  await creditRun(3);
+  const credit = await creditRun();
+  const peakMb = (await rss.stop()) / 1048576;
+  const chain = ["gateway", "wallet", "postgres", "redis", "nats"].reduce(
+    (sum, g) => sum + (credit.cpuPerOp[g] ?? 0),
+    0,
   );
+  const columns = ["gateway", "wallet", "postgres", "redis", "nats", "loadgen", "ceiling"];
+  const rows: { m: Measurement; ceiling?: Measurement; note?: string }[] = [
+    { m: get, ceiling: getCeiling },
+    { m: getCeiling },
+    { m: credit, note: `(CPU across the chain ${chain.toFixed(0)} µs per credit)` },
+  ];
+  printTable("same-run results (CPU in µs per request)", rows, columns);
+  console.log(`gateway RSS peak ${peakMb.toFixed(0)} MB during the measured runs`);
+
+  if (alternating) {
+    const r = await alternate(
+      3,
+      () => cachedGet(),
+      () => ceilingGet(),
+    );
+    printTable(
+      "alternating ×3, cached GET",
+      r.service.flatMap((m, i) => [{ m, ceiling: r.ceiling[i] }, { m: r.ceiling[i] }]),
+      columns,
+    );
+    console.log(`median ratio, cached GET: ${r.medianRatio.toFixed(2)}`);
+  }
+  await ceiling.stop();
 } finally {
-  await stack.stop();
+  await gateway.stop();
+  await wallet.stop();
+  await Promise.all([redis.stop(), nats.destroy()]);
+  await db.drop().catch(() => {});
+  await cluster.stop();
 }

@@ -11,7 +11,7 @@
  * generator (a lean node:http2 client in its own process), the ratio to the ceiling, and the
  * wallet's peak RSS. The wallet runs from dist/ with its production flags at log level info.
  *
- *   --alternate     also run service and ceiling back to back three times; print the median ratio
+ *   --alternate (or BENCH_ALTERNATE=1)  also run service and ceiling back to back three times; print the median ratio
  *   BENCH_SECONDS   per run (default 10); BENCH_CLIENTS (default 32)
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -36,7 +36,7 @@ import { freePort } from "../../../test/support/ports.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 
 const { seconds, clients } = benchSettings();
-const alternating = process.argv.includes("--alternate");
+const alternating = process.argv.includes("--alternate") || process.env.BENCH_ALTERNATE === "1";
 const secret = randomBytes(32).toString("base64url");
 const token = await new SignJWT({ scope: "wallet:admin wallet:credit" })
   .setProtectedHeader({ alg: "HS256" })

@@ -14,6 +14,7 @@ import type {
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import type { WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
+import { CreditBatcher } from "./creditBatch.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, toOutboxEvent, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
 import { ensureDatabase, migrate } from "./schema.js";
@@ -30,14 +31,18 @@ const types = {
 /** WalletStore on PostgreSQL. */
 export class PostgresStore implements WalletStore {
   private readonly pool: pg.Pool;
+  private readonly credits: CreditBatcher | undefined;
 
+  /** `creditBatchMax` > 1 turns on group commit for credits (see creditBatch.ts), 1 turns it off. */
   constructor(
     private readonly url: string,
     poolSize = 20,
+    creditBatchMax = 256,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, types });
     // An idle client losing its connection must not crash the process.
     this.pool.on("error", () => {});
+    this.credits = creditBatchMax > 1 ? new CreditBatcher(this.pool, 2, creditBatchMax) : undefined;
   }
 
   migrate(): Promise<void> {
@@ -84,7 +89,9 @@ export class PostgresStore implements WalletStore {
   }
 
   credit(change: BalanceChange): Promise<MutationResult> {
-    return this.changeBalance("CREDIT", change);
+    const batcher = this.credits;
+    if (!batcher) return this.changeBalance("CREDIT", change);
+    return guarded(() => batcher.credit({ ...change, walletId: issuedIdOrNone(change.walletId) }));
   }
 
   debit(change: DebitChange): Promise<MutationResult> {

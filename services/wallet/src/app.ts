@@ -27,11 +27,7 @@ const RESPONSE_FLUSH_MS = 500;
 
 /** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
 export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
-  const store = await openStore(
-    config.WALLET_DB_URL,
-    config.WALLET_DB_POOL_SIZE,
-    config.WALLET_CREDIT_BATCH_MAX,
-  );
+  const store = await openStore(config.WALLET_DB_URL, config.WALLET_DB_POOL_SIZE, config.WALLET_DB_BATCH_MAX);
   await migrateWithRetry(store, logger);
 
   const registry = createMetricsRegistry("wallet");

@@ -10,7 +10,7 @@ export const configShape = {
     "mongodb+srv:",
   ]),
   WALLET_DB_POOL_SIZE: env.int(20, 1, 500),
-  WALLET_CREDIT_BATCH_MAX: env.int(256, 1, 10_000),
+  WALLET_DB_BATCH_MAX: env.int(256, 1, 10_000),
   WALLET_GRPC_HOST: env.string("0.0.0.0"),
   WALLET_GRPC_PORT: env.int(50051, 0, 65535),
   WALLET_ADMIN_HOST: env.string("0.0.0.0"),

@@ -2,10 +2,15 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
-import { IdempotencyKeyReusedError, ValidationError, WalletNotFoundError } from "../src/domain/errors.js";
+import {
+  IdempotencyKeyReusedError,
+  InsufficientFundsError,
+  ValidationError,
+  WalletNotFoundError,
+} from "../src/domain/errors.js";
 import { MAX_AMOUNT } from "../src/domain/limits.js";
 import type { BalanceChange } from "../src/domain/model.js";
-import { CreditBatcher } from "../src/store/postgres/creditBatch.js";
+import { BalanceBatcher } from "../src/store/postgres/balanceBatch.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
 
 // Group commit is observed through the database: balances, every transaction row with its
@@ -59,12 +64,12 @@ afterAll(async () => {
 
 describe("group commit of credits (PostgreSQL)", () => {
   it("group commit - 200 concurrent credits on one wallet: batched, each with its own row, running balance and version", async () => {
-    const batcher = new CreditBatcher(pool, 2, 256);
+    const batcher = new BalanceBatcher(pool, "CREDIT", 2, 256);
     const { ownerId, walletId } = await newWallet();
     const amounts = Array.from({ length: 200 }, (_, i) => BigInt(i + 1));
-    const results = await Promise.all(amounts.map((a) => batcher.credit(credit(ownerId, walletId, a))));
+    const results = await Promise.all(amounts.map((a) => batcher.apply(credit(ownerId, walletId, a))));
     expect(batcher.stats.batches).toBeGreaterThan(0);
-    expect(batcher.stats.batchedCredits).toBeGreaterThan(100);
+    expect(batcher.stats.batchedChanges).toBeGreaterThan(100);
     expect(results.map((r) => r.replayed)).toEqual(Array(200).fill(false));
     expect(new Set(results.map((r) => r.transaction.id)).size).toBe(200);
     const total = amounts.reduce((a, b) => a + b, 0n);
@@ -94,28 +99,28 @@ describe("group commit of credits (PostgreSQL)", () => {
   });
 
   it("group commit - a failing credit fails alone; replays and key reuse answer as without batching", async () => {
-    const batcher = new CreditBatcher(pool, 1, 256);
+    const batcher = new BalanceBatcher(pool, "CREDIT", 1, 256);
     const a = await newWallet();
     const b = await newWallet();
     const full = await newWallet();
-    await batcher.credit(credit(full.ownerId, full.walletId, MAX_AMOUNT - 5n));
-    const earlier = await batcher.credit(credit(a.ownerId, a.walletId, 7n, "key-earlier"));
+    await batcher.apply(credit(full.ownerId, full.walletId, MAX_AMOUNT - 5n));
+    const earlier = await batcher.apply(credit(a.ownerId, a.walletId, 7n, "key-earlier"));
     await new Promise((resolve) => setImmediate(resolve)); // the slot of the last credit is free again
     // The first credit occupies the only slot; the rest queue behind it and leave as one batch.
-    const blocker = batcher.credit(credit(b.ownerId, b.walletId, 1n));
+    const blocker = batcher.apply(credit(b.ownerId, b.walletId, 1n));
     const outcomes = await Promise.allSettled([
-      batcher.credit(credit(a.ownerId, a.walletId, 10n)),
-      batcher.credit(credit("someone-else", a.walletId, 10n)), // not the owner's wallet
-      batcher.credit(credit(full.ownerId, full.walletId, 6n)), // would pass the maximum
-      batcher.credit(credit(a.ownerId, a.walletId, 7n, "key-earlier")), // replay of an earlier credit
-      batcher.credit({ ...credit(a.ownerId, a.walletId, 8n, "key-earlier") }), // same key, other request
-      batcher.credit(credit(b.ownerId, b.walletId, 20n, "key-twice")),
-      batcher.credit(credit(b.ownerId, b.walletId, 20n, "key-twice")), // the same request twice in one batch
-      batcher.credit(credit(b.ownerId, b.walletId, 30n)),
+      batcher.apply(credit(a.ownerId, a.walletId, 10n)),
+      batcher.apply(credit("someone-else", a.walletId, 10n)), // not the owner's wallet
+      batcher.apply(credit(full.ownerId, full.walletId, 6n)), // would pass the maximum
+      batcher.apply(credit(a.ownerId, a.walletId, 7n, "key-earlier")), // replay of an earlier credit
+      batcher.apply({ ...credit(a.ownerId, a.walletId, 8n, "key-earlier") }), // same key, other request
+      batcher.apply(credit(b.ownerId, b.walletId, 20n, "key-twice")),
+      batcher.apply(credit(b.ownerId, b.walletId, 20n, "key-twice")), // the same request twice in one batch
+      batcher.apply(credit(b.ownerId, b.walletId, 30n)),
     ]);
     await blocker;
     expect(batcher.stats.batches).toBe(1);
-    expect(batcher.stats.batchedCredits).toBe(8);
+    expect(batcher.stats.batchedChanges).toBe(8);
     const [ok, notOwner, overMax, replay, reuse, twiceA, twiceB, okB] = outcomes;
     expect(ok).toMatchObject({ status: "fulfilled", value: { replayed: false } });
     expect(notOwner).toMatchObject({ status: "rejected", reason: expect.any(WalletNotFoundError) });
@@ -132,5 +137,29 @@ describe("group commit of credits (PostgreSQL)", () => {
     expect((await store.getWallet(a.ownerId, a.walletId))?.balance).toBe(17n);
     expect((await store.getWallet(b.ownerId, b.walletId))?.balance).toBe(51n);
     expect((await store.getWallet(full.ownerId, full.walletId))?.balance).toBe(MAX_AMOUNT - 5n);
+  });
+
+  it("group commit - debits are checked in order: those that fit apply, the rest fail alone for funds", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const debits = new BalanceBatcher(pool, "DEBIT", 2, 256);
+    const { ownerId, walletId } = await newWallet();
+    await credits.apply(credit(ownerId, walletId, 60n));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, () => debits.apply(credit(ownerId, walletId, 1n))),
+    );
+    expect(debits.stats.batchedChanges).toBeGreaterThan(50);
+    const applied = outcomes.filter((o) => o.status === "fulfilled");
+    const refused = outcomes.filter((o) => o.status === "rejected");
+    expect(applied).toHaveLength(60);
+    expect(refused.map((o) => o.reason)).toEqual(Array(40).fill(expect.any(InsufficientFundsError)));
+    expect(await store.getWallet(ownerId, walletId)).toMatchObject({ balance: 0n, version: 61n });
+    const { rows } = await pool.query<{ type: string; balance_after: bigint; wallet_version: bigint }>(
+      "SELECT type, balance_after, wallet_version FROM transactions WHERE wallet_id = $1 ORDER BY wallet_version",
+      [walletId],
+    );
+    expect(rows.map((r) => [r.type, r.balance_after, r.wallet_version])).toEqual([
+      ["CREDIT", 60n, 1n],
+      ...Array.from({ length: 60 }, (_, i) => ["DEBIT", BigInt(59 - i), BigInt(i + 2)]),
+    ]);
   });
 });

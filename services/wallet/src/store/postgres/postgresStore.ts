@@ -13,8 +13,8 @@ import type {
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import type { WalletStore } from "../port.js";
+import { BalanceBatcher } from "./balanceBatch.js";
 import { changeBalance } from "./balanceChange.js";
-import { CreditBatcher } from "./creditBatch.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, toOutboxEvent, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
 import { ensureDatabase, migrate } from "./schema.js";
@@ -31,18 +31,24 @@ const types = {
 /** WalletStore on PostgreSQL. */
 export class PostgresStore implements WalletStore {
   private readonly pool: pg.Pool;
-  private readonly credits: CreditBatcher | undefined;
+  private readonly batchers: Record<"CREDIT" | "DEBIT", BalanceBatcher> | undefined;
 
-  /** `creditBatchMax` > 1 turns on group commit for credits (see creditBatch.ts), 1 turns it off. */
+  /** `batchMax` > 1 turns on group commit for credits and debits (see balanceBatch.ts), 1 turns it off. */
   constructor(
     private readonly url: string,
     poolSize = 20,
-    creditBatchMax = 256,
+    batchMax = 256,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, types });
     // An idle client losing its connection must not crash the process.
     this.pool.on("error", () => {});
-    this.credits = creditBatchMax > 1 ? new CreditBatcher(this.pool, 2, creditBatchMax) : undefined;
+    this.batchers =
+      batchMax > 1
+        ? {
+            CREDIT: new BalanceBatcher(this.pool, "CREDIT", 2, batchMax),
+            DEBIT: new BalanceBatcher(this.pool, "DEBIT", 2, batchMax),
+          }
+        : undefined;
   }
 
   migrate(): Promise<void> {
@@ -89,9 +95,7 @@ export class PostgresStore implements WalletStore {
   }
 
   credit(change: BalanceChange): Promise<MutationResult> {
-    const batcher = this.credits;
-    if (!batcher) return this.changeBalance("CREDIT", change);
-    return guarded(() => batcher.credit({ ...change, walletId: issuedIdOrNone(change.walletId) }));
+    return this.changeBalance("CREDIT", change);
   }
 
   debit(change: DebitChange): Promise<MutationResult> {
@@ -99,9 +103,10 @@ export class PostgresStore implements WalletStore {
   }
 
   private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
-    return guarded(() =>
-      changeBalance(this.pool, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }),
-    );
+    const normalized = { ...change, walletId: issuedIdOrNone(change.walletId) };
+    // Compare-and-set debits need their own version check: they never join a batch.
+    const batcher = change.expectedVersion === undefined ? this.batchers?.[kind] : undefined;
+    return guarded(() => (batcher ? batcher.apply(normalized) : changeBalance(this.pool, kind, normalized)));
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {

@@ -1,0 +1,174 @@
+import type pg from "pg";
+import { v7 as uuidv7 } from "uuid";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type { BalanceChange, MutationResult } from "../../domain/model.js";
+import { changeBalance } from "./balanceChange.js";
+import { isConnectionError } from "./driverErrors.js";
+import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
+
+/*
+ * Group commit for credits and debits: the changes of one kind that arrive while earlier
+ * statements are running go to PostgreSQL together as one statement and one commit (one WAL
+ * flush), instead of one each. Each wallet is locked (in id order) and updated once by the
+ * sum of the changes that fit; every change still gets its own transaction row (with its
+ * running balance and version, in arrival order), its own idempotency key and its own outbox
+ * row, all in the same atomic statement.
+ *
+ * Funds are checked per change, in order: a debit fits while the wallet's balance minus the
+ * running sum of the batch's debits on it stays ≥ 0 (a credit, while the balance plus the
+ * running sum stays ≤ the maximum). The running sum only grows, so the changes that fit are
+ * a prefix of each wallet's changes, exactly those that would have succeeded one by one.
+ *
+ * Batches form by themselves, without a timer: a change that finds fewer than `maxInFlight`
+ * statements running goes at once (alone, on the single-change path); the ones that arrive
+ * meanwhile queue and leave together when a statement finishes.
+ *
+ * Anything else falls back to the single-change path, per change, which gives each its
+ * exact answer: a change that did not fit or whose wallet is missing or not the owner's,
+ * a repeated idempotency key anywhere in the batch (the unique index aborts the whole
+ * statement, so nothing of it applies), a deadlock. A failing change therefore fails alone,
+ * and a replay is answered exactly as without batching.
+ */
+function batchSql(kind: "CREDIT" | "DEBIT"): string {
+  const sign = kind === "CREDIT" ? "+" : "-";
+  const fits = kind === "CREDIT" ? `n.balance + n.running <= ${MAX_AMOUNT}` : "n.balance - n.running >= 0";
+  return `
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[],
+                         $7::text[], $8::uuid[], $9::text[], $10::int[])
+      AS i(wallet_id, owner_id, amount, tx_id, idempotency_key, fingerprint, metadata, event_id, request_id, ord)
+  ), locked AS MATERIALIZED (
+    -- Row locks in id order, so concurrent batches and transfers (which lock in id order too)
+    -- never wait on each other in a cycle; the rows read are the latest committed ones.
+    SELECT id, owner_id, owner_email, currency, balance, version FROM wallets
+    WHERE id IN (SELECT wallet_id FROM input) ORDER BY id FOR UPDATE
+  ), numbered AS (
+    SELECT i.*, l.owner_email, l.currency, l.balance, l.version,
+           sum(i.amount) OVER (PARTITION BY i.wallet_id ORDER BY i.ord) AS running
+    FROM input i JOIN locked l ON l.id = i.wallet_id AND l.owner_id = i.owner_id
+  ), fit AS (
+    SELECT n.*, row_number() OVER (PARTITION BY n.wallet_id ORDER BY n.ord) AS k
+    FROM numbered n WHERE ${fits}
+  ), sums AS (
+    SELECT wallet_id, sum(amount) AS total, count(*) AS n FROM fit GROUP BY wallet_id
+  ), w AS (
+    UPDATE wallets SET balance = balance ${sign} s.total, version = version + s.n, updated_at = now()
+    FROM sums s WHERE wallets.id = s.wallet_id
+  ), t AS (
+    INSERT INTO transactions (id, wallet_id, owner_id, type, amount, currency, balance_after, wallet_version,
+                              idempotency_key, fingerprint, metadata)
+    SELECT tx_id, wallet_id, owner_id, '${kind}', amount, currency, balance ${sign} running, version + k,
+           idempotency_key, fingerprint, metadata::jsonb FROM fit
+    RETURNING ${TRANSACTION_COLUMNS}
+  ), o AS (
+    INSERT INTO outbox (event_id, transaction_id, request_id, owner_email)
+    SELECT f.event_id, t.id, f.request_id, f.owner_email FROM t JOIN fit f ON f.tx_id = t.id
+  )
+  SELECT t.*, f.owner_email, f.event_id, f.request_id, f.ord FROM t JOIN fit f ON f.tx_id = t.id`;
+}
+
+const STATEMENTS = {
+  CREDIT: { name: "wallet_credit_batch", text: batchSql("CREDIT") },
+  DEBIT: { name: "wallet_debit_batch", text: batchSql("DEBIT") },
+};
+
+type BatchRow = TransactionRow & { owner_email: string; event_id: string; request_id: string; ord: number };
+
+interface Pending {
+  change: BalanceChange;
+  resolve(result: MutationResult): void;
+  reject(err: unknown): void;
+}
+
+/** Groups concurrent changes of one kind (credits, or debits without expectedVersion) into one statement. */
+export class BalanceBatcher {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  /** Statements of more than one change sent so far, and the changes they carried. */
+  readonly stats = { batches: 0, batchedChanges: 0 };
+
+  /**
+   * @param maxInFlight statements running at once; the rest of the changes wait and batch.
+   * @param maxBatch changes in one statement at most.
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly kind: "CREDIT" | "DEBIT",
+    private readonly maxInFlight = 2,
+    private readonly maxBatch = 256,
+  ) {}
+
+  apply(change: BalanceChange): Promise<MutationResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ change, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      void this.run(batch).finally(() => {
+        this.inFlight -= 1;
+        this.drain();
+      });
+    }
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) return this.single(batch[0]);
+    this.stats.batches += 1;
+    this.stats.batchedChanges += batch.length;
+    let rows: BatchRow[];
+    try {
+      rows = (await this.pool.query<BatchRow>({ ...STATEMENTS[this.kind], values: params(batch) })).rows;
+    } catch (err) {
+      if (isConnectionError(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      // A repeated key, a deadlock: nothing of the statement applied; each change alone.
+      await Promise.all(batch.map((p) => this.single(p)));
+      return;
+    }
+    const applied = new Map(rows.map((r) => [Number(r.ord), r]));
+    await Promise.all(
+      batch.map((p, ord) => {
+        const row = applied.get(ord);
+        if (!row) return this.single(p);
+        const event = toOutboxEvent(row);
+        p.resolve({ transaction: event.transaction, replayed: false, events: [event] });
+        return undefined;
+      }),
+    );
+  }
+
+  private async single(p: Pending): Promise<void> {
+    try {
+      p.resolve(await changeBalance(this.pool, this.kind, p.change));
+    } catch (err) {
+      p.reject(err);
+    }
+  }
+}
+
+function params(batch: Pending[]): unknown[] {
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  batch.forEach(({ change }, ord) => {
+    const values = [
+      change.walletId,
+      change.ownerId,
+      change.amount.toString(),
+      uuidv7(),
+      change.idempotencyKey,
+      change.fingerprint,
+      JSON.stringify(change.metadata),
+      uuidv7(),
+      change.requestId,
+      ord,
+    ];
+    for (const [i, v] of values.entries()) columns[i].push(v);
+  });
+  return columns;
+}

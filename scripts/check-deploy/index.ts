@@ -6,6 +6,7 @@ import { composeFindings } from "./composeRules.js";
 import { parseDockerfile } from "./dockerfileModel.js";
 import { dockerfileFindings, installedWorkspaces } from "./dockerfileRules.js";
 import { envFindings } from "./envRules.js";
+import { chartChecks } from "./helmChecks.js";
 import { type Finding, finding } from "./findings.js";
 import { imageDependencyFindings } from "./imageDependencies.js";
 import type { Rendering } from "./k8sObjects.js";
@@ -76,6 +77,9 @@ async function main(): Promise<number> {
     findings.push(...rendered.findings);
     if (rendered.rendering) renderings.push(rendered.rendering);
   }
+  const chart = chartChecks(root, loaded.configs, renderings);
+  findings.push(...chart.findings);
+  renderings.push(...chart.renderings);
   findings.push(
     ...(await schemaFindings(
       renderings.map((r) => ({ name: r.name, objects: [...r.objects, ...r.templates] })),
@@ -85,7 +89,7 @@ async function main(): Promise<number> {
   const objectCount = renderings.reduce((n, r) => n + r.objects.length, 0);
   if (findings.length === 0) {
     console.log(
-      `check:deploy: ok (${loaded.configs.length} services, docker-compose.yml, ${renderings.length} overlays, ${objectCount} objects)`,
+      `check:deploy: ok (${loaded.configs.length} services, docker-compose.yml, ${renderings.length - chart.renderings.length} overlays, ${chart.renderings.length} chart renderings with ${chart.renderer?.kind ?? "no renderer"}, ${objectCount} objects)`,
     );
     return 0;
   }

@@ -28,7 +28,8 @@ const CHART_FIELDS = new Set([
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 // A constraint such as ">=1.27.0-0" or ">= 1.27.0 < 2.0.0".
-const KUBE_CONSTRAINT = /^(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+(\|\|(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+)*$/;
+const KUBE_CONSTRAINT =
+  /^(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+(\|\|(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+)*$/;
 const CHART_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
@@ -56,8 +57,10 @@ export function chartLintFindings(root: string, chart: string, renderer?: Render
   const name = text("name");
   if (!name) findings.push(finding(where, "name is required"));
   else {
-    if (!CHART_NAME.test(name)) findings.push(finding(where, `name ${name} must be lowercase letters, digits and -`));
-    if (name !== basename(dir)) findings.push(finding(where, `name ${name} differs from the directory ${basename(dir)}`));
+    if (!CHART_NAME.test(name))
+      findings.push(finding(where, `name ${name} must be lowercase letters, digits and -`));
+    if (name !== basename(dir))
+      findings.push(finding(where, `name ${name} differs from the directory ${basename(dir)}`));
   }
   const version = text("version");
   if (!version || !SEMVER.test(version))

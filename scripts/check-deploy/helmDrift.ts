@@ -77,9 +77,17 @@ export function driftFindings(chart: Rendering, overlay: Rendering): Finding[] {
   const names = new Set<string>(SERVICES.map((s) => s.name));
   const beside = (r: Rendering, kind: string) =>
     r.objects.filter(
-      (o) => o.kind === kind && (names.has(o.metadata.name) || names.has(o.metadata.name.replace(/-headless$/, ""))),
+      (o) =>
+        o.kind === kind &&
+        (names.has(o.metadata.name) || names.has(o.metadata.name.replace(/-headless$/, ""))),
     );
-  for (const kind of ["Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress"]) {
+  for (const kind of [
+    "Service",
+    "ServiceAccount",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Ingress",
+  ]) {
     const ours = beside(chart, kind);
     const theirs = beside(overlay, kind);
     differ(`${kind} objects`, names0(ours), names0(theirs));
@@ -90,9 +98,15 @@ export function driftFindings(chart: Rendering, overlay: Rendering): Finding[] {
       differ(`${kind}/${object.metadata.name} ${field}`, object[field], other[field]);
     }
   }
-  for (const object of chart.objects.filter((o) => o.kind === "NetworkPolicy" && names.has(o.metadata.name))) {
+  for (const object of chart.objects.filter(
+    (o) => o.kind === "NetworkPolicy" && names.has(o.metadata.name),
+  )) {
     const other = findObject(overlay.objects, "NetworkPolicy", object.metadata.name);
-    differ(`NetworkPolicy/${object.metadata.name} ports`, policyPorts(object), other ? policyPorts(other) : "missing");
+    differ(
+      `NetworkPolicy/${object.metadata.name} ports`,
+      policyPorts(object),
+      other ? policyPorts(other) : "missing",
+    );
   }
   return findings.map((f) => ({ where: `${chart.name}: ${f.where}`, problem: f.problem }));
 }
@@ -125,7 +139,8 @@ function environment(rendering: Rendering, container: IContainer): Map<string, s
         variable.name,
         `Secret ${generatorName(rendering, secret.name ?? "")} key ${secret.key}${secret.optional ? " (optional)" : ""}`,
       );
-    else if (configMap) env.set(variable.name, JSON.stringify(data("ConfigMap", configMap.name ?? "")[configMap.key]));
+    else if (configMap)
+      env.set(variable.name, JSON.stringify(data("ConfigMap", configMap.name ?? "")[configMap.key]));
     else if (variable.valueFrom) env.set(variable.name, stable(variable.valueFrom));
     else env.set(variable.name, JSON.stringify(variable.value ?? ""));
   }

@@ -72,12 +72,28 @@ export function valuesValidator(chartDir: string): { validate?: ValuesValidator;
   try {
     const check = ajv.compile(schema);
     return {
-      validate: (values) => (check(values) ? [] : (check.errors ?? []).map(describeError)),
+      validate: (values) => (check(values) ? [] : describeErrors(check.errors ?? [])),
       findings: [],
     };
   } catch (error) {
     return { findings: [finding(where, `is not a valid JSON schema: ${(error as Error).message}`)] };
   }
+}
+
+/** One line per problem; a refused property name is told with the names that are allowed. */
+function describeErrors(errors: ErrorObject[]): string[] {
+  const nested = (e: ErrorObject) => /\/propertyNames\/./.test(e.schemaPath);
+  return errors
+    .filter((e) => !nested(e))
+    .map((error) => {
+      if (error.keyword !== "propertyNames") return describeError(error);
+      const name = String((error.params as { propertyName?: string }).propertyName);
+      const allowed = errors.find(
+        (e) => nested(e) && e.instancePath === error.instancePath && e.keyword === "enum",
+      )?.params as { allowedValues?: unknown[] } | undefined;
+      const list = allowed?.allowedValues ? `; allowed: ${allowed.allowedValues.join(", ")}` : "";
+      return `${error.instancePath || "/"} has ${name}, which is not allowed${list}`;
+    });
 }
 
 function describeError(error: ErrorObject): string {

@@ -29,9 +29,7 @@ export function urlFindings(rendering: Rendering, workloads: ServiceWorkload[]):
           problem(`is in namespace ${target.namespace}, but this overlay deploys to ${namespace}`);
           continue;
         }
-        const service = findObject(known, "Service", target.service) as
-          | (K8sObject & IService)
-          | undefined;
+        const service = findObject(known, "Service", target.service) as (K8sObject & IService) | undefined;
         if (!service) {
           problem(`names Service ${target.service}, which is not rendered`);
           continue;

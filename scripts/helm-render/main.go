@@ -319,10 +319,8 @@ func run(o options) error {
 			if err := yaml.Unmarshal([]byte(doc), &probe); err != nil {
 				return fmt.Errorf("YAML parse error on %s: %v", name, err)
 			}
-			if probe == nil {
-				continue
-			}
-			if _, ok := probe.(map[interface{}]interface{}); !ok {
+			// A document of comments only is kept, as Helm keeps it.
+			if _, ok := probe.(map[interface{}]interface{}); !ok && probe != nil {
 				return fmt.Errorf("YAML parse error on %s: a document is not a mapping", name)
 			}
 			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", name, doc)

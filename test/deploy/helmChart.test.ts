@@ -265,6 +265,19 @@ describe("helm chart", () => {
     );
   });
 
+  it("chart - a rendered development Secret must hold a WALLET_DB_URL of the chosen store", () => {
+    const values = join(scratch, "store.yaml");
+    writeFileSync(values, "wallet:\n  store: postgresql\n");
+    const result = renderChart(root, renderer, {
+      name: "store.yaml",
+      files: ["deploy/helm/values/dev.yaml", values],
+      namespace: "wallet-dev",
+    });
+    expect(lines(result.findings).join("\n")).toContain(
+      "credentials.stringData.WALLET_DB_URL is a mongodb: URL, but wallet.store is postgresql",
+    );
+  });
+
   it("chart - values.schema.json accepts the value sets and good fixtures and refuses every bad fixture, naming the file", () => {
     for (const valueSet of VALUE_SETS)
       expect(valuesFileFindings(root, defaults, validate, valueSet.files, valueSet.name)).toEqual([]);

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCompose } from "./composeModel.js";
 import { composeFindings } from "./composeRules.js";
-import { parseDockerfile } from "./dockerfileModel.js";
+import { parseDockerfile, withBuildArgs } from "./dockerfileModel.js";
 import { dockerfileFindings, installedWorkspaces } from "./dockerfileRules.js";
 import { envFindings } from "./envRules.js";
 import { type Finding, finding } from "./findings.js";
@@ -28,11 +28,17 @@ function dockerFindings(configs: ServiceConfig[]): Finding[] {
   if (!existsSync(ignorePath))
     return [finding(".dockerignore", "missing: builds would send node_modules and dist")];
   const dockerignore = readFileSync(ignorePath, "utf8");
-  return configs.flatMap((config) => {
-    const where = `services/${config.facts.name}/Dockerfile`;
-    const path = join(root, where);
-    if (!existsSync(path)) return [finding(where, "missing")];
-    const model = parseDockerfile(readFileSync(path, "utf8"));
+  const path = join(root, "Dockerfile");
+  if (!existsSync(path)) return [finding("Dockerfile", "missing")];
+  const parsed = parseDockerfile(readFileSync(path, "utf8"));
+  return configs.flatMap((config, i) => {
+    const service = config.facts.name;
+    const where = `Dockerfile (SERVICE=${service})`;
+    // The linter's diagnostics concern the file, not a service: report them once.
+    const model = {
+      ...withBuildArgs(parsed, { SERVICE: service }),
+      diagnostics: i === 0 ? parsed.diagnostics : [],
+    };
     return [
       ...dockerfileFindings(model, { config, root, dockerignore, where }),
       ...imageDependencyFindings(root, installedWorkspaces(model), where),

@@ -45,7 +45,7 @@ describe("dockerfile rules", () => {
       dockerignore,
       where: "w",
     }).map((f) => f.problem);
-    expect(unknown).toContain("FROM ledger: stages must start from node:${NODE_VERSION}-<variant>");
+    expect(unknown).toContain(`FROM ledger: stages must start from node:\${NODE_VERSION}-<variant>`);
   });
 
   it("dockerfile rules - report what the linter rejects, with its line", () => {

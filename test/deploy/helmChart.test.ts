@@ -179,6 +179,17 @@ describe("helm chart", () => {
     expect(script["smoke-test.mjs"]).toBe(readFileSync(join(root, CHART, "files/smoke-test.mjs"), "utf8"));
   });
 
+  it("chart - NOTES.txt tells how to reach the gateway and call the wallet with grpcurl", () => {
+    const run = runTool(renderer.command, templateArgs(CHART, set("prod.yaml"), ["--show-notes"]), root, "");
+    const notes = run.ok ? run.stdout.slice(run.stdout.indexOf("NOTES:")) : "";
+    expect(notes).toContain("https://wallet.example.com/api");
+    expect(notes).toContain("kubectl -n wallet port-forward service/gateway 3000:80");
+    expect(notes).toContain("kubectl -n wallet port-forward service/wallet 50051:50051");
+    expect(notes).toContain("grpcurl -plaintext localhost:50051 list");
+    expect(notes).toContain("wallet.v1.WalletService/ListWallets");
+    expect(notes).toContain("helm test wallet-platform -n wallet");
+  });
+
   it("chart - shared JWT keys, NATS credentials and TLS secrets reach the services that use them", () => {
     const values = join(scratch, "credentials.yaml");
     writeFileSync(

@@ -15,7 +15,7 @@ export function readValues(path: string, where: string): { values?: Values; find
   try {
     parsed = parse(readFileSync(path, "utf8"));
   } catch (error) {
-    return { findings: [finding(where, `YAML: ${(error as Error).message}`)] };
+    return { findings: [finding(where, `YAML: ${(error as Error).message.split("\n")[0]}`)] };
   }
   if (parsed === null || parsed === undefined) return { values: {}, findings: [] };
   if (!isMap(parsed)) return { findings: [finding(where, "values must be a YAML mapping")] };

@@ -8,9 +8,10 @@ import { SERVICES } from "./serviceFacts.js";
  * The chart and the kustomize overlays are two ways of deploying the same workloads, so what runs
  * must not differ between them: for each service, the Deployment's rollout, pod and container
  * settings (image, variables and where they come from, ports, probes, resources, security
- * contexts, volumes), and the Services, ServiceAccount, HPA, PDB and Ingress beside it, the
- * NetworkPolicies' ports. Labels, annotations and generated names (kustomize's ConfigMap hash
- * suffix, Helm's checksums) are not compared; a Secret's values are compared by key, not content.
+ * contexts, volumes), the Services, ServiceAccount, HPA, PDB and Ingress beside it, and the
+ * pods the NetworkPolicies (the default deny too) guard and their ports. Labels, annotations,
+ * generated names (kustomize's hash suffixes, Helm's checksums) and policy peers (the chart
+ * admits its test Pod) are not compared; a Secret's entries are compared by key, not content.
  */
 export function driftFindings(chart: Rendering, overlay: Rendering): Finding[] {
   const findings: Finding[] = [];
@@ -98,24 +99,31 @@ export function driftFindings(chart: Rendering, overlay: Rendering): Finding[] {
       differ(`${kind}/${object.metadata.name} ${field}`, object[field], other[field]);
     }
   }
-  for (const object of chart.objects.filter(
-    (o) => o.kind === "NetworkPolicy" && names.has(o.metadata.name),
-  )) {
+  const policyNames = new Set([...names, "default-deny-ingress"]);
+  const policies = (r: Rendering) =>
+    r.objects.filter((o) => o.kind === "NetworkPolicy" && policyNames.has(o.metadata.name));
+  differ("NetworkPolicy objects", names0(policies(chart)), names0(policies(overlay)));
+  for (const object of policies(chart)) {
     const other = findObject(overlay.objects, "NetworkPolicy", object.metadata.name);
-    differ(
-      `NetworkPolicy/${object.metadata.name} ports`,
-      policyPorts(object),
-      other ? policyPorts(other) : "missing",
-    );
+    if (other) differ(`NetworkPolicy/${object.metadata.name} ports`, policyPorts(object), policyPorts(other));
   }
   return findings.map((f) => ({ where: `${chart.name}: ${f.where}`, problem: f.problem }));
 }
 
 const names0 = (objects: K8sObject[]) => objects.map((o) => o.metadata.name).sort();
 
+/** Which pods a policy guards and the ports it opens; its peers may differ (the chart admits its test Pod). */
 function policyPorts(policy: K8sObject): unknown {
-  const spec = policy.spec as { ingress?: { ports?: unknown[] }[]; policyTypes?: string[] };
-  return { policyTypes: spec.policyTypes, ports: (spec.ingress ?? []).map((rule) => rule.ports ?? []) };
+  const spec = policy.spec as {
+    podSelector?: unknown;
+    ingress?: { ports?: unknown[] }[];
+    policyTypes?: string[];
+  };
+  return {
+    podSelector: spec.podSelector,
+    policyTypes: spec.policyTypes,
+    ports: (spec.ingress ?? []).map((rule) => rule.ports ?? []),
+  };
 }
 
 /** A container's variables as their source says: a ConfigMap's value, a literal, or a Secret's key. */

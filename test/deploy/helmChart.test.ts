@@ -359,11 +359,15 @@ describe("helm chart", () => {
     configMap(chart, "wallet-config").LOG_LEVEL = "warn";
     const service = findObject(chart.objects, "Service", "wallet-headless");
     (service?.spec as { clusterIP?: string }).clusterIP = undefined;
+    chart.objects = chart.objects.filter(
+      (o) => !(o.kind === "NetworkPolicy" && o.metadata.name === "notifier"),
+    );
     const name = `${CHART} (deploy/helm/values/prod.yaml)`;
     expect(lines(driftFindings(chart, overlay))).toEqual([
       `${name}: Deployment/wallet container wallet readinessProbe: differs from deploy/k8s/overlays/prod: chart {"failureThreshold":2,"grpc":{"port":50051,"service":""},"periodSeconds":7}, overlay {"failureThreshold":2,"grpc":{"port":50051,"service":""},"periodSeconds":5}`,
       `${name}: Deployment/wallet container wallet env LOG_LEVEL: differs from deploy/k8s/overlays/prod: chart "\\"warn\\"", overlay "\\"info\\""`,
       `${name}: Service/wallet-headless spec: differs from deploy/k8s/overlays/prod: chart {"ports":[{"appProtocol":"grpc","name":"grpc","port":50051,"targetPort":"grpc"}],"selector":{"app.kubernetes.io/name":"wallet"}}, overlay {"clusterIP":"None","ports":[{"appProtocol":"grpc","name":"grpc","port":50051,"targetPort":"grpc"}],"selector":{"app.kubernetes.io/name":"wallet"}}`,
+      `${name}: NetworkPolicy objects: differs from deploy/k8s/overlays/prod: chart ["default-deny-ingress","gateway","wallet"], overlay ["default-deny-ingress","gateway","notifier","wallet"]`,
     ]);
   });
 });

@@ -344,7 +344,10 @@ describe("helm chart", () => {
     expect(found.every((line) => line.includes("Chart.yaml"))).toBe(true);
   });
 
-  it("chart - renders the same workloads as the overlays, and names any field that drifts", () => {
+  // kubectl kustomize and three renderings: slow on a loaded machine.
+  it("chart - renders the same workloads as the overlays, and names any field that drifts", {
+    timeout: 180_000,
+  }, () => {
     for (const valueSet of VALUE_SETS.filter((s) => s.overlay)) {
       const overlay = renderOverlay(root, join(root, valueSet.overlay as string));
       expect(lines(overlay.findings)).toEqual([]);

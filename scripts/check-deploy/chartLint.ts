@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import semver from "semver";
 import { parse } from "yaml";
 import { type Finding, finding } from "./findings.js";
 import type { Renderer } from "./helmRender.js";
@@ -24,12 +25,6 @@ const CHART_FIELDS = new Set([
   "annotations",
 ]);
 
-// Semantic Versioning 2.0.0, as Helm requires for a chart's version.
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-// A constraint such as ">=1.27.0-0" or ">= 1.27.0 < 2.0.0".
-const KUBE_CONSTRAINT =
-  /^(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+(\|\|(\s*(>=|<=|>|<|=|!=|~|\^)?\s*v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*)+)*$/;
 const CHART_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
@@ -63,14 +58,14 @@ export function chartLintFindings(root: string, chart: string, renderer?: Render
       findings.push(finding(where, `name ${name} differs from the directory ${basename(dir)}`));
   }
   const version = text("version");
-  if (!version || !SEMVER.test(version))
+  if (!version || semver.valid(version) !== version)
     findings.push(finding(where, `version must be a SemVer 2 string, found ${String(meta.version)}`));
   if (!text("appVersion")) findings.push(finding(where, "appVersion is required (as a string: quote it)"));
   if (!text("description")) findings.push(finding(where, "description is required"));
   if (meta.type !== undefined && meta.type !== "application" && meta.type !== "library")
     findings.push(finding(where, `type must be application or library, found ${String(meta.type)}`));
   const kubeVersion = text("kubeVersion");
-  if (meta.kubeVersion !== undefined && (!kubeVersion || !KUBE_CONSTRAINT.test(kubeVersion)))
+  if (meta.kubeVersion !== undefined && (!kubeVersion || semver.validRange(kubeVersion) === null))
     findings.push(finding(where, `kubeVersion is not a version constraint: ${String(meta.kubeVersion)}`));
   for (const required of ["values.yaml", "values.schema.json", "templates/NOTES.txt"]) {
     if (!existsSync(join(dir, required))) findings.push(finding(`${chart}/${required}`, "missing"));

@@ -130,7 +130,7 @@ export class OutboxRelay implements CommittedEventSink {
           }
           full = batch.length === batchSize;
         } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, "outbox sweep failed");
+          this.logger.warn({ err }, "outbox sweep failed");
         }
       }
       if (!full)

@@ -22,6 +22,14 @@ export interface DispatchDeps {
 interface ChannelFailure {
   channel: string;
   reason: string;
+  /** The error behind the failure, logged with its stack and cause. */
+  err?: unknown;
+}
+
+/** One error for a log line: the failed channel's own, or all of them when several failed. */
+function errorOf(failures: ChannelFailure[]): unknown {
+  const errs = failures.flatMap((f) => (f.err === undefined ? [] : [f.err]));
+  return errs.length <= 1 ? errs[0] : new AggregateError(errs, "several channels failed");
 }
 
 /**
@@ -52,6 +60,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
         log,
         { reason: err.message, failedChannels: [], msgId },
         "undecodable",
+        err,
       );
       if (!moved) retryLater(msg, log, `dead letter not published: ${err.message}`);
       return;
@@ -80,19 +89,22 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
     const reason = failures.map((f) => `${f.channel}: ${f.reason}`).join("; ");
     if (attempt >= deps.maxDeliver) {
       const letter = { reason, failedChannels: failures.map((f) => f.channel), msgId: event.eventId };
-      await deadLetter(msg, log, letter, "max_deliver");
+      await deadLetter(msg, log, letter, "max_deliver", errorOf(failures));
       return;
     }
-    retryLater(msg, log, reason);
+    retryLater(msg, log, reason, errorOf(failures));
   };
 
-  function retryLater(msg: JsMsg, log: Logger, reason: string): void {
+  function retryLater(msg: JsMsg, log: Logger, reason: string, err?: unknown): void {
     const attempt = msg.info.deliveryCount;
     if (attempt >= deps.maxDeliver) return;
     const delayMs = redeliveryDelayMs(attempt, deps.backoffBaseMs);
     msg.nak(delayMs);
     metrics.retries.inc();
-    log.warn({ reason, retryInMs: delayMs, maxDeliver: deps.maxDeliver }, "delivery failed, retry scheduled");
+    log.warn(
+      { err, reason, retryInMs: delayMs, maxDeliver: deps.maxDeliver },
+      "delivery failed, retry scheduled",
+    );
   }
 
   async function deliverAll(event: TransactionCommitted, log: Logger): Promise<ChannelFailure[]> {
@@ -109,7 +121,11 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
     try {
       claim = await deps.records.claim(event.eventId, channel.name);
     } catch (err) {
-      return { channel: channel.name, reason: `delivery records unavailable: ${(err as Error).message}` };
+      return {
+        channel: channel.name,
+        reason: `delivery records unavailable: ${(err as Error).message}`,
+        err,
+      };
     }
     if (claim.status === "done") {
       metrics.deliveries.inc({ channel: channel.name, outcome: "duplicate" });
@@ -129,7 +145,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
       stopTimer();
       await claim.release();
       metrics.deliveries.inc({ channel: channel.name, outcome: "failed" });
-      return { channel: channel.name, reason: (err as Error).message };
+      return { channel: channel.name, reason: (err as Error).message, err };
     }
     stopTimer();
     metrics.deliveries.inc({ channel: channel.name, outcome });
@@ -137,7 +153,11 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
       await claim.complete(outcome);
     } catch (err) {
       // Sent but not recorded: the retry sends again, with the same webhook-id / Message-ID.
-      return { channel: channel.name, reason: `delivered, record not written: ${(err as Error).message}` };
+      return {
+        channel: channel.name,
+        reason: `delivered, record not written: ${(err as Error).message}`,
+        err,
+      };
     }
     return undefined;
   }
@@ -147,22 +167,23 @@ export function createDispatcher(deps: DispatchDeps): (msg: JsMsg) => Promise<vo
     log: Logger,
     letter: Parameters<typeof publishDeadLetter>[2],
     cause: "undecodable" | "max_deliver",
+    err?: unknown,
   ): Promise<boolean> {
     try {
       await publishDeadLetter(deps.js, msg, letter);
-    } catch (err) {
+    } catch (publishErr) {
       // Before the last delivery the message is retried; after it the stream keeps the
       // message unacked (no longer redelivered, the server emits a MAX_DELIVERIES
       // advisory) and this error and metric make it visible.
       metrics.deadLetterFailures.inc();
-      log.error({ err, reason: letter.reason }, "dead letter could not be published");
+      log.error({ err: publishErr, reason: letter.reason }, "dead letter could not be published");
       return false;
     }
     // term() without a reason: servers before 2.11 ignore a TERM that carries one.
     msg.term();
     metrics.deadLetters.inc({ cause });
     log.error(
-      { reason: letter.reason, failedChannels: letter.failedChannels, cause },
+      { err, reason: letter.reason, failedChannels: letter.failedChannels, cause },
       "moved to dead-letter stream",
     );
     return true;

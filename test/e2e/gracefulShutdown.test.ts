@@ -73,15 +73,20 @@ describe("graceful shutdown - SIGTERM with work in flight", () => {
     await db.connect();
     let inFlight: Promise<Exchange[]>;
     try {
-      // Holding the wallet's row lock keeps its credits inside the wallet service.
+      // Holding the wallet's row lock keeps its credits inside the wallet service: the first
+      // ones wait on the lock in PostgreSQL, the rest queue behind them for group commit.
       await db.query("BEGIN");
       await db.query("SELECT id FROM wallets WHERE id = $1 FOR UPDATE", [walletId]);
       inFlight = Promise.all(Array.from({ length: 5 }, () => credit(walletId)));
-      await waitUntil("five credits waiting on the row lock", async () => {
+      await waitUntil("credits waiting on the row lock", async () => {
         const { rows } = await db.query(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
         );
-        return rows[0].n === 5;
+        return rows[0].n >= 1;
+      });
+      await waitUntil("five credits in flight in the wallet", async () => {
+        const metrics = await (await fetch(`${p.adminUrl.wallet}/metrics`)).text();
+        return /^grpc_server_in_flight(?:\{[^}]*\})? 5$/m.test(metrics);
       });
       const wallet = p.service("wallet");
       wallet.signal("SIGTERM");

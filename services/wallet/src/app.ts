@@ -44,7 +44,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
     WalletServiceService,
-    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry), inFlight }),
+    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry, inFlight), inFlight }),
   );
   const health = createHealth(server);
   addReflectionService(server, descriptorSetBase64);

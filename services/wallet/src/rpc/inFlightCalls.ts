@@ -3,6 +3,11 @@ export class InFlightCalls {
   private count = 0;
   private waiters: Array<() => void> = [];
 
+  /** Unary calls being handled now. */
+  get size(): number {
+    return this.count;
+  }
+
   begin(): void {
     this.count++;
   }

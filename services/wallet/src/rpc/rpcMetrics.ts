@@ -1,11 +1,19 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-/** Requests and latency by method and gRPC status code. */
+/** Requests and latency by method and gRPC status code, and the unary calls in flight. */
 export class RpcMetrics {
   private readonly handled: Counter<"method" | "code">;
   private readonly latency: Histogram<"method" | "code">;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, inFlight: { readonly size: number }) {
+    new Gauge({
+      name: "grpc_server_in_flight",
+      help: "Unary RPCs being handled (received, not yet answered)",
+      registers: [registry],
+      collect() {
+        this.set(inFlight.size);
+      },
+    });
     this.handled = new Counter({
       name: "grpc_server_handled_total",
       help: "RPCs completed, by method and status code",

@@ -3,6 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { TransactionCommitted, TransactionType, type WalletServiceClient } from "@wallet/contracts";
 import { EVENTS_STREAM } from "@wallet/runtime";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
 import { call, readiness, startTestWallet } from "./harness.js";
@@ -134,6 +135,49 @@ describe("events - outbox relay to JetStream", () => {
       expect(new Set(mine.map((m) => m.event.transactionId)).size).toBe(15);
       expect(mine).toHaveLength(15);
     } finally {
+      await w.close();
+    }
+  });
+
+  it("relay - published rows are deleted once past OUTBOX_RETENTION_HOURS, unpublished ones are kept", async () => {
+    const w = await startTestWallet({
+      NATS_URL: "nats://127.0.0.1:1",
+      OUTBOX_RETENTION_HOURS: "0",
+      OUTBOX_PRUNE_INTERVAL_MS: "20",
+    });
+    const db = new pg.Client({ connectionString: w.dbUrl });
+    await db.connect();
+    const rows = async () => (await db.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n as number;
+    const pruned = async (adminPort: number) => {
+      const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      return Number(/^outbox_events_pruned_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? -1);
+    };
+    let second: Awaited<ReturnType<typeof startTestWallet>> | undefined;
+    try {
+      const wallet = await mutate(w.client, 6, "prune");
+      // NATS is unreachable, so nothing is published: nothing may go, however old.
+      await expect.poll(() => pruned(w.app.adminPort), { timeout: 5000 }).toBe(0);
+      await new Promise((r) => setTimeout(r, 200)); // ten prune rounds
+      expect(await rows()).toBe(6);
+      await w.app.stop();
+      // The next process reaches NATS: the sweeper publishes, then the pruner deletes.
+      second = await startTestWallet(
+        {
+          NATS_URL: nats.url,
+          OUTBOX_SWEEP_INTERVAL_MS: "50",
+          OUTBOX_RETENTION_HOURS: "0",
+          OUTBOX_PRUNE_INTERVAL_MS: "20",
+        },
+        w.dbUrl,
+      );
+      await expect.poll(rows, { timeout: 10_000 }).toBe(0);
+      expect(await pruned(second.app.adminPort)).toBe(6);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(mine).toHaveLength(6);
+    } finally {
+      await db.end();
+      await second?.close();
+      w.client.close();
       await w.close();
     }
   });

@@ -287,6 +287,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       await store.markPublished(events.map((e) => e.eventId));
       expect(await store.countUnpublished()).toBe(0);
     });
+
+    it("outbox - published rows past the retention are pruned in batches, unpublished rows never", async () => {
+      const alice = owner();
+      await drainOutbox(store);
+      const soon = () => new Date(Date.now() + 60_000);
+      while ((await store.pruneOutbox(soon(), 1000)) > 0);
+      const beforeWrites = new Date(Date.now() - 1);
+      const w = await fundedWallet(alice, 0n);
+      for (let i = 0; i < 3; i++) await store.credit(change(alice, w.id, 5n));
+      const events = await store.claimUnpublished(1000, 0, 1); // a 1 ms lease
+      expect(events).toHaveLength(3);
+      await store.markPublished(events.slice(0, 2).map((e) => e.eventId));
+      // Published but younger than the cut-off: kept.
+      expect(await store.pruneOutbox(beforeWrites, 1000)).toBe(0);
+      // Past the cut-off: deleted, at most `limit` per call.
+      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await store.pruneOutbox(soon(), 1000)).toBe(0);
+      // The unpublished one stays, whatever its age, and is still delivered.
+      expect(await store.countUnpublished()).toBe(1);
+      await new Promise((r) => setTimeout(r, 20)); // the lease runs out
+      const rest = await store.claimUnpublished(1000, 0, 30_000);
+      expect(rest.map((e) => e.eventId)).toEqual([events[2].eventId]);
+      expect(rest[0].transaction.id).toBe(events[2].transaction.id);
+    });
   });
 }
 

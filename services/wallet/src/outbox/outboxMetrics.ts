@@ -7,6 +7,7 @@ export class OutboxMetrics {
   readonly published: Counter<"duplicate">;
   readonly publishFailures: Counter;
   readonly swept: Counter;
+  readonly pruned: Counter;
   readonly commitToAck: Histogram;
 
   constructor(registry: Registry, store: WalletStore, link: NatsLink) {
@@ -24,6 +25,11 @@ export class OutboxMetrics {
     this.swept = new Counter({
       name: "outbox_events_swept_total",
       help: "Events published by the sweeper rather than right after commit",
+      registers: [registry],
+    });
+    this.pruned = new Counter({
+      name: "outbox_events_pruned_total",
+      help: "Published outbox rows deleted after the retention period",
       registers: [registry],
     });
     this.commitToAck = new Histogram({

@@ -15,9 +15,15 @@ export interface RelayOptions {
   minAgeMs: number;
   /** How long a claimed row is reserved for the replica that claimed it. */
   leaseMs: number;
+  /** Published rows are deleted once they are older than this. */
+  retentionMs: number;
+  /** How often a replica looks for rows to prune. */
+  pruneIntervalMs: number;
 }
 
 const MAX_IN_FLIGHT = 2048;
+/** Rows deleted per statement: short transactions, few locks held at a time. */
+const PRUNE_BATCH = 1000;
 
 /**
  * Publishes outbox events to JetStream: right after commit (immediate path) and
@@ -33,7 +39,9 @@ export class OutboxRelay implements CommittedEventSink {
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
   private sweeping?: Promise<void>;
+  private pruning?: Promise<void>;
   private wake?: () => void;
+  private wakePruner?: () => void;
 
   constructor(
     private readonly store: WalletStore,
@@ -50,13 +58,15 @@ export class OutboxRelay implements CommittedEventSink {
 
   start(): void {
     this.sweeping = this.sweepLoop();
+    this.pruning = this.pruneLoop();
   }
 
   /** Stops sweeping, lets in-flight publishes finish, and records their acks. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.sweeping;
+    this.wakePruner?.();
+    await Promise.all([this.sweeping, this.pruning]);
     for (let i = 0; i < 100 && this.inFlight > 0; i++) await sleep(20);
     await this.flush();
   }
@@ -131,6 +141,33 @@ export class OutboxRelay implements CommittedEventSink {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           setTimeout(resolve, this.options.sweepIntervalMs).unref();
+        });
+    }
+  }
+
+  /**
+   * Deletes published rows past the retention period, batch by batch (each its own
+   * short statement that skips locked rows), then waits for the next round. Every
+   * replica may prune: they skip each other's rows. Independent of NATS.
+   */
+  private async pruneLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const createdBefore = new Date(Date.now() - this.options.retentionMs);
+        for (;;) {
+          if (this.stopped) break;
+          const deleted = await this.store.pruneOutbox(createdBefore, PRUNE_BATCH);
+          this.metrics.pruned.inc(deleted);
+          if (deleted < PRUNE_BATCH) break;
+          await new Promise((r) => setImmediate(r));
+        }
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, "outbox prune failed");
+      }
+      if (!this.stopped)
+        await new Promise<void>((resolve) => {
+          this.wakePruner = resolve;
+          setTimeout(resolve, this.options.pruneIntervalMs).unref();
         });
     }
   }

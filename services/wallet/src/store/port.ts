@@ -50,6 +50,12 @@ export interface WalletStore {
   claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]>;
   markPublished(eventIds: string[]): Promise<void>;
   countUnpublished(): Promise<number>;
+  /**
+   * Deletes up to `limit` published events created before `createdBefore`, skipping
+   * rows another transaction holds (it never waits for a lock), and returns how many it
+   * deleted. Unpublished events are never deleted, whatever their age.
+   */
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -22,7 +22,7 @@ import {
   type WalletDoc,
 } from "./documents.js";
 import { guarded, isDuplicateKey } from "./driverErrors.js";
-import { claimUnpublished, countUnpublished, markPublished } from "./outbox.js";
+import { claimUnpublished, countUnpublished, markPublished, pruneOutbox } from "./outbox.js";
 import { clientOptions, collections, databaseName, migrate, WALLET_OWNER_CURRENCY } from "./schema.js";
 import { transfer } from "./transfer.js";
 
@@ -141,6 +141,10 @@ export class MongoStore implements WalletStore {
   markPublished(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return Promise.resolve();
     return guarded(() => markPublished(this.cols.outbox, eventIds));
+  }
+
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number> {
+    return guarded(() => pruneOutbox(this.cols.outbox, createdBefore, limit));
   }
 
   countUnpublished(): Promise<number> {

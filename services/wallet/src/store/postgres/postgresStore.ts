@@ -12,6 +12,7 @@ import type {
   Wallet,
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import { eventIdFloor } from "../../outbox/retention.js";
 import type { WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
 import { changeBalance } from "./balanceChange.js";
@@ -184,6 +185,22 @@ export class PostgresStore implements WalletStore {
         text: "UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])",
         values: [eventIds],
       });
+    });
+  }
+
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number> {
+    return guarded(async () => {
+      // A range of the primary key (event ids are UUIDv7, time-ordered); rows locked by
+      // someone else are skipped, so pruning never waits for, nor holds up, a writer.
+      const { rowCount } = await this.pool.query({
+        name: "outbox_prune",
+        text: `DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+                 SELECT ctid FROM outbox
+                 WHERE event_id < $1::uuid AND published_at IS NOT NULL
+                 ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+        values: [eventIdFloor(createdBefore), limit],
+      });
+      return rowCount ?? 0;
     });
   }
 

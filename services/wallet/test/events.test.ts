@@ -32,6 +32,15 @@ async function streamCount(nc: NatsConnection): Promise<number> {
   return (await jsm.streams.info(EVENTS_STREAM).catch(() => null))?.state.messages ?? 0;
 }
 
+/** A counter or gauge from the wallet's /metrics (summed over label sets matching `labels`). */
+async function metric(adminPort: number, name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`, "gm")))
+    if (m[1].includes(labels)) total += Number(m[2]);
+  return total;
+}
+
 async function mutate(c: WalletServiceClient, n: number, prefix = "req") {
   const ownerId = `user-${randomUUID()}`;
   const wallet = (await call(c, c.createWallet, { ownerId, currency: "USD", ownerEmail: "a@example.com" }))
@@ -220,6 +229,72 @@ describe("events - outbox relay to JetStream", () => {
         }),
       );
       await writer.close();
+    }
+  });
+
+  it("relay - the cursor not written before a crash: the next holder publishes again and the stream keeps each event once", async () => {
+    const first = await startTestWallet({ NATS_URL: nats.url });
+    const db = new pg.Client({ connectionString: first.dbUrl });
+    let second: Awaited<ReturnType<typeof startTestWallet>> | undefined;
+    try {
+      await db.connect();
+      await expect.poll(() => metric(first.app.adminPort, "outbox_cursor_held"), { timeout: 10_000 }).toBe(1);
+      const wallet = await mutate(first.client, 8, "rewind");
+      await expect
+        .poll(async () => (await readiness(first.app.adminPort)).outboxBacklog, { timeout: 10_000 })
+        .toBe(0);
+      expect(await metric(first.app.adminPort, "outbox_events_published_total", 'duplicate="false"')).toBe(8);
+      await first.app.stop();
+      // As if the process had died after the PubAcks and before writing the cursor.
+      await db.query("UPDATE outbox_cursor SET xact_id = '1', seq = 0");
+      second = await startTestWallet({ NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "50" }, first.dbUrl);
+      await expect
+        .poll(() => metric(second!.app.adminPort, "outbox_events_published_total", 'duplicate="true"'), {
+          timeout: 10_000,
+        })
+        .toBe(8);
+      expect((await readiness(second.app.adminPort)).outboxBacklog).toBe(0);
+      const mine = (await readStream(nc)).filter((m) => m.event.walletId === wallet.id);
+      expect(mine).toHaveLength(8);
+    } finally {
+      await db.end();
+      await second?.close();
+      first.client.close();
+      await first.close();
+    }
+  });
+
+  it("relay - two live replicas: one holds the cursor and publishes the other's events too; when it stops the other takes over", async () => {
+    const a = await startTestWallet({ NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "50" });
+    const b = await startTestWallet({ NATS_URL: nats.url, OUTBOX_SWEEP_INTERVAL_MS: "50" }, a.dbUrl);
+    const replicas = [a, b];
+    const held = () => Promise.all(replicas.map((r) => metric(r.app.adminPort, "outbox_cursor_held")));
+    try {
+      await expect.poll(async () => (await held()).sort().join(), { timeout: 10_000 }).toBe("0,1");
+      const holder = replicas[(await held()).indexOf(1)];
+      const other = replicas[(await held()).indexOf(0)];
+      const w1 = await mutate(holder.client, 5, "holder");
+      const w2 = await mutate(other.client, 5, "other");
+      const count = async (ids: string[]) =>
+        (await readStream(nc)).filter((m) => ids.includes(m.event.walletId)).length;
+      await expect.poll(() => count([w1.id, w2.id]), { timeout: 10_000 }).toBe(10);
+      // The replica without the cursor published nothing; the holder published each event.
+      expect(await metric(other.app.adminPort, "outbox_events_published_total")).toBe(0);
+      expect(await metric(holder.app.adminPort, "outbox_events_published_total", 'duplicate="false"')).toBe(
+        10,
+      );
+      await holder.app.stop();
+      await expect.poll(() => metric(other.app.adminPort, "outbox_cursor_held"), { timeout: 10_000 }).toBe(1);
+      const w3 = await mutate(other.client, 5, "after");
+      await expect.poll(() => count([w3.id]), { timeout: 10_000 }).toBe(5);
+      expect(await count([w1.id, w2.id])).toBe(10);
+      await expect
+        .poll(async () => (await readiness(other.app.adminPort)).outboxBacklog, { timeout: 10_000 })
+        .toBe(0);
+    } finally {
+      b.client.close();
+      await b.app.stop();
+      await a.close();
     }
   });
 });

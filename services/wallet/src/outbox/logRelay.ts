@@ -94,6 +94,7 @@ export class LogRelay implements Relay {
       await this.log.release(this.owner).catch(() => {});
     }
     this.holding = false;
+    this.metrics.cursorHeld.set(0);
   }
 
   private async loop(): Promise<void> {
@@ -133,6 +134,7 @@ export class LogRelay implements Relay {
     }
     if (!this.holding) {
       this.holding = true;
+      this.metrics.cursorHeld.set(1);
       this.readPos = cursor;
       this.durablePos = cursor;
       this.logger.info("outbox cursor taken: this replica publishes events");
@@ -142,6 +144,7 @@ export class LogRelay implements Relay {
 
   private drop(): void {
     this.holding = false;
+    this.metrics.cursorHeld.set(0);
     this.tenure++;
     this.local.clear();
     this.readPos = this.durablePos = undefined;

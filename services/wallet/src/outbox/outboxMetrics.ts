@@ -8,6 +8,7 @@ export class OutboxMetrics {
   readonly publishFailures: Counter;
   readonly swept: Counter;
   readonly pruned: Counter;
+  readonly cursorHeld: Gauge;
   readonly commitToAck: Histogram;
 
   constructor(registry: Registry, store: WalletStore, link: NatsLink) {
@@ -30,6 +31,11 @@ export class OutboxMetrics {
     this.pruned = new Counter({
       name: "outbox_events_pruned_total",
       help: "Published outbox rows deleted after the retention period",
+      registers: [registry],
+    });
+    this.cursorHeld = new Gauge({
+      name: "outbox_cursor_held",
+      help: "1 while this replica holds the outbox cursor and publishes events (PostgreSQL)",
       registers: [registry],
     });
     this.commitToAck = new Histogram({

@@ -46,6 +46,7 @@ export class LogRelay implements Relay {
   private running?: Promise<void>;
   private wake?: () => void;
   private failedRounds = 0;
+  private publishFailed = false;
 
   constructor(
     private readonly log: OutboxLog,
@@ -100,14 +101,21 @@ export class LogRelay implements Relay {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       let more = false;
+      let wait = this.options.sweepIntervalMs;
       try {
-        if (await this.hold()) more = await this.round(false);
+        if (await this.hold()) {
+          this.publishFailed = false;
+          more = await this.round(false);
+          // After failed publishes, retry at the sweep pace rather than the tail pace.
+          if (!this.publishFailed) wait = TAIL_MS;
+        }
         this.failedRounds = 0;
       } catch (err) {
+        // Store unreachable: money movement reports it; here it only delays publishing.
         if (this.failedRounds++ % 30 === 0)
           this.logger.warn({ err: (err as Error).message }, "outbox relay round failed");
       }
-      if (!more && !this.stopped) await this.pause(this.holding ? TAIL_MS : this.options.sweepIntervalMs);
+      if (!more && !this.stopped) await this.pause(wait);
     }
   }
 
@@ -195,6 +203,7 @@ export class LogRelay implements Relay {
       if (tenure === this.tenure) this.durablePos = to;
     }
     if (failed.size > 0) {
+      this.publishFailed = true;
       this.logger.warn({ failed: failed.size }, "event publishes failed, retried from the log");
       return false;
     }

@@ -299,7 +299,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       const beforeWrites = new Date(Date.now() - 1);
       const w = await fundedWallet(alice, 0n);
       for (let i = 0; i < 3; i++) await store.credit(change(alice, w.id, 5n));
-      const pending = await unpublished(store, 3);
+      // A 1 ms claim lease (MongoDB), so that what publish() leaves behind can be claimed again.
+      const pending = await unpublished(store, 3, 1);
       expect(pending.events).toHaveLength(3);
       await pending.publish(2); // the oldest two
       // Published but younger than the cut-off: kept.
@@ -324,11 +325,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
  * tests sharing the server can delay), and publish(n), which records the first n as
  * published.
  */
-async function unpublished(store: WalletStore, expected: number) {
+async function unpublished(store: WalletStore, expected: number, claimLeaseMs = 30_000) {
   const outbox = store.outbox;
   if (outbox.kind === "claims") {
-    // A 1 ms lease, so that what publish() leaves behind can be claimed again.
-    const events = await outbox.claimUnpublished(1000, 0, 1);
+    const events = await outbox.claimUnpublished(1000, 0, claimLeaseMs);
     return {
       events,
       publish: async (n: number) => {
@@ -349,8 +349,10 @@ async function unpublished(store: WalletStore, expected: number) {
     await new Promise((r) => setTimeout(r, 50));
     rows = await outbox.readAfter(cursor, 1000);
   }
+  // Loaded in full, in log order.
+  const byId = new Map((await outbox.events(rows.map((r) => r.eventId))).map((e) => [e.eventId, e]));
   return {
-    events: rows.map((r) => r.event),
+    events: rows.map((r) => byId.get(r.eventId)!),
     publish: async (n: number) => {
       if (n > 0) expect(await outbox.advance(owner, rows[n - 1].position, 60_000)).toBe(true);
       await outbox.release(owner);
@@ -361,7 +363,7 @@ async function unpublished(store: WalletStore, expected: number) {
 async function drainOutbox(store: WalletStore): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if ((await store.countUnpublished()) === 0) return;
-    const pending = await unpublished(store, 1);
+    const pending = await unpublished(store, 1, 1);
     await pending.publish(pending.events.length);
   }
   throw new Error("the outbox does not drain");

@@ -170,23 +170,29 @@ export class LogRelay implements Relay {
     const tenure = this.tenure;
     const rows = await this.log.readAfter(from, this.options.batchSize);
     let prefix = rows.length;
-    const toPublish: OutboxEvent[] = [];
+    const unknown: string[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const known = this.local.get(rows[i].event.eventId);
+      const known = this.local.get(rows[i].eventId);
       if (known?.state === Local.Acked) continue;
       if (known?.state === Local.InFlight) {
         prefix = i;
         break;
       }
-      toPublish.push(rows[i].event);
+      unknown.push(rows[i].eventId);
     }
+    // Only events nobody here published are loaded in full (other replicas', a crash's, an outage's).
     let failed = new Set<string>();
-    if (toPublish.length > 0) failed = await this.publishAll(toPublish);
+    if (unknown.length > 0) {
+      const events = await this.log.events(unknown);
+      if (events.length !== unknown.length) throw new Error("outbox rows after the cursor went missing");
+      const byId = new Map(events.map((e) => [e.eventId, e]));
+      failed = await this.publishAll(unknown.map((id) => byId.get(id)!));
+    }
     if (tenure !== this.tenure) return false;
     // Up to (not including) the first failure, everything in the prefix is published.
     let reached = 0;
-    while (reached < prefix && !failed.has(rows[reached].event.eventId)) reached++;
-    for (let i = 0; i < reached; i++) this.local.delete(rows[i].event.eventId);
+    while (reached < prefix && !failed.has(rows[reached].eventId)) reached++;
+    for (let i = 0; i < reached; i++) this.local.delete(rows[i].eventId);
     if (reached > 0) this.readPos = rows[reached - 1].position;
     this.forgetStale();
     const moved = this.readPos !== this.durablePos;

@@ -89,14 +89,16 @@ export interface OutboxLog {
   /** Takes or renews the cursor lease for `owner`: the cursor when held, null when another replica holds it. */
   acquire(owner: string, leaseMs: number): Promise<OutboxPosition | null>;
   /**
-   * Up to `limit` events after `after`, in commit order, and only once no
-   * transaction that could still add a row before them is running: a row never
-   * shows up behind a position already returned.
+   * The ids and positions of up to `limit` events after `after`, in commit order, and
+   * only once no transaction that could still add a row before them is running: a
+   * row never shows up behind a position already returned.
    */
   readAfter(
     after: OutboxPosition,
     limit: number,
-  ): Promise<Array<{ position: OutboxPosition; event: OutboxEvent }>>;
+  ): Promise<Array<{ position: OutboxPosition; eventId: string }>>;
+  /** The events with these ids (rows after the cursor; any order). */
+  events(eventIds: string[]): Promise<OutboxEvent[]>;
   /** Moves the cursor forward to `to` and renews the lease; false when `owner` no longer holds it. */
   advance(owner: string, to: OutboxPosition, leaseMs: number): Promise<boolean>;
   /** Gives the lease up so another replica can take over at once. */

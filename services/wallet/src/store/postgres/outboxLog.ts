@@ -19,13 +19,7 @@ const READ_COLUMNS = TRANSACTION_COLUMNS.split(", ")
   .map((c) => `t.${c}`)
   .join(", ");
 
-type LogRow = TransactionRow & {
-  event_id: string;
-  request_id: string;
-  owner_email: string;
-  xact_id: string;
-  seq_text: string;
-};
+type LogRow = TransactionRow & { event_id: string; request_id: string; owner_email: string };
 
 export class PostgresOutboxLog implements OutboxLog {
   readonly kind = "log";
@@ -49,20 +43,33 @@ export class PostgresOutboxLog implements OutboxLog {
   readAfter(
     after: OutboxPosition,
     limit: number,
-  ): Promise<Array<{ position: OutboxPosition; event: OutboxEvent }>> {
+  ): Promise<Array<{ position: OutboxPosition; eventId: string }>> {
     return guarded(async () => {
-      const { rows } = await this.pool.query<LogRow>({
+      const { rows } = await this.pool.query<{ xact_id: string; seq_text: string; event_id: string }>({
         name: "outbox_read_after",
-        text: `SELECT ${READ_COLUMNS}, o.event_id, o.request_id, o.owner_email,
-                      o.xact_id::text AS xact_id, o.seq::text AS seq_text
-               FROM outbox o JOIN transactions t ON t.id = o.transaction_id
-               WHERE (o.xact_id, o.seq) > ($1::xid8, $2::bigint)
-                 AND o.xact_id < pg_snapshot_xmin(pg_current_snapshot())
-               ORDER BY o.xact_id, o.seq
+        text: `SELECT xact_id::text AS xact_id, seq::text AS seq_text, event_id
+               FROM outbox
+               WHERE (xact_id, seq) > ($1::xid8, $2::bigint)
+                 AND xact_id < pg_snapshot_xmin(pg_current_snapshot())
+               ORDER BY xact_id, seq
                LIMIT $3`,
         values: [after.xactId, after.seq, limit],
       });
-      return rows.map((r) => ({ position: { xactId: r.xact_id, seq: r.seq_text }, event: toOutboxEvent(r) }));
+      return rows.map((r) => ({ position: { xactId: r.xact_id, seq: r.seq_text }, eventId: r.event_id }));
+    });
+  }
+
+  events(eventIds: string[]): Promise<OutboxEvent[]> {
+    if (eventIds.length === 0) return Promise.resolve([]);
+    return guarded(async () => {
+      const { rows } = await this.pool.query<LogRow>({
+        name: "outbox_events",
+        text: `SELECT ${READ_COLUMNS}, o.event_id, o.request_id, o.owner_email
+               FROM outbox o JOIN transactions t ON t.id = o.transaction_id
+               WHERE o.event_id = ANY($1::uuid[])`,
+        values: [eventIds],
+      });
+      return rows.map(toOutboxEvent);
     });
   }
 

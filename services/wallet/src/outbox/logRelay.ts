@@ -7,8 +7,14 @@ import type { NatsLink } from "./natsLink.js";
 import type { OutboxMetrics } from "./outboxMetrics.js";
 import type { Relay, RelayOptions } from "./outboxRelay.js";
 
-/** How often the cursor holder reads the log when nothing is pending. */
+/** How often the cursor holder reads the log while it finds events it did not publish itself. */
 const TAIL_MS = 50;
+/**
+ * How often otherwise: its own events are already out (this read only moves the cursor
+ * over them), so reading less often costs nothing but a later cursor write; another
+ * replica's first event after a quiet spell waits at most this long.
+ */
+const TAIL_OWN_MS = 250;
 /** The cursor row is written at most this often while events flow (and when the log goes idle). */
 const ADVANCE_MS = 200;
 /** Own publishes remembered at most; beyond this the tailer publishes them from the log. */
@@ -47,6 +53,8 @@ export class LogRelay implements Relay {
   private wake?: () => void;
   private failedRounds = 0;
   private publishFailed = false;
+  /** The last round published events from the log (another replica's, or left behind). */
+  private foundOthers = false;
 
   constructor(
     private readonly log: OutboxLog,
@@ -107,7 +115,7 @@ export class LogRelay implements Relay {
           this.publishFailed = false;
           more = await this.round(false);
           // After failed publishes, retry at the sweep pace rather than the tail pace.
-          if (!this.publishFailed) wait = TAIL_MS;
+          if (!this.publishFailed) wait = this.foundOthers ? TAIL_MS : TAIL_OWN_MS;
         }
         this.failedRounds = 0;
       } catch (err) {
@@ -182,6 +190,7 @@ export class LogRelay implements Relay {
     }
     // Only events nobody here published are loaded in full (other replicas', a crash's, an outage's).
     let failed = new Set<string>();
+    this.foundOthers = unknown.length > 0;
     if (unknown.length > 0) {
       const events = await this.log.events(unknown);
       if (events.length !== unknown.length) throw new Error("outbox rows after the cursor went missing");

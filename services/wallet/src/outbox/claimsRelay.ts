@@ -88,10 +88,7 @@ export class ClaimsRelay implements Relay {
     this.flushing = this.flushing.then(() =>
       this.claims.markPublished(ids).catch((err: unknown) => {
         // Not fatal: the sweeper will publish these again and the duplicate is dropped.
-        this.logger.warn(
-          { err: (err as Error).message, count: ids.length },
-          "could not mark events published",
-        );
+        this.logger.warn({ err, count: ids.length }, "could not mark events published");
       }),
     );
     return this.flushing;
@@ -115,7 +112,7 @@ export class ClaimsRelay implements Relay {
           }
           full = batch.length === batchSize;
         } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, "outbox sweep failed");
+          this.logger.warn({ err }, "outbox sweep failed");
         }
       }
       if (!full)

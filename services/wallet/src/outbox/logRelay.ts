@@ -120,8 +120,7 @@ export class LogRelay implements Relay {
         this.failedRounds = 0;
       } catch (err) {
         // Store unreachable: money movement reports it; here it only delays publishing.
-        if (this.failedRounds++ % 30 === 0)
-          this.logger.warn({ err: (err as Error).message }, "outbox relay round failed");
+        if (this.failedRounds++ % 30 === 0) this.logger.warn({ err }, "outbox relay round failed");
       }
       if (!more && !this.stopped) await this.pause(wait);
     }

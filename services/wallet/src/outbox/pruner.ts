@@ -44,7 +44,7 @@ export class OutboxPruner {
           await new Promise((r) => setImmediate(r));
         }
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, "outbox prune failed");
+        this.logger.warn({ err }, "outbox prune failed");
       }
       if (!this.stopped)
         await new Promise<void>((resolve) => {

@@ -37,6 +37,9 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
     batchSize: config.OUTBOX_BATCH_SIZE,
     minAgeMs: 1000,
     leaseMs: 30_000,
+    cursorLeaseMs: 10_000,
+    retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+    pruneIntervalMs: config.OUTBOX_PRUNE_INTERVAL_MS,
   });
   const wallets = new WalletService(store, relay);
 

@@ -27,8 +27,16 @@ export const configShape = {
   NATS_STREAM_REPLICAS: env.int(1, 1, 5).describe("replicas of the streams (3 in a NATS cluster)"),
   OUTBOX_SWEEP_INTERVAL_MS: env
     .int(1000, 10, 600_000)
-    .describe("how often the sweeper looks for unpublished events"),
-  OUTBOX_BATCH_SIZE: env.int(500, 1, 10_000).describe("events per sweep batch"),
+    .describe("pace of taking over the outbox cursor and of retries (MongoDB: of sweeps)"),
+  OUTBOX_BATCH_SIZE: env
+    .int(500, 1, 10_000)
+    .describe("events per read of the outbox (cursor tail; MongoDB: sweep batch)"),
+  OUTBOX_RETENTION_HOURS: env
+    .int(72, 0, 24 * 366)
+    .describe("published outbox rows older than this are deleted (unpublished rows never are)"),
+  OUTBOX_PRUNE_INTERVAL_MS: env
+    .int(60_000, 10, 86_400_000)
+    .describe("how often each replica deletes published rows past the retention, in batches"),
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 0, 600_000)

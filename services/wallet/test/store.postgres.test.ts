@@ -1,5 +1,11 @@
-import { inject } from "vitest";
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
+import { requestFingerprint } from "../src/domain/fingerprint.js";
+import type { DebitChange } from "../src/domain/model.js";
+import type { OutboxPosition } from "../src/store/port.js";
+import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
 import { describeStoreConformance } from "./storeConformance.js";
 
@@ -13,4 +19,181 @@ describeStoreConformance("PostgreSQL", async () => {
       await db.drop();
     },
   };
+});
+
+async function openStore() {
+  const db = await createDatabase(inject("pgClusterUrl"));
+  const store = new PostgresStore(db.url, 4);
+  await store.migrate();
+  const other = new pg.Client({ connectionString: db.url });
+  await other.connect();
+  const ownerId = `user-${randomUUID()}`;
+  const usd = await store.createWallet({ ownerId, currency: "USD", ownerEmail: "" });
+  const eur = await store.createWallet({ ownerId, currency: "EUR", ownerEmail: "" });
+  const credit = (currency: "USD" | "EUR" = "USD"): DebitChange => {
+    const idempotencyKey = randomUUID();
+    return {
+      ownerId,
+      walletId: currency === "USD" ? usd.id : eur.id,
+      amount: 1n,
+      idempotencyKey,
+      metadata: {},
+      fingerprint: requestFingerprint("credit", { idempotencyKey }),
+      requestId: "",
+    };
+  };
+  return {
+    store,
+    log: store.outbox,
+    other,
+    credit,
+    close: async () => {
+      await other.end().catch(() => {});
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Reads after `from` until `n` rows are readable (other tests' transactions on the cluster can delay that). */
+async function readN(log: PostgresStore["outbox"], from: OutboxPosition, n: number) {
+  let rows = await log.readAfter(from, 1000);
+  for (let i = 0; rows.length < n && i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    rows = await log.readAfter(from, 1000);
+  }
+  return rows;
+}
+
+describe("outbox log - PostgreSQL", () => {
+  it("log - a transaction that commits after a later one: its row is read before it, never skipped", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("relay-a", 60_000))!;
+      expect(cursor).not.toBeNull();
+      // A credit whose transaction stays open: it takes its outbox sequence number first...
+      await s.other.query("BEGIN");
+      const slow = await changeBalance(s.other as unknown as pg.Pool, "CREDIT", s.credit("EUR"));
+      // ...then another credit takes a higher one and commits.
+      const fast = await s.store.credit(s.credit());
+      const seqs = await s.other.query<{ event_id: string; seq: string }>(
+        "SELECT event_id, seq::text FROM outbox ORDER BY seq",
+      );
+      expect(seqs.rows.map((r) => r.event_id)).toEqual([slow.events[0].eventId, fast.events[0].eventId]);
+      // Reading by sequence alone would return the committed one and move past the open one for good.
+      // The log returns nothing while a transaction that could still add an earlier row is running.
+      expect(await s.log.readAfter(cursor, 1000)).toEqual([]);
+      expect(await s.store.countUnpublished()).toBe(1);
+      await s.other.query("COMMIT");
+      const rows = await readN(s.log, cursor, 2);
+      expect(rows.map((r) => r.eventId)).toEqual([slow.events[0].eventId, fast.events[0].eventId]);
+      const [loaded] = await s.log.events([rows[0].eventId]);
+      expect(loaded.transaction).toMatchObject({
+        id: slow.transaction.id,
+        amount: 1n,
+        currency: "EUR",
+      });
+      // Advancing over the first leaves exactly the second.
+      expect(await s.log.advance("relay-a", rows[0].position, 60_000)).toBe(true);
+      const after = await readN(s.log, (await s.log.acquire("relay-a", 60_000))!, 1);
+      expect(after.map((r) => r.eventId)).toEqual([fast.events[0].eventId]);
+      expect(await s.store.countUnpublished()).toBe(1);
+    } finally {
+      await s.other.query("ROLLBACK").catch(() => {});
+      await s.close();
+    }
+  });
+
+  it("log - one cursor holder at a time; a lapsed lease passes to another; the cursor never moves back", async () => {
+    const s = await openStore();
+    try {
+      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
+      const start = (await s.log.acquire("a", 60_000))!;
+      expect(start).not.toBeNull();
+      expect(await s.log.acquire("b", 60_000)).toBeNull();
+      const rows = await readN(s.log, start, 3);
+      expect(rows).toHaveLength(3);
+      // Only the holder moves the cursor.
+      expect(await s.log.advance("b", rows[2].position, 60_000)).toBe(false);
+      expect(await s.log.advance("a", rows[1].position, 60_000)).toBe(true);
+      expect(await s.log.advance("a", rows[0].position, 60_000)).toBe(true); // a stale write
+      expect(await s.log.acquire("a", 60_000)).toEqual(rows[1].position);
+      expect(await s.store.countUnpublished()).toBe(1);
+      // Released: taken over at once, from where it stood.
+      await s.log.release("a");
+      expect(await s.log.acquire("b", 60_000)).toEqual(rows[1].position);
+      // Lapsed (the holder crashed): taken over once the lease runs out, and the old holder is out.
+      await s.log.acquire("b", 1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await s.log.acquire("c", 60_000)).toEqual(rows[1].position);
+      expect(await s.log.advance("b", rows[2].position, 60_000)).toBe(false);
+      expect(await s.log.acquire("c", 60_000)).toEqual(rows[1].position);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("log - events update no row: publishing leaves no dead outbox tuple per event", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("a", 60_000))!;
+      for (let i = 0; i < 20; i++) await s.store.credit(s.credit());
+      const rows = await readN(s.log, cursor, 20);
+      for (const r of rows) expect(await s.log.advance("a", r.position, 60_000)).toBe(true);
+      expect(await s.store.countUnpublished()).toBe(0);
+      // Every row is still the version its own transaction inserted (an UPDATE would
+      // have written a new version with the updater's xmin), and none was ever locked.
+      const { rows: t } = await s.other.query<{ n: number; original: number; untouched: number }>(
+        `SELECT count(*)::int AS n,
+                count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
+                count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
+         FROM outbox`,
+      );
+      expect(t[0]).toEqual({ n: 20, original: 20, untouched: 20 });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("outbox pruning - PostgreSQL locks", () => {
+  it("prune - skips a row another transaction holds instead of waiting, and takes it once it is free", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("a", 60_000))!;
+      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
+      const rows = await readN(s.log, cursor, 3);
+      expect(await s.log.advance("a", rows[2].position, 60_000)).toBe(true);
+      // Another session holds the oldest row (as a long transaction or a writer would).
+      await s.other.query("BEGIN");
+      await s.other.query("SELECT 1 FROM outbox WHERE event_id = $1 FOR UPDATE", [rows[0].eventId]);
+      // Were pruning to wait for that lock, this call would never return (the lock is
+      // released only after it), and the test would time out.
+      expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(2);
+      const held = await s.other.query("SELECT count(*)::int AS n FROM outbox");
+      expect(held.rows[0].n).toBe(1);
+      await s.other.query("COMMIT");
+      expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(1);
+      const left = await s.other.query("SELECT count(*)::int AS n FROM outbox");
+      expect(left.rows[0].n).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("prune - rows after the cursor stay, whatever their age", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("a", 60_000))!;
+      for (let i = 0; i < 4; i++) await s.store.credit(s.credit());
+      const rows = await readN(s.log, cursor, 4);
+      expect(await s.log.advance("a", rows[1].position, 60_000)).toBe(true);
+      expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(2);
+      expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(0);
+      const left = await readN(s.log, (await s.log.acquire("a", 60_000))!, 2);
+      expect(left.map((r) => r.eventId)).toEqual(rows.slice(2).map((r) => r.eventId));
+    } finally {
+      await s.close();
+    }
+  });
 });

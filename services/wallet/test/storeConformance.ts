@@ -279,21 +279,92 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       const replayed = change(alice, a.id, 1n);
       await store.credit(replayed); // 1
       await store.credit(replayed);
-      const events = await store.claimUnpublished(1000, 0, 30_000);
-      expect(events).toHaveLength(5);
-      expect(new Set(events.map((e) => e.transaction.id)).size).toBe(5);
-      // Claimed rows are leased: another sweeper sees none of them.
-      expect(await store.claimUnpublished(1000, 0, 30_000)).toHaveLength(0);
-      await store.markPublished(events.map((e) => e.eventId));
+      const pending = await unpublished(store, 5);
+      expect(pending.events).toHaveLength(5);
+      expect(new Set(pending.events.map((e) => e.transaction.id)).size).toBe(5);
+      expect(await store.countUnpublished()).toBe(5);
+      if (store.outbox.kind === "claims") {
+        // Claimed rows are leased: another sweeper sees none of them.
+        expect(await store.outbox.claimUnpublished(1000, 0, 30_000)).toHaveLength(0);
+      }
+      await pending.publish(5);
       expect(await store.countUnpublished()).toBe(0);
+    });
+
+    it("outbox - published rows past the retention are pruned in batches, unpublished rows never", async () => {
+      const alice = owner();
+      await drainOutbox(store);
+      const soon = () => new Date(Date.now() + 60_000);
+      while ((await store.pruneOutbox(soon(), 1000)) > 0);
+      const beforeWrites = new Date(Date.now() - 1);
+      const w = await fundedWallet(alice, 0n);
+      for (let i = 0; i < 3; i++) await store.credit(change(alice, w.id, 5n));
+      // A 1 ms claim lease (MongoDB), so that what publish() leaves behind can be claimed again.
+      const pending = await unpublished(store, 3, 1);
+      expect(pending.events).toHaveLength(3);
+      await pending.publish(2); // the oldest two
+      // Published but younger than the cut-off: kept.
+      expect(await store.pruneOutbox(beforeWrites, 1000)).toBe(0);
+      // Past the cut-off: deleted, at most `limit` per call.
+      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await store.pruneOutbox(soon(), 1000)).toBe(0);
+      // The unpublished one stays, whatever its age, and is still delivered.
+      expect(await store.countUnpublished()).toBe(1);
+      const rest = await unpublished(store, 1);
+      expect(rest.events.map((e) => e.eventId)).toEqual([pending.events[2].eventId]);
+      expect(rest.events[0].transaction.id).toBe(pending.events[2].transaction.id);
+      await rest.publish(1);
     });
   });
 }
 
-async function drainOutbox(store: WalletStore): Promise<void> {
-  for (;;) {
-    const batch = await store.claimUnpublished(1000, 0, 30_000);
-    if (batch.length === 0) return;
-    await store.markPublished(batch.map((e) => e.eventId));
+/**
+ * The events not yet published, oldest first, as the relay would see them (waiting,
+ * for the log, until the transactions that wrote them are all finished, which other
+ * tests sharing the server can delay), and publish(n), which records the first n as
+ * published.
+ */
+async function unpublished(store: WalletStore, expected: number, claimLeaseMs = 30_000) {
+  const outbox = store.outbox;
+  if (outbox.kind === "claims") {
+    const events = await outbox.claimUnpublished(1000, 0, claimLeaseMs);
+    return {
+      events,
+      publish: async (n: number) => {
+        await outbox.markPublished(events.slice(0, n).map((e) => e.eventId));
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    };
   }
+  const owner = `conformance-${randomUUID()}`;
+  let cursor = await outbox.acquire(owner, 60_000);
+  for (let i = 0; !cursor && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    cursor = await outbox.acquire(owner, 60_000);
+  }
+  if (!cursor) throw new Error("outbox cursor held elsewhere");
+  let rows = await outbox.readAfter(cursor, 1000);
+  for (let i = 0; rows.length < expected && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    rows = await outbox.readAfter(cursor, 1000);
+  }
+  // Loaded in full, in log order.
+  const byId = new Map((await outbox.events(rows.map((r) => r.eventId))).map((e) => [e.eventId, e]));
+  return {
+    events: rows.map((r) => byId.get(r.eventId)!),
+    publish: async (n: number) => {
+      if (n > 0) expect(await outbox.advance(owner, rows[n - 1].position, 60_000)).toBe(true);
+      await outbox.release(owner);
+    },
+  };
+}
+
+async function drainOutbox(store: WalletStore): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await store.countUnpublished()) === 0) return;
+    const pending = await unpublished(store, 1, 1);
+    await pending.publish(pending.events.length);
+  }
+  throw new Error("the outbox does not drain");
 }

@@ -27,6 +27,11 @@ export class NatsLink {
     return this.connected ? this.js : undefined;
   }
 
+  /** The connection while connected with streams in place, else undefined. */
+  connection(): NatsConnection | undefined {
+    return this.connected ? this.nc : undefined;
+  }
+
   isConnected(): boolean {
     return this.connected;
   }

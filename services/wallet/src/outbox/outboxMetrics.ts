@@ -7,6 +7,8 @@ export class OutboxMetrics {
   readonly published: Counter<"duplicate">;
   readonly publishFailures: Counter;
   readonly swept: Counter;
+  readonly pruned: Counter;
+  readonly cursorHeld: Gauge;
   readonly commitToAck: Histogram;
 
   constructor(registry: Registry, store: WalletStore, link: NatsLink) {
@@ -24,6 +26,16 @@ export class OutboxMetrics {
     this.swept = new Counter({
       name: "outbox_events_swept_total",
       help: "Events published by the sweeper rather than right after commit",
+      registers: [registry],
+    });
+    this.pruned = new Counter({
+      name: "outbox_events_pruned_total",
+      help: "Published outbox rows deleted after the retention period",
+      registers: [registry],
+    });
+    this.cursorHeld = new Gauge({
+      name: "outbox_cursor_held",
+      help: "1 while this replica holds the outbox cursor and publishes events (PostgreSQL)",
       registers: [registry],
     });
     this.commitToAck = new Histogram({

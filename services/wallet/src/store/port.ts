@@ -43,14 +43,64 @@ export interface WalletStore {
     beforeVersion?: bigint,
   ): Promise<Transaction[] | null>;
   getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null>;
+  /** How the relay finds the events to publish: see OutboxClaims and OutboxLog. */
+  readonly outbox: OutboxClaims | OutboxLog;
+  /** Events committed and not yet recorded as published. */
+  countUnpublished(): Promise<number>;
+  /**
+   * Deletes up to `limit` published events created before `createdBefore`, skipping
+   * rows another transaction holds (it never waits for a lock), and returns how many it
+   * deleted. Unpublished events are never deleted, whatever their age.
+   */
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Per-row publish state (MongoDB): each row carries a pending flag that is
+ * cleared after its PubAck; sweepers on several replicas lease disjoint rows.
+ */
+export interface OutboxClaims {
+  kind: "claims";
   /**
    * Claims up to `limit` unpublished events created at least `minAgeMs` ago and not
    * claimed by anyone in the last `leaseMs`, so that replicas sweep disjoint rows.
    */
   claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]>;
   markPublished(eventIds: string[]): Promise<void>;
-  countUnpublished(): Promise<number>;
-  /** Throws when the store cannot be reached. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+}
+
+/** A place in the outbox's commit order; opaque to the relay. */
+export interface OutboxPosition {
+  xactId: string;
+  seq: string;
+}
+
+/**
+ * An append-only log with one cursor (PostgreSQL): rows are never updated; one
+ * replica at a time holds a lease on the cursor, publishes the rows after it in
+ * order and moves it forward. Events published twice (after a crash or a lost
+ * lease) are dropped by the stream's duplicate window.
+ */
+export interface OutboxLog {
+  kind: "log";
+  /** Takes or renews the cursor lease for `owner`: the cursor when held, null when another replica holds it. */
+  acquire(owner: string, leaseMs: number): Promise<OutboxPosition | null>;
+  /**
+   * The ids and positions of up to `limit` events after `after`, in commit order, and
+   * only once no transaction that could still add a row before them is running: a
+   * row never shows up behind a position already returned.
+   */
+  readAfter(
+    after: OutboxPosition,
+    limit: number,
+  ): Promise<Array<{ position: OutboxPosition; eventId: string }>>;
+  /** The events with these ids (rows after the cursor; any order). */
+  events(eventIds: string[]): Promise<OutboxEvent[]>;
+  /** Moves the cursor forward to `to` and renews the lease; false when `owner` no longer holds it. */
+  advance(owner: string, to: OutboxPosition, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up so another replica can take over at once. */
+  release(owner: string): Promise<void>;
 }

@@ -12,7 +12,7 @@ import type {
   Wallet,
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
-import type { WalletStore } from "../port.js";
+import type { OutboxClaims, WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
 import {
   type Collections,
@@ -22,7 +22,7 @@ import {
   type WalletDoc,
 } from "./documents.js";
 import { guarded, isDuplicateKey } from "./driverErrors.js";
-import { claimUnpublished, countUnpublished, markPublished } from "./outbox.js";
+import { claimUnpublished, countUnpublished, markPublished, pruneOutbox } from "./outbox.js";
 import { clientOptions, collections, databaseName, migrate, WALLET_OWNER_CURRENCY } from "./schema.js";
 import { transfer } from "./transfer.js";
 
@@ -134,13 +134,21 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> {
-    return guarded(() => claimUnpublished(this.cols.outbox, limit, minAgeMs, leaseMs));
-  }
+  /*
+   * MongoDB keeps a pending flag per row: its transactions give no commit order a
+   * cursor could follow safely (a lower _id can become visible after a higher one,
+   * and there is no horizon like PostgreSQL's snapshot xmin to wait for).
+   */
+  readonly outbox: OutboxClaims = {
+    kind: "claims",
+    claimUnpublished: (limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> =>
+      guarded(() => claimUnpublished(this.cols.outbox, limit, minAgeMs, leaseMs)),
+    markPublished: (eventIds: string[]): Promise<void> =>
+      eventIds.length === 0 ? Promise.resolve() : guarded(() => markPublished(this.cols.outbox, eventIds)),
+  };
 
-  markPublished(eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return Promise.resolve();
-    return guarded(() => markPublished(this.cols.outbox, eventIds));
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number> {
+    return guarded(() => pruneOutbox(this.cols.outbox, createdBefore, limit));
   }
 
   countUnpublished(): Promise<number> {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Collection, Filter } from "mongodb";
 import type { OutboxEvent } from "../../domain/model.js";
+import { eventIdFloor } from "../../outbox/retention.js";
 import { type OutboxDoc, toOutboxEvent } from "./documents.js";
 
 const OLDEST_FIRST = { createdAt: 1, _id: 1 } as const;
@@ -54,4 +55,28 @@ export async function markPublished(outbox: Collection<OutboxDoc>, eventIds: str
 
 export function countUnpublished(outbox: Collection<OutboxDoc>): Promise<number> {
   return outbox.countDocuments({ pending: true });
+}
+
+/*
+ * Published rows created before `createdBefore`, oldest first, by a range of _id
+ * (UUIDv7 strings sort by creation time). Deletes take document-level locks only and
+ * re-check the filter, so a row is never deleted while still pending.
+ */
+export async function pruneOutbox(
+  outbox: Collection<OutboxDoc>,
+  createdBefore: Date,
+  limit: number,
+): Promise<number> {
+  const published: Filter<OutboxDoc> = {
+    _id: { $lt: eventIdFloor(createdBefore) },
+    pending: { $exists: false },
+  };
+  const rows = await outbox
+    .find(published, { projection: { _id: 1 } })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .toArray();
+  if (rows.length === 0) return 0;
+  const { deletedCount } = await outbox.deleteMany({ ...published, _id: { $in: rows.map((r) => r._id) } });
+  return deletedCount;
 }

@@ -5,18 +5,19 @@ import type {
   BalanceChange,
   DebitChange,
   MutationResult,
-  OutboxEvent,
   Transaction,
   TransferChange,
   TransferResult,
   Wallet,
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import { eventIdFloor } from "../../outbox/retention.js";
 import type { WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
 import { changeBalance } from "./balanceChange.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
-import { TRANSACTION_COLUMNS, toOutboxEvent, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
+import { PostgresOutboxLog } from "./outboxLog.js";
+import { TRANSACTION_COLUMNS, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
 import { ensureDatabase, migrate } from "./schema.js";
 import { transfer } from "./transfer.js";
 
@@ -32,6 +33,7 @@ const types = {
 export class PostgresStore implements WalletStore {
   private readonly pool: pg.Pool;
   private readonly batchers: Record<"CREDIT" | "DEBIT", BalanceBatcher> | undefined;
+  readonly outbox: PostgresOutboxLog;
 
   /** `batchMax` > 1 turns on group commit for credits and debits (see balanceBatch.ts), 1 turns it off. */
   constructor(
@@ -49,6 +51,7 @@ export class PostgresStore implements WalletStore {
             DEBIT: new BalanceBatcher(this.pool, "DEBIT", 2, batchMax),
           }
         : undefined;
+    this.outbox = new PostgresOutboxLog(this.pool);
   }
 
   migrate(): Promise<void> {
@@ -153,44 +156,28 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  claimUnpublished(limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> {
+  pruneOutbox(createdBefore: Date, limit: number): Promise<number> {
     return guarded(async () => {
-      const { rows } = await this.pool.query(
-        `WITH claimed AS (
-           UPDATE outbox SET claimed_until = now() + make_interval(secs => $3::double precision / 1000)
-           WHERE event_id IN (
-             SELECT event_id FROM outbox
-             WHERE published_at IS NULL
-               AND created_at <= now() - make_interval(secs => $2::double precision / 1000)
-               AND (claimed_until IS NULL OR claimed_until < now())
-             ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING event_id, transaction_id, request_id, owner_email, created_at AS claimed_at
-         )
-         SELECT ${TRANSACTION_COLUMNS.split(", ")
-           .map((c) => `t.${c}`)
-           .join(", ")}, c.event_id, c.request_id, c.owner_email
-         FROM claimed c JOIN transactions t ON t.id = c.transaction_id ORDER BY c.claimed_at`,
-        [limit, minAgeMs, leaseMs],
-      );
-      return rows.map(toOutboxEvent);
-    });
-  }
-
-  markPublished(eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return Promise.resolve();
-    return guarded(async () => {
-      await this.pool.query({
-        name: "outbox_mark_published",
-        text: "UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])",
-        values: [eventIds],
+      // Rows behind the cursor (published), by a range of the primary key (event ids are
+      // UUIDv7, time-ordered); rows locked by someone else are skipped, so pruning never
+      // waits for, nor holds up, a writer.
+      const { rowCount } = await this.pool.query({
+        name: "outbox_prune",
+        text: `DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+                 SELECT o.ctid FROM outbox_cursor c, outbox o
+                 WHERE c.id = 1 AND o.event_id < $1::uuid AND (o.xact_id, o.seq) <= (c.xact_id, c.seq)
+                 ORDER BY o.event_id LIMIT $2 FOR UPDATE OF o SKIP LOCKED))`,
+        values: [eventIdFloor(createdBefore), limit],
       });
+      return rowCount ?? 0;
     });
   }
 
   countUnpublished(): Promise<number> {
     return guarded(async () => {
       const { rows } = await this.pool.query<{ n: bigint }>(
-        "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL",
+        `SELECT count(*) AS n FROM outbox_cursor c, outbox o
+         WHERE c.id = 1 AND (o.xact_id, o.seq) > (c.xact_id, c.seq)`,
       );
       return Number(rows[0].n);
     });

@@ -42,6 +42,31 @@ const MIGRATIONS: string[] = [
      published_at timestamptz
    );
    CREATE INDEX outbox_unpublished ON outbox (created_at) WHERE published_at IS NULL;`,
+  // The outbox becomes a log read in (writing transaction, sequence) order behind one
+  // cursor row, instead of a row update per published event. Rows already there keep
+  // their order (published ones first) under a transaction id below any real one; the
+  // cursor starts after the published ones. published_at and claimed_until stay for
+  // replicas of the previous version during a rolling update and are no longer written.
+  `ALTER TABLE outbox ADD COLUMN xact_id xid8, ADD COLUMN seq bigint;
+   CREATE SEQUENCE outbox_seq AS bigint OWNED BY outbox.seq;
+   UPDATE outbox o SET xact_id = '1', seq = r.n
+   FROM (SELECT event_id, row_number() OVER (ORDER BY published_at IS NULL, created_at, event_id) AS n FROM outbox) r
+   WHERE r.event_id = o.event_id;
+   SELECT setval('outbox_seq', (SELECT count(*) FROM outbox) + 1, false);
+   ALTER TABLE outbox
+     ALTER COLUMN xact_id SET DEFAULT pg_current_xact_id(), ALTER COLUMN xact_id SET NOT NULL,
+     ALTER COLUMN seq SET DEFAULT nextval('outbox_seq'), ALTER COLUMN seq SET NOT NULL;
+   DROP INDEX outbox_unpublished;
+   CREATE INDEX outbox_position ON outbox (xact_id, seq);
+   CREATE TABLE outbox_cursor (
+     id int PRIMARY KEY CHECK (id = 1),
+     xact_id xid8 NOT NULL,
+     seq bigint NOT NULL,
+     owner text NOT NULL DEFAULT '',
+     lease_until timestamptz NOT NULL DEFAULT '-infinity'
+   ) WITH (fillfactor = 10);
+   INSERT INTO outbox_cursor (id, xact_id, seq)
+   SELECT 1, '1', count(*) FILTER (WHERE published_at IS NOT NULL) FROM outbox;`,
 ];
 
 // Any constant works; it only has to be the same for every replica.

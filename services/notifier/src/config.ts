@@ -51,6 +51,7 @@ export const configShape = {
   NOTIFIER_EMAIL_FROM: env.string("wallet@localhost"),
   NOTIFIER_MAX_DELIVER: env.int(6, 1, 100),
   NOTIFIER_BACKOFF_BASE_MS: env.int(2_000, 1, 3_600_000),
+  NOTIFIER_ACK_WAIT_MS: env.int(10_000, 1_000, 300_000),
   NOTIFIER_FAIL_RATE: env.number(0, 0, 1),
 };
 

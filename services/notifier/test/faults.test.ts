@@ -49,16 +49,19 @@ describe("notifier faults", () => {
   let proxy: StallProxy | undefined;
   let receiver: WebhookReceiver | undefined;
   let nc: NatsConnection | undefined;
-  let notifier: ServiceProcess | undefined;
+  const replicas = new Map<string, ServiceProcess>();
 
   afterAll(async () => {
-    await notifier?.stop("SIGKILL");
+    for (const r of replicas.values()) await r.stop("SIGKILL");
     await nc?.close().catch(() => {});
     await receiver?.close();
     await proxy?.close();
     await nats?.destroy();
   });
 
+  const T0 = Date.now();
+  const mark = (what: string) =>
+    process.env.FAULTS_DEBUG && console.log(`${((Date.now() - T0) / 1000).toFixed(1)}s ${what}`);
   it("faults - stalled link, notifier SIGKILL, NATS SIGKILL, SIGTERM past the grace: each event delivered or dead-lettered once", async () => {
     nats = await startNats();
     proxy = await startStallProxy(nats.port);
@@ -74,7 +77,7 @@ describe("notifier faults", () => {
     nc.subscribe("_INBOX.>", {
       callback: (_err, msg) => {
         const t = msg.reply?.split(".");
-        if (!t || t[0] !== "$JS" || t[1] !== "ACK") return;
+        if (t?.[0] !== "$JS" || t[1] !== "ACK") return;
         const v2 = t.length >= 12;
         if ((v2 ? t[5] : t[3]) !== CONSUMER) return;
         deliveries.push({
@@ -95,16 +98,20 @@ describe("notifier faults", () => {
       },
     });
     nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${EVENTS_STREAM}.${CONSUMER}`, {
-      callback: (_err, msg) => advisories.push(msg.string()),
+      callback: (_err, msg) => {
+        advisories.push(msg.string());
+      },
     });
 
     // The receiver answers per event id by its role; arrivals are counted per event.
     const roles = new Map<string, Role>();
     const arrivals = new Map<string, number[]>();
     const faultWindows: Array<[number, number]> = [];
+    const lastSender = new Map<string, string>();
     const hooks = new Map<string, (n: number) => { status: number; delayMs?: number } | undefined>();
     receiver = await startWebhookReceiver((_i, req) => {
       const id = String(req.headers["webhook-id"]);
+      lastSender.set(id, new URL(req.url, "http://x").searchParams.get("replica") ?? "");
       const seen = arrivals.get(id) ?? [];
       seen.push(req.receivedAt);
       arrivals.set(id, seen);
@@ -121,8 +128,11 @@ describe("notifier faults", () => {
       }
     });
 
-    const adminPort = await freePort();
+    // Two replicas share the consumer; the webhook URL tells which one sent a request.
+    let started = 0;
     const startNotifier = async () => {
+      const label = `n${++started}`;
+      const adminPort = await freePort();
       const service = spawnService("notifier", {
         DEV_MODE: "true",
         NATS_URL: proxy!.url,
@@ -130,96 +140,115 @@ describe("notifier faults", () => {
         NOTIFIER_ADMIN_HOST: "127.0.0.1",
         NOTIFIER_ADMIN_PORT: String(adminPort),
         NOTIFIER_CHANNELS: "webhook",
-        NOTIFIER_WEBHOOK_URL: receiver!.url,
+        NOTIFIER_WEBHOOK_URL: `${receiver!.url}?replica=${label}`,
         NOTIFIER_WEBHOOK_SECRET: WEBHOOK_SECRET,
         NOTIFIER_WEBHOOK_TIMEOUT_MS: "3000",
         NOTIFIER_MAX_DELIVER: String(MAX),
         NOTIFIER_BACKOFF_BASE_MS: String(BASE_MS),
         SHUTDOWN_GRACE_MS: "1000",
       });
-      notifier = service;
+      replicas.set(label, service);
       await waitUntilReady(service, `http://127.0.0.1:${adminPort}/readyz`);
-      return service;
     };
-    await startNotifier();
+    await Promise.all([startNotifier(), startNotifier()]);
+    const restarts: Array<Promise<void>> = [];
+    const signalledAt = new Map<string, number>();
 
+    const seqOf = new Map<string, number>();
     const publish = async (role: Role) => {
       const ev = transactionCommitted();
       roles.set(ev.eventId, role);
-      await publishEvent(js, ev);
+      seqOf.set(ev.eventId, (await publishEvent(js, ev)).seq);
       return ev.eventId;
     };
 
-    // Phase 1: plain traffic and retries; the link stalls for 4 s from about 1 s before the
-    // last attempts of the failing events are due.
+    // The faults, each triggered by the receiver when an event's last attempt (the MAX-th)
+    // arrives. A victim's hook returns the answer to that request.
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+    const fault = (
+      role: Role,
+      onLastAttempt: () => Promise<void>,
+      answer: { status: number; delayMs: number },
+    ) => {
+      let id = "";
+      let at = 0;
+      const done = new Promise<void>((resolve, reject) => {
+        const ev = transactionCommitted();
+        id = ev.eventId;
+        hooks.set(id, (n) => {
+          if (n !== MAX) return undefined;
+          at = Date.now();
+          mark(`${role} fault`);
+          onLastAttempt().then(resolve, reject);
+          return answer;
+        });
+        roles.set(id, role);
+        void publishEvent(js, ev).catch(reject);
+      });
+      return {
+        id: () => id,
+        at: () => at,
+        done: done.then(() => {
+          mark(`${role} fault over`);
+          faultWindows.push([at, Date.now() + 500]);
+        }),
+      };
+    };
+    /** Signals the replica that sent the victim's last attempt; a replacement starts meanwhile. */
+    const signalSender = async (id: string, signal: NodeJS.Signals, afterMs: number) => {
+      const replica = replicas.get(lastSender.get(id)!)!;
+      await sleep(afterMs);
+      signalledAt.set(id, Date.now());
+      replica.signal(signal);
+      restarts.push(replica.exited.then(() => startNotifier()));
+    };
+
+    // 1. Plain traffic and retries; the link stalls for 4 s from about 1 s before the
+    //    last attempts of the failing events are due.
     for (let i = 0; i < 8; i++) await publish("ok");
     const flaky = [await publish("flaky"), await publish("flaky"), await publish("flaky")];
     const dead = [await publish("dead"), await publish("dead"), await publish("dead")];
-    await waitUntil("third attempts", () => (arrivals.get(flaky[0])?.length ?? 0) >= MAX - 1, 20_000);
-    const lastDue = arrivals.get(flaky[0])![MAX - 2] + BASE_MS * 2 ** (MAX - 2);
-    await new Promise((r) => setTimeout(r, Math.max(0, lastDue - 1_000 - Date.now())));
-    const stallAt = Date.now();
-    await proxy.stall(4_000);
-    faultWindows.push([stallAt, Date.now() + 500]);
-
-    // Phase 2: SIGKILL of the notifier while its last attempt of an event is in flight.
-    const killed = await publish("kill");
-    let killedAt = 0;
-    const restartedAfterKill = new Promise<void>((resolve, reject) => {
-      hooks.set(killed, (n) => {
-        if (n !== MAX) return undefined;
-        setTimeout(() => {
-          killedAt = Date.now();
-          notifier!.signal("SIGKILL");
-          void notifier!.exited.then(startNotifier).then(() => resolve(), reject);
-        }, 300);
-        return { status: 500, delayMs: 2_000 };
-      });
+    const stalled = (async () => {
+      await waitUntil("third attempts", () => (arrivals.get(flaky[0])?.length ?? 0) >= MAX - 1, 20_000);
+      const lastDue = arrivals.get(flaky[0])![MAX - 2] + BASE_MS * 2 ** (MAX - 2);
+      await sleep(lastDue - 1_000 - Date.now());
+      const stallAt = Date.now();
+      mark("stall");
+      await proxy!.stall(4_000);
+      faultWindows.push([stallAt, Date.now() + 500]);
+    })();
+    await sleep(3_000);
+    // 2. SIGKILL of the replica whose last attempt of an event is in flight (the receiver
+    //    holds the answer); the other replica takes the redelivery.
+    const kill = fault("kill", () => signalSender(kill.id(), "SIGKILL", 300), {
+      status: 500,
+      delayMs: 2_000,
     });
-    await restartedAfterKill;
-    faultWindows.push([killedAt, Date.now() + 500]);
-
-    // Phase 3: SIGKILL of nats-server just after a last delivery went out, restart 1 s later.
-    const natsKilled = await publish("natsKill");
-    let natsKilledAt = 0;
-    const natsBack = new Promise<void>((resolve, reject) => {
-      hooks.set(natsKilled, (n) => {
-        if (n !== MAX) return undefined;
-        natsKilledAt = Date.now();
-        void (async () => {
-          await nats!.stop("SIGKILL");
-          await new Promise((r) => setTimeout(r, 1_000));
-          await nats!.restart();
-        })().then(resolve, reject);
-        return { status: 500, delayMs: 50 };
-      });
-    });
-    await natsBack;
-    await waitUntil("test connection back", () => !nc!.isClosed() && nc!.info !== undefined, 10_000);
-    await waitUntil(
-      "JetStream back",
-      async () => (await jsm.streams.info(EVENTS_STREAM).catch(() => undefined)) !== undefined,
-      15_000,
+    await stalled;
+    await kill.done;
+    // 3. SIGKILL of nats-server just after a last delivery went out, restart 1 s later.
+    const natsKill = fault(
+      "natsKill",
+      async () => {
+        await nats!.stop("SIGKILL");
+        await sleep(1_000);
+        await nats!.restart();
+      },
+      { status: 500, delayMs: 50 },
     );
-    faultWindows.push([natsKilledAt, Date.now() + 3_000]);
-
-    // Phase 4: SIGTERM while the last attempt of an event outlasts the 1 s grace.
-    const termed = await publish("termPastGrace");
-    let termAt = 0;
-    const restartedAfterTerm = new Promise<void>((resolve, reject) => {
-      hooks.set(termed, (n) => {
-        if (n !== MAX) return undefined;
-        setTimeout(() => {
-          termAt = Date.now();
-          notifier!.signal("SIGTERM");
-          void notifier!.exited.then(startNotifier).then(() => resolve(), reject);
-        }, 200);
-        return { status: 500, delayMs: 2_500 };
-      });
+    await sleep(3_500);
+    // 4. SIGTERM while the last attempt of an event outlasts the 1 s grace, then a restart.
+    const term = fault("termPastGrace", () => signalSender(term.id(), "SIGTERM", 200), {
+      status: 500,
+      delayMs: 2_500,
     });
-    await restartedAfterTerm;
-    faultWindows.push([termAt, Date.now() + 500]);
+    await natsKill.done;
+    await term.done;
+    const killed = kill.id();
+    const killedAt = signalledAt.get(killed)!;
+    mark("faults over");
 
+    mark("// Every event resol");
     // Every event resolved: delivered (2xx, recorded) or dead-lettered; nothing left pending.
     const ids = [...roles.keys()];
     const failing = ids.filter((id) => !["ok", "flaky"].includes(roles.get(id)!));
@@ -243,6 +272,7 @@ describe("notifier faults", () => {
     };
     await waitUntil("every event resolved", settled, 25_000).catch(() => undefined);
 
+    mark("const kv = await new");
     const kv = await new Kvm(nc).open(DELIVERY_BUCKET);
     const recorded = new Set<string>();
     for (const id of ids) {
@@ -262,7 +292,8 @@ describe("notifier faults", () => {
       `${roles.get(id)}: ${recorded.has(id) && answered2xx.has(id) ? "delivered" : ""}${dlq.filter((d) => d === id).length ? `dlq x${dlq.filter((d) => d === id).length}` : ""}`;
     const expected = (id: string) =>
       `${roles.get(id)}: ${["ok", "flaky"].includes(roles.get(id)!) ? "delivered" : "dlq x1"}`;
-    const diag = `\n${tail(notifier!, 30)}`;
+    await Promise.all(restarts);
+    const diag = [...replicas].map(([label, r]) => `\n${label}:\n${tail(r, 20)}`).join("");
     expect(ids.map(outcome), diag).toEqual(ids.map(expected));
     expect(dlq.sort()).toEqual([...failing].sort());
     const info = await jsm.consumers.info(EVENTS_STREAM, CONSUMER);
@@ -278,7 +309,9 @@ describe("notifier faults", () => {
     const gaps: Array<{ expected: number; measured: number }> = [];
     const bySeq = new Map<number, AckSeen[]>();
     for (const a of acks) bySeq.set(a.seq, [...(bySeq.get(a.seq) ?? []), a]);
+    const crashFree = new Set([...flaky, ...dead].map((id) => seqOf.get(id)));
     for (const [seq, seen] of bySeq) {
+      if (!crashFree.has(seq)) continue;
       const naks = seen.filter((a) => a.kind === "-NAK" && a.delayMs !== undefined);
       // The doubling schedule of one event's naks.
       naks.forEach((nak, k) => {
@@ -290,11 +323,13 @@ describe("notifier faults", () => {
         gaps.push({ expected: nak.delayMs!, measured: next.at - nak.at });
       }
     }
+    mark(JSON.stringify(gaps));
     expect(gaps.length).toBeGreaterThanOrEqual(2 * (flaky.length + dead.length));
     for (const g of gaps) {
       expect(Math.abs(g.measured - g.expected), JSON.stringify(g)).toBeLessThanOrEqual(g.expected * 0.1);
     }
 
+    mark("// A SIGKILL costs");
     // A SIGKILL costs at most the ack wait: the killed attempt is made again within ack_wait + 1 s.
     const ackWaitMs = Number(info.config.ack_wait) / 1e6;
     const afterKill = arrivals.get(killed)!.find((t) => t > killedAt);

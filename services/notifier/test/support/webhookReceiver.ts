@@ -12,7 +12,7 @@ export interface ReceivedWebhook {
 /** What the receiver answers to its n-th request (0-based): a status, after an optional delay. */
 export type WebhookBehaviour = (
   index: number,
-  request: { headers: IncomingHttpHeaders; receivedAt: number },
+  request: { headers: IncomingHttpHeaders; receivedAt: number; url: string },
 ) => { status: number; delayMs?: number };
 
 /** A local HTTP server recording every webhook POST and answering as told. */
@@ -36,7 +36,11 @@ export async function startWebhookReceiver(
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const receivedAt = Date.now();
-      const { status, delayMs = 0 } = behaviour(received.length, { headers: req.headers, receivedAt });
+      const { status, delayMs = 0 } = behaviour(received.length, {
+        headers: req.headers,
+        receivedAt,
+        url: req.url ?? "",
+      });
       const record = {
         receivedAt,
         headers: req.headers,

@@ -38,7 +38,7 @@ type ChannelResult =
   /** A counted failed attempt, `failures` in all so far. */
   | { kind: "failed"; failures: number; reason: string }
   /** Out of attempts: dead-letter it. */
-  | { kind: "exhausted"; reason: string }
+  | { kind: "exhausted"; reason: string; poison?: boolean }
   /** Not attempted or not counted (claimed elsewhere, records unavailable): try again later. */
   | { kind: "later"; reason: string; delayMs: number };
 
@@ -116,9 +116,10 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
       return;
     }
     // Every channel not done is out of attempts (or the message is a poison message).
-    const cause = overLimit && retry.length > 0 ? "poison" : "max_deliver";
+    const poisoned = overLimit && open.some(({ r }) => r.kind !== "exhausted" || r.poison);
+    const cause = poisoned ? "poison" : "max_deliver";
     const letterReason =
-      cause === "poison" ? `delivered ${delivery.deliveryCount} times without an outcome; ${reason}` : reason;
+      poisoned && retry.length > 0 ? `delivered ${delivery.deliveryCount} times; ${reason}` : reason;
     await deadLetter(
       msg,
       log,
@@ -166,9 +167,17 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
         ),
       };
     }
-    if (claim.failures >= deps.maxDeliver || delivery.deliveryCount >= poison) {
+    if (claim.failures >= deps.maxDeliver) {
       // Out of attempts (the dead letter did not get through last time): do not send again.
       return { kind: "exhausted", reason: claim.lastError ?? "out of attempts" };
+    }
+    if (delivery.deliveryCount >= poison) {
+      const last = claim.lastError ? `; last failure: ${claim.lastError}` : "";
+      return {
+        kind: "exhausted",
+        poison: true,
+        reason: `delivered ${delivery.deliveryCount} times without an outcome (${claim.failures} failed attempts)${last}`,
+      };
     }
     const stopTimer = metrics.deliveryDuration.startTimer({ channel: channel.name });
     let outcome: DeliveryOutcome;

@@ -104,6 +104,13 @@ function childRss(): { rssMb: number; peakMb: number } {
   return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
 }
 
+/** CPU time the notifier process has used so far, in ms (user + system). */
+function childCpuMs(): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function publishAll(count: number, ratePerSecond?: number): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
@@ -151,6 +158,7 @@ function percentile(values: number[], p: number): number {
 
 try {
   const atStart = childRss();
+  const cpuAtStart = childCpuMs();
   const t0 = performance.now();
   await publishAll(BURST);
   const publishedIn = performance.now() - t0;
@@ -158,6 +166,7 @@ try {
   const burstSeconds = (lastAckAt - t0) / 1000;
   const burstLatency = takeLatencies();
   const afterBurst = childRss();
+  const burstCpuMs = childCpuMs() - cpuAtStart;
 
   const pacedCount = RATE * PACED_SECONDS;
   await publishAll(pacedCount, RATE);
@@ -173,6 +182,9 @@ try {
     `burst: ${BURST} events published in ${f(publishedIn)} ms (${Math.round(BURST / (publishedIn / 1000))}/s)`,
   );
   console.log(`burst: delivered + acked ${Math.round(BURST / burstSeconds)} events/s (${f(burstSeconds)} s)`);
+  console.log(
+    `burst: notifier CPU ${f(burstCpuMs / 1000)} s, ${f((burstCpuMs * 1000) / BURST)} µs per event (machine load does not change it much)`,
+  );
   console.log(
     `burst: publish->ack p50 ${f(percentile(burstLatency, 50))} ms, p99 ${f(percentile(burstLatency, 99))} ms (includes queueing behind the burst)`,
   );

@@ -50,8 +50,10 @@ describe("notifier faults", () => {
   let receiver: WebhookReceiver | undefined;
   let nc: NatsConnection | undefined;
   const replicas = new Map<string, ServiceProcess>();
+  const restarts: Array<Promise<void>> = [];
 
   afterAll(async () => {
+    await Promise.allSettled(restarts);
     for (const r of replicas.values()) await r.stop("SIGKILL");
     await nc?.close().catch(() => {});
     await receiver?.close();
@@ -151,7 +153,6 @@ describe("notifier faults", () => {
       await waitUntilReady(service, `http://127.0.0.1:${adminPort}/readyz`);
     };
     await Promise.all([startNotifier(), startNotifier()]);
-    const restarts: Array<Promise<void>> = [];
     const signalledAt = new Map<string, number>();
 
     const seqOf = new Map<string, number>();
@@ -183,7 +184,7 @@ describe("notifier faults", () => {
           return answer;
         });
         roles.set(id, role);
-        void publishEvent(js, ev).catch(reject);
+        publishEvent(js, ev).then((ack) => seqOf.set(ev.eventId, ack.seq), reject);
       });
       return {
         id: () => id,
@@ -226,6 +227,9 @@ describe("notifier faults", () => {
     });
     await stalled;
     await kill.done;
+    // Pull requests the killed replica left open at the server would swallow (until the ack
+    // wait) what is published before they expire: a delay the next faults need not have.
+    await sleep(3_500);
     // 3. SIGKILL of nats-server just after a last delivery went out, restart 1 s later.
     const natsKill = fault(
       "natsKill",
@@ -292,7 +296,6 @@ describe("notifier faults", () => {
       `${roles.get(id)}: ${recorded.has(id) && answered2xx.has(id) ? "delivered" : ""}${dlq.filter((d) => d === id).length ? `dlq x${dlq.filter((d) => d === id).length}` : ""}`;
     const expected = (id: string) =>
       `${roles.get(id)}: ${["ok", "flaky"].includes(roles.get(id)!) ? "delivered" : "dlq x1"}`;
-    await Promise.all(restarts);
     const diag = [...replicas].map(([label, r]) => `\n${label}:\n${tail(r, 20)}`).join("");
     expect(ids.map(outcome), diag).toEqual(ids.map(expected));
     expect(dlq.sort()).toEqual([...failing].sort());
@@ -330,10 +333,16 @@ describe("notifier faults", () => {
     }
 
     mark("// A SIGKILL costs");
-    // A SIGKILL costs at most the ack wait: the killed attempt is made again within ack_wait + 1 s.
+    // A SIGKILL costs at most the ack wait: the server hands the killed attempt out again
+    // within ack_wait + 1 s of the kill, and the surviving replica makes it.
     const ackWaitMs = Number(info.config.ack_wait) / 1e6;
+    const redelivered = deliveries.find((d) => d.seq === seqOf.get(killed) && d.at > killedAt);
     const afterKill = arrivals.get(killed)!.find((t) => t > killedAt);
+    expect(redelivered, "a delivery after the kill").toBeDefined();
     expect(afterKill, "an attempt after the kill").toBeDefined();
-    expect(afterKill! - killedAt).toBeLessThanOrEqual(ackWaitMs + 1_000);
+    mark(
+      `SIGKILL -> redelivery ${redelivered!.at - killedAt} ms, next attempt at the receiver ${afterKill! - killedAt} ms (ack wait ${ackWaitMs} ms)`,
+    );
+    expect(redelivered!.at - killedAt).toBeLessThanOrEqual(ackWaitMs + 1_000);
   }, 120_000);
 });

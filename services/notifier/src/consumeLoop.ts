@@ -41,8 +41,9 @@ export interface ConsumeLoop {
   /**
    * Stops asking for messages; lets the in-flight messages finish and the open pull
    * requests end (what they bring is handled like any other message) for up to
-   * `graceMs`, keeping every held message's ack timer alive; then hands back (nak, no
-   * delay) every message still held, started or not.
+   * `graceMs`, keeping every held message's ack timer alive. Once the requests have
+   * ended, messages held but not started are handed back (nak, no delay) at once; at the
+   * end of the grace, so is whatever is still in flight.
    */
   stop(graceMs: number): Promise<void>;
 }
@@ -246,6 +247,9 @@ export function startConsumeLoop(nc: NatsConnection, opts: ConsumeLoopOptions): 
       const deadline = now + graceMs;
       const requestsEnd = lastRequestAt + expiresMs + 250;
       while ((running.size > 0 || waiting.length > 0 || Date.now() < requestsEnd) && Date.now() < deadline) {
+        // Once no request of ours is open, what waits for a slot goes back at once, for
+        // another replica, instead of waiting behind slow deliveries until the grace ends.
+        if (Date.now() >= requestsEnd) for (const msg of waiting.splice(0)) msg.nak();
         await sleep(20);
       }
       if (running.size > 0) {

@@ -38,7 +38,8 @@ describe("notifier retries", () => {
 
   it("retry - receiver failing twice gets one delivery after growing redelivery gaps", async () => {
     receiver.setBehaviour((i) => ({ status: i < 2 ? 500 : 200 }));
-    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "300", NOTIFIER_MAX_DELIVER: "6" });
+    // Delays long enough that a busy machine's scheduling noise cannot reorder the gaps.
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "1000", NOTIFIER_MAX_DELIVER: "6" });
     const ev = transactionCommitted();
     await publishEvent(fx.js, ev);
 
@@ -57,7 +58,7 @@ describe("notifier retries", () => {
     expect(gap2).toBeGreaterThan(gap1);
 
     const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
-    expect(retries.map((l) => l.retryInMs)).toEqual([300, 600]);
+    expect(retries.map((l) => l.retryInMs)).toEqual([1_000, 2_000]);
     expect(retries.every((l) => l.requestId === `req-${ev.eventId}` && l.eventId === ev.eventId)).toBe(true);
   });
 

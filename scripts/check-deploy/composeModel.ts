@@ -5,7 +5,7 @@ import { runTool } from "./tools.js";
 /** The fields of a compose service that the rules read, as `docker-compose config` normalises them. */
 export interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile?: string };
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   command?: string[] | string;
   environment?: Record<string, string | null>;
   ports?: { published?: number; target: number }[];

@@ -32,8 +32,8 @@ export function composeFindings(project: ComposeProject, configs: ServiceConfig[
       continue;
     }
     const problem = (text: string) => findings.push(finding(where, text));
-    if (service.build?.dockerfile !== `services/${name}/Dockerfile`)
-      problem(`must build from services/${name}/Dockerfile`);
+    if (service.build?.dockerfile !== "Dockerfile" || service.build.args?.SERVICE !== name)
+      problem(`must build from Dockerfile with the build arg SERVICE=${name}`);
     const env = composeEnv(service);
     findings.push(...envFindings(config, env, where));
     if (name === "wallet" && !env.get("WALLET_DB_URL")?.value?.startsWith("mongodb")) {

@@ -64,3 +64,51 @@ export function execForm(args: string): string[] | undefined {
     return undefined;
   }
 }
+
+/**
+ * The Dockerfile as `docker build --build-arg NAME=VALUE …` builds it: the given build args
+ * substituted in FROM lines and instructions, and only the stages the last one needs (its parent
+ * stages and those it copies from), in their order.
+ */
+export function withBuildArgs(model: DockerfileModel, args: Record<string, string>): DockerfileModel {
+  const substitute = (text: string) =>
+    text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? "";
+      return Object.hasOwn(args, name) ? args[name] : whole;
+    });
+  const stages: Stage[] = model.stages.map((stage) => ({
+    image: substitute(stage.image),
+    name: stage.name,
+    steps: stage.steps.map((step) => ({
+      ...step,
+      args: substitute(step.args),
+      from: step.from === undefined ? undefined : substitute(step.from),
+    })),
+  }));
+  const needed = new Set<number>();
+  const visit = (index: number) => {
+    if (index < 0 || needed.has(index)) return;
+    needed.add(index);
+    const stage = stages[index];
+    const earlier = (name: string | undefined) =>
+      stages.findIndex((s, i) => i < index && s.name !== undefined && s.name === name);
+    visit(earlier(stage.image));
+    for (const step of stage.steps) if (step.from) visit(earlier(step.from));
+  };
+  visit(stages.length - 1);
+  return { ...model, stages: stages.filter((_, i) => needed.has(i)) };
+}
+
+/** The last stage with the steps of the stages it is built FROM folded in, parents first. */
+export function finalStage(model: DockerfileModel): Stage | undefined {
+  const chain: Stage[] = [];
+  let index = model.stages.length - 1;
+  while (index >= 0) {
+    const stage = model.stages[index];
+    chain.unshift(stage);
+    index = model.stages.findIndex((s, i) => i < index && s.name !== undefined && s.name === stage.image);
+  }
+  const last = chain.at(-1);
+  if (!last) return undefined;
+  return { image: chain[0].image, name: last.name, steps: chain.flatMap((s) => s.steps) };
+}

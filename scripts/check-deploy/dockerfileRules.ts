@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type DockerfileModel, execForm, type Stage } from "./dockerfileModel.js";
+import { type DockerfileModel, execForm, finalStage, type Stage } from "./dockerfileModel.js";
 import { isIgnored, parseDockerignore } from "./dockerignore.js";
 import { type Finding, finding } from "./findings.js";
 import { effectiveValue, type ServiceConfig } from "./serviceConfig.js";
@@ -27,7 +27,7 @@ function isProductionInstall(args: string): boolean {
 }
 
 /**
- * A service's Dockerfile lints clean and builds the image the design asks for: multi-stage on
+ * The Dockerfile, as built for one service (withBuildArgs), lints clean and builds the image the design asks for: multi-stage on
  * the Node LTS line, production dependencies only, the service's dist, a numeric non-root user,
  * node started in exec form, a HEALTHCHECK on the service's own port and health path, the
  * ports it listens on, and context files the .dockerignore does not drop.
@@ -51,7 +51,7 @@ export function dockerfileFindings(model: DockerfileModel, context: DockerfileCo
       problems.push(`FROM ${stage.image}: stages must start from node:\${NODE_VERSION}-<variant>`);
     }
   }
-  const final = model.stages.at(-1);
+  const final = finalStage(model);
   if (model.stages.length < 2 || !final) {
     problems.push("must be multi-stage: build in one stage, run from another");
     return problems.map((p) => finding(where, p));

@@ -1,42 +1,18 @@
-/** A .dockerignore pattern as a regular expression over context-relative paths. */
-interface IgnoreRule {
-  pattern: RegExp;
-  exception: boolean;
-}
+import { createRequire } from "node:module";
+import type { Ignore } from "@balena/dockerignore";
 
-/** Reads .dockerignore text into rules, in order (a later match wins, as in Docker). */
-export function parseDockerignore(text: string): IgnoreRule[] {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"))
-    .map((line) => {
-      const exception = line.startsWith("!");
-      const glob = (exception ? line.slice(1) : line).replace(/^\/+|\/+$/g, "");
-      const source = glob
-        .split("/")
-        .map((part) =>
-          part === "**"
-            ? "(?:.*)"
-            : part
-                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-                .replace(/\*/g, "[^/]*")
-                .replace(/\?/g, "[^/]"),
-        )
-        .join("/")
-        .replace(/\(\?:\.\*\)\//g, "(?:.*/)?");
-      return { pattern: new RegExp(`^${source}$`), exception };
-    });
+// CommonJS (module.exports = factory) while its types declare an ES default export: require it.
+const ignore = createRequire(import.meta.url)("@balena/dockerignore") as () => Ignore;
+
+/** A .dockerignore, read with Docker's own matching rules (patterns, `**`, `!` exceptions, last match wins). */
+export type IgnoreRules = Ignore;
+
+/** Reads .dockerignore text into rules. */
+export function parseDockerignore(text: string): IgnoreRules {
+  return ignore().add(text.split("\n"));
 }
 
 /** True when the build context leaves the path out: it or a directory above it is excluded. */
-export function isIgnored(rules: IgnoreRule[], path: string): boolean {
-  const parts = path.replace(/^\.?\/+|\/+$/g, "").split("/");
-  let ignored = false;
-  for (let depth = 1; depth <= parts.length; depth++) {
-    const candidate = parts.slice(0, depth).join("/");
-    for (const rule of rules) if (rule.pattern.test(candidate)) ignored = !rule.exception;
-    if (ignored) return true;
-  }
-  return ignored;
+export function isIgnored(rules: IgnoreRules, path: string): boolean {
+  return rules.ignores(path.replace(/^\.?\/+|\/+$/g, ""));
 }

@@ -3,10 +3,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCompose } from "./composeModel.js";
 import { composeFindings } from "./composeRules.js";
-import { parseDockerfile } from "./dockerfileModel.js";
+import { parseDockerfile, withBuildArgs } from "./dockerfileModel.js";
 import { dockerfileFindings, installedWorkspaces } from "./dockerfileRules.js";
 import { envFindings } from "./envRules.js";
 import { type Finding, finding } from "./findings.js";
+import { chartChecks } from "./helmChecks.js";
 import { imageDependencyFindings } from "./imageDependencies.js";
 import type { Rendering } from "./k8sObjects.js";
 import { schemaFindings } from "./k8sSchema.js";
@@ -27,11 +28,17 @@ function dockerFindings(configs: ServiceConfig[]): Finding[] {
   if (!existsSync(ignorePath))
     return [finding(".dockerignore", "missing: builds would send node_modules and dist")];
   const dockerignore = readFileSync(ignorePath, "utf8");
-  return configs.flatMap((config) => {
-    const where = `services/${config.facts.name}/Dockerfile`;
-    const path = join(root, where);
-    if (!existsSync(path)) return [finding(where, "missing")];
-    const model = parseDockerfile(readFileSync(path, "utf8"));
+  const path = join(root, "Dockerfile");
+  if (!existsSync(path)) return [finding("Dockerfile", "missing")];
+  const parsed = parseDockerfile(readFileSync(path, "utf8"));
+  return configs.flatMap((config, i) => {
+    const service = config.facts.name;
+    const where = `Dockerfile (SERVICE=${service})`;
+    // The linter's diagnostics concern the file, not a service: report them once.
+    const model = {
+      ...withBuildArgs(parsed, { SERVICE: service }),
+      diagnostics: i === 0 ? parsed.diagnostics : [],
+    };
     return [
       ...dockerfileFindings(model, { config, root, dockerignore, where }),
       ...imageDependencyFindings(root, installedWorkspaces(model), where),
@@ -76,6 +83,9 @@ async function main(): Promise<number> {
     findings.push(...rendered.findings);
     if (rendered.rendering) renderings.push(rendered.rendering);
   }
+  const chart = chartChecks(root, loaded.configs, renderings);
+  findings.push(...chart.findings);
+  renderings.push(...chart.renderings);
   findings.push(
     ...(await schemaFindings(
       renderings.map((r) => ({ name: r.name, objects: [...r.objects, ...r.templates] })),
@@ -85,7 +95,7 @@ async function main(): Promise<number> {
   const objectCount = renderings.reduce((n, r) => n + r.objects.length, 0);
   if (findings.length === 0) {
     console.log(
-      `check:deploy: ok (${loaded.configs.length} services, docker-compose.yml, ${renderings.length} overlays, ${objectCount} objects)`,
+      `check:deploy: ok (${loaded.configs.length} services, docker-compose.yml, ${renderings.length - chart.renderings.length} overlays, ${chart.renderings.length} chart renderings with ${chart.renderer?.kind ?? "no renderer"}, ${objectCount} objects)`,
     );
     return 0;
   }

@@ -15,13 +15,17 @@ type IngressRule = NonNullable<NonNullable<INetworkPolicy["spec"]>["ingress"]>[n
 
 /**
  * Only gateway pods may open connections to the wallet's gRPC port: every policy rule that
- * admits that port must name gateway pods and nothing else. Ports in policies must exist.
+ * admits that port must name gateway pods and nothing else, besides the Pods `helm test` runs
+ * (helm.sh/hook: test), which check the wallet's health. Ports in policies must exist.
  */
 export function networkFindings(
   objects: K8sObject[],
   wallet: { pod: PodTemplate; container: IContainer; grpcPort: number | undefined } | undefined,
   gateway: PodTemplate | undefined,
 ): Finding[] {
+  const testPods = objects
+    .filter((o) => o.kind === "Pod" && isTestHook(o))
+    .map((o) => (o.metadata.labels ?? {}) as Record<string, string>);
   const findings: Finding[] = [];
   const policies = objects.filter((o) => o.kind === "NetworkPolicy") as (K8sObject & INetworkPolicy)[];
   const pods = podTemplates(objects);
@@ -54,7 +58,7 @@ export function networkFindings(
       const admitsGrpc =
         !rule.ports?.length ||
         rule.ports.some((p) => resolvePort(wallet.container, p.port) === wallet.grpcPort);
-      if (admitsGrpc && !onlyGateway(rule, gateway)) {
+      if (admitsGrpc && !onlyGateway(rule, gateway, testPods)) {
         findings.push(
           finding(
             describe(policy),
@@ -83,12 +87,25 @@ function isIngressPolicy(policy: INetworkPolicy): boolean {
   return types ? types.includes("Ingress") : true;
 }
 
-function onlyGateway(rule: IngressRule, gateway: PodTemplate | undefined): boolean {
+function onlyGateway(
+  rule: IngressRule,
+  gateway: PodTemplate | undefined,
+  testPods: Record<string, string>[],
+): boolean {
   const peers: INetworkPolicyPeer[] = rule.from ?? [];
   if (peers.length === 0 || !gateway) return false;
   return peers.every((peer) => {
-    if (peer.ipBlock || peer.namespaceSelector || !peer.podSelector) return false;
+    if (peer.ipBlock || peer.namespaceSelector || !peer.podSelector || peer.podSelector.matchExpressions)
+      return false;
     const labels = Object.entries(peer.podSelector.matchLabels ?? {});
-    return labels.length > 0 && labels.every(([k, v]) => gateway.labels[k] === v);
+    const selectsAll = (podLabels: Record<string, string>) =>
+      labels.length > 0 && labels.every(([k, v]) => podLabels[k] === v);
+    return selectsAll(gateway.labels) || testPods.some(selectsAll);
   });
+}
+
+/** Objects `helm test` creates (hook annotation "test"), outside the release's workloads. */
+export function isTestHook(object: K8sObject): boolean {
+  const hook = object.metadata.annotations?.["helm.sh/hook"] ?? "";
+  return hook.split(",").some((h) => h.trim() === "test" || h.trim() === "test-success");
 }

@@ -7,11 +7,17 @@ export type ToolRun = { ok: true; stdout: string } | { ok: false; reason: string
  * Runs a tool with a minimal environment, so values from the caller's shell
  * (a WALLET_DB_URL exported for local work, say) never leak into the rendered files.
  */
-export function runTool(command: string, args: string[], cwd: string, installHint: string): ToolRun {
+export function runTool(
+  command: string,
+  args: string[],
+  cwd: string,
+  installHint: string,
+  extraEnv: Record<string, string> = {},
+): ToolRun {
   const result = spawnSync(command, args, {
     cwd,
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...extraEnv },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 120_000,
   });

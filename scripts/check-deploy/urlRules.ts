@@ -7,13 +7,15 @@ import { listeningPorts } from "./portRules.js";
 import type { ServiceWorkload } from "./serviceWorkloads.js";
 
 /**
- * Connection URLs that name in-cluster hosts point at Services of the rendering, in its namespace,
+ * Connection URLs that name in-cluster hosts point at Services of the rendering (or of the objects
+ * applied out of band beside it, such as an upstream chart's Services), in its namespace,
  * on a port the Service has; a StatefulSet pod's name at one of its pods. WALLET_GRPC_URL must name a
  * headless Service of the wallet pods, so the gateway can balance over every pod.
  */
 export function urlFindings(rendering: Rendering, workloads: ServiceWorkload[]): Finding[] {
   const findings: Finding[] = [];
   const wallet = workloads.find((w) => w.config.facts.name === "wallet");
+  const known = [...rendering.objects, ...rendering.templates];
   for (const workload of workloads) {
     const namespace = workload.deployment.metadata?.namespace;
     for (const [name, entry] of workload.env) {
@@ -27,9 +29,7 @@ export function urlFindings(rendering: Rendering, workloads: ServiceWorkload[]):
           problem(`is in namespace ${target.namespace}, but this overlay deploys to ${namespace}`);
           continue;
         }
-        const service = findObject(rendering.objects, "Service", target.service) as
-          | (K8sObject & IService)
-          | undefined;
+        const service = findObject(known, "Service", target.service) as (K8sObject & IService) | undefined;
         if (!service) {
           problem(`names Service ${target.service}, which is not rendered`);
           continue;
@@ -37,7 +37,7 @@ export function urlFindings(rendering: Rendering, workloads: ServiceWorkload[]):
         const port = service.spec?.ports?.find((p) => p.port === endpoint.port);
         if (endpoint.port !== undefined && !port)
           problem(`uses port ${endpoint.port}, which Service ${target.service} lacks`);
-        if (target.pod && !isStatefulSetPod(rendering.objects, target.service, target.pod)) {
+        if (target.pod && !isStatefulSetPod(known, target.service, target.pod)) {
           problem(`names pod ${target.pod}, which no StatefulSet governed by ${target.service} creates`);
         }
         if (name === "WALLET_GRPC_URL") {

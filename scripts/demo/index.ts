@@ -1,4 +1,4 @@
-// `npm run demo`: walks through the seed's Flows 1-9 against a running platform
+// `npm run demo`: walks through Flows 1-9 of docs/flows.md against a running platform
 // (`npm start`), printing each request and answer and whether it matched.
 import { type FirstCredit, flow1Credit } from "./flows/flow1Credit.js";
 import { flow2Replay } from "./flows/flow2Replay.js";
@@ -24,7 +24,7 @@ const watchdog = setTimeout(() => {
 }, OVERALL_TIMEOUT_MS);
 watchdog.unref();
 
-process.stdout.write(`${bold("Wallet platform demo")}: the seed's flows against ${config.gatewayUrl}\n`);
+process.stdout.write(`${bold("Wallet platform demo")}: the product flows against ${config.gatewayUrl}\n`);
 process.stdout.write(
   dim(`NATS ${config.natsUrl} · wallet gRPC ${config.walletGrpcUrl} · Redis ${config.redisUrl}\n`),
 );

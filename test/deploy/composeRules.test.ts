@@ -16,14 +16,14 @@ function project(overrides: Record<string, ComposeService> = {}) {
     mongo: { image: "mongo:8.0", healthcheck: { test: ["CMD", "true"] } },
     wallet: {
       ...hardened,
-      build: { context: "/repo", dockerfile: "services/wallet/Dockerfile" },
+      build: { context: "/repo", dockerfile: "Dockerfile", args: { SERVICE: "wallet" } },
       environment: { API_TOKEN: "t", WALLET_DB_URL: "mongodb://mongo:27017/wallet?replicaSet=rs0" },
       ports: [{ published: 50051, target: 50051 }],
       depends_on: { mongo: { condition: "service_healthy" } },
     },
     gateway: {
       ...hardened,
-      build: { context: "/repo", dockerfile: "services/gateway/Dockerfile" },
+      build: { context: "/repo", dockerfile: "Dockerfile", args: { SERVICE: "gateway" } },
       environment: { WALLET_GRPC_URL: "dns:///wallet:50051" },
       ports: [{ published: 3000, target: 3000 }],
       depends_on: { wallet: { condition: "service_healthy" } },

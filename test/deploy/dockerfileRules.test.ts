@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseDockerfile } from "../../scripts/check-deploy/dockerfileModel.js";
+import { finalStage, parseDockerfile, withBuildArgs } from "../../scripts/check-deploy/dockerfileModel.js";
 import { dockerfileFindings, installedWorkspaces } from "../../scripts/check-deploy/dockerfileRules.js";
 import { walletConfig } from "./fixtures.js";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-const walletDockerfile = readFileSync(`${root}/services/wallet/Dockerfile`, "utf8");
+const walletDockerfile = readFileSync(`${root}/Dockerfile`, "utf8");
 const dockerignore = readFileSync(`${root}/.dockerignore`, "utf8");
 
 const problemsOf = (text: string, ignore = dockerignore) =>
-  dockerfileFindings(parseDockerfile(text), {
+  dockerfileFindings(withBuildArgs(parseDockerfile(text), { SERVICE: "wallet" }), {
     config: walletConfig(),
     root,
     dockerignore: ignore,
@@ -19,11 +19,33 @@ const problemsOf = (text: string, ignore = dockerignore) =>
 describe("dockerfile rules", () => {
   it("dockerfile rules - accept the wallet's Dockerfile", () => {
     expect(problemsOf(walletDockerfile)).toEqual([]);
-    expect(installedWorkspaces(parseDockerfile(walletDockerfile))).toEqual([
-      "services/wallet",
-      "packages/runtime",
-      "packages/contracts",
+    expect(
+      installedWorkspaces(withBuildArgs(parseDockerfile(walletDockerfile), { SERVICE: "wallet" })),
+    ).toEqual(["services/wallet", "packages/runtime", "packages/contracts"]);
+  });
+
+  it("dockerfile rules - SERVICE picks the service's stages and settings from the one Dockerfile", () => {
+    const model = parseDockerfile(walletDockerfile);
+    const gateway = withBuildArgs(model, { SERVICE: "gateway" });
+    expect(gateway.stages.map((s) => s.name ?? s.image)).toEqual([
+      "build",
+      "deps",
+      "runtime",
+      "gateway",
+      "gateway",
     ]);
+    expect(installedWorkspaces(gateway)).toContain("services/gateway");
+    const steps = finalStage(gateway)?.steps ?? [];
+    expect(steps.filter((s) => s.keyword === "EXPOSE").map((s) => s.args)).toEqual(["3000"]);
+    expect(steps.some((s) => s.keyword === "COPY" && s.args.includes("services/gateway/dist"))).toBe(true);
+    expect(steps.at(-1)?.args).toContain("services/gateway/dist/main.js");
+    const unknown = dockerfileFindings(withBuildArgs(model, { SERVICE: "ledger" }), {
+      config: walletConfig(),
+      root,
+      dockerignore,
+      where: "w",
+    }).map((f) => f.problem);
+    expect(unknown).toContain(`FROM ledger: stages must start from node:\${NODE_VERSION}-<variant>`);
   });
 
   it("dockerfile rules - report what the linter rejects, with its line", () => {
@@ -35,7 +57,7 @@ describe("dockerfile rules", () => {
   it("dockerfile rules - require a non-root user and node started in exec form", () => {
     const text = walletDockerfile
       .replace("USER 1000:1000", "USER root")
-      .replace(/^CMD \["node".*$/m, "CMD npm start");
+      .replace(/^CMD \["node".*wallet.*$/m, "CMD npm start");
     expect(problemsOf(text)).toEqual([
       "the final stage must switch to a numeric non-root USER",
       'must start node in exec form (CMD ["node", …], or tini), so SIGTERM reaches it',

@@ -47,6 +47,31 @@ describe("network rules", () => {
     ]);
   });
 
+  it("network rules - admit the helm test Pod, and only a Pod that is a test hook", () => {
+    const testPod = (annotations: Record<string, string>): K8sObject => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "smoke-test", labels: { app: "smoke-test" }, annotations },
+      spec: { containers: [{ name: "smoke-test", image: "gateway" }] },
+    });
+    const rule = {
+      from: [fromGateway, { podSelector: { matchLabels: { app: "smoke-test" } } }],
+      ports: [{ port: 50051 }],
+    };
+    const wallet = workloadOf(walletConfig(), walletDeployment());
+    const gateway = workloadOf(gatewayConfig(), hardenedDeployment("gateway"));
+    const problems = (pod: K8sObject) =>
+      networkFindings(
+        [wallet.pod.owner, gateway.pod.owner, pod, policy("wallet", [rule])],
+        { ...wallet, grpcPort: 50051 },
+        gateway.pod,
+      ).map((f) => `${f.where}: ${f.problem}`);
+    expect(problems(testPod({ "helm.sh/hook": "test" }))).toEqual([]);
+    expect(problems(testPod({}))).toEqual([
+      "NetworkPolicy/wallet: admits the wallet's gRPC port 50051 from pods other than the gateway",
+    ]);
+  });
+
   it("network rules - report ports the selected pods do not expose", () => {
     expect(problemsWith(policy("wallet", [{ from: [fromGateway], ports: [{ port: 50052 }] }]))).toEqual([
       "NetworkPolicy/wallet: admits port 50052, which Deployment/wallet does not expose",

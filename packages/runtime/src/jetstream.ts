@@ -7,7 +7,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-/** Subjects and streams of the event pipeline (see DESIGN.md, Events). */
+/** Subjects and streams of the event pipeline (see "Events" in docs/architecture.md). */
 export const EVENTS_STREAM = "WALLET_EVENTS";
 export const EVENTS_SUBJECTS = "wallet.events.>";
 export const TRANSACTION_COMMITTED_SUBJECT = "wallet.events.transaction.committed";

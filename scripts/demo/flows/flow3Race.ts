@@ -7,7 +7,7 @@ export async function flow3Race(s: Session): Promise<void> {
   heading(
     "Flow 3",
     "Race condition protection",
-    "Two clients debit 75 at the same moment from a balance of 100. The wallet's conditional update lets only one through: with expectedVersion (the seed's compare-and-set) the loser gets 409 'Balance changed concurrently'; without it the debits apply one after the other and the loser gets 409 'Insufficient funds'. Never a negative balance.",
+    "Two clients debit 75 at the same moment from a balance of 100. The wallet's conditional update lets only one through: with expectedVersion (compare-and-set) the loser gets 409 'Balance changed concurrently'; without it the debits apply one after the other and the loser gets 409 'Insufficient funds'. Never a negative balance.",
   );
   const sub = `race-${s.runId}`;
   const token = await s.token(sub);

@@ -17,7 +17,7 @@ export async function flow5Cache(s: Session): Promise<void> {
   );
   check(hit.status === 200 && hit.headers.get("x-cache") === "HIT", "second read: x-cache HIT (from Redis)");
   check(hit.text === miss.text, "same page both times");
-  say(`timings: MISS ${miss.ms.toFixed(1)} ms, HIT ${hit.ms.toFixed(1)} ms (seed: ~50 ms vs ~1 ms)`);
+  say(`timings: MISS ${miss.ms.toFixed(1)} ms, HIT ${hit.ms.toFixed(1)} ms (expected: ~50 ms vs ~1 ms)`);
 
   await s.call("POST", "/api/wallets/credit", {
     token: s.user.token,

@@ -2,7 +2,7 @@ import type { Exchange } from "../../../test/e2e/support/http.js";
 import type { Session } from "../session.js";
 import { check, clip, dim, heading, say } from "../transcript.js";
 
-/** Flow 7: every row of the seed's error table (and the design's extra rows), one request each. */
+/** Flow 7 of docs/flows.md: every row of its error table, one request each. */
 export async function flow7Errors(s: Session): Promise<void> {
   heading(
     "Flow 7",

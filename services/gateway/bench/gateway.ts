@@ -144,7 +144,7 @@ try {
       "POST",
       "/api/wallets/credit",
       { walletId: wallets[0], amount: 100 + i },
-      `${run}-seed-${i}`,
+      `${run}-history-${i}`,
     );
   }
   const historyUrl = `${base}/api/transactions?walletId=${wallets[0]}&limit=20`;

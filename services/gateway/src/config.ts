@@ -43,28 +43,45 @@ const jwtAlgorithms = z
 
 /** Every variable the gateway reads; keys are the environment variable names. */
 export const configShape = {
-  GATEWAY_HOST: env.string("0.0.0.0"),
-  GATEWAY_PORT: env.int(3000, 0, 65535),
-  WALLET_GRPC_URL: env.string("127.0.0.1:50051"),
-  GATEWAY_UPSTREAM_TIMEOUT_MS: env.int(5000, 1, 600_000),
-  REDIS_URL: env.url("redis://127.0.0.1:6379", ["redis:", "rediss:"]),
-  NATS_URL: env.string("nats://127.0.0.1:4222"),
+  GATEWAY_HOST: env.string("0.0.0.0").describe("HTTP bind address"),
+  GATEWAY_PORT: env.int(3000, 0, 65535).describe("HTTP port (`0`: any free port)"),
+  WALLET_GRPC_URL: env
+    .string("127.0.0.1:50051")
+    .describe("wallet target; `dns:///wallet-headless:50051` resolves every pod and balances round-robin"),
+  GATEWAY_UPSTREAM_TIMEOUT_MS: env
+    .int(5000, 1, 600_000)
+    .describe("deadline of every wallet call (504 `TIMEOUT` past it)"),
+  REDIS_URL: env
+    .url("redis://127.0.0.1:6379", ["redis:", "rediss:"])
+    .describe("rate limits, idempotency records, history cache (`redis:` or `rediss:`)"),
+  NATS_URL: env
+    .string("nats://127.0.0.1:4222")
+    .describe("`TransactionCommitted` events, for cache invalidation"),
   JWT_SECRET: z
     .string()
     .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
-    .optional(),
-  JWT_ALGORITHMS: jwtAlgorithms,
-  JWT_PUBLIC_KEY: env.optionalString(),
-  JWT_JWKS_URL: env.optionalString(),
-  JWT_ISSUER: env.optionalString(),
-  JWT_AUDIENCE: env.optionalString(),
-  RATE_LIMIT_MAX: env.int(100, 1),
-  RATE_LIMIT_WINDOW_MS: env.int(60_000, 1),
-  IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 1),
-  CACHE_TTL_SECONDS: env.int(30, 1),
-  BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024),
-  LOG_LEVEL: env.logLevel(),
-  SHUTDOWN_GRACE_MS: env.int(25_000, 0),
+    .optional()
+    .describe(
+      "HMAC secret, at least 32 characters; unset: a built-in development secret, with a loud warning at start",
+    ),
+  JWT_ALGORITHMS: jwtAlgorithms.describe(
+    "accepted algorithms, comma separated: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA; `none` is refused. An asymmetric one needs `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`",
+  ),
+  JWT_PUBLIC_KEY: env.optionalString().describe("PEM (SPKI) public key for the asymmetric algorithms"),
+  JWT_JWKS_URL: env
+    .optionalString()
+    .describe("http(s) JWKS URL for the asymmetric algorithms (keys picked by `kid`)"),
+  JWT_ISSUER: env.optionalString().describe("required `iss` when set"),
+  JWT_AUDIENCE: env.optionalString().describe("required `aud` when set"),
+  RATE_LIMIT_MAX: env
+    .int(100, 1)
+    .describe("requests per window per subject (client IP when unauthenticated)"),
+  RATE_LIMIT_WINDOW_MS: env.int(60_000, 1).describe("rate-limit window"),
+  IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 1).describe("how long a stored response is replayed"),
+  CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
+  BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024).describe("largest request body (413 above it)"),
+  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+  SHUTDOWN_GRACE_MS: env.int(25_000, 0).describe("how long in-flight requests get after SIGTERM/SIGINT"),
 };
 
 export type GatewayConfig = ConfigOf<typeof configShape>;

@@ -17,10 +17,7 @@ export function createRedisFailureReporter(logger: Logger, metrics: GatewayMetri
     const now = Date.now();
     if (now - (lastWarn.get(use) ?? 0) < WARN_EVERY_MS) return;
     lastWarn.set(use, now);
-    logger.warn(
-      { use, err: err instanceof Error ? err.message : String(err) },
-      "redis unavailable, bypassing",
-    );
+    logger.warn({ use, err }, "redis unavailable, bypassing");
   };
 }
 

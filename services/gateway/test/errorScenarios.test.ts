@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { balanceOf, fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
 
-// Seed Flow 7 ("Error Scenarios") and Flow 3 ("Race Condition Protection"), end to end.
-describe("gateway errors - seed Flow 7 and Flow 3", () => {
+// Flow 7 ("Error scenarios") and Flow 3 ("Race condition protection") of docs/flows.md, end to end.
+describe("gateway errors - Flow 7 and Flow 3", () => {
   let stack: GatewayStack;
   let alice: string;
   let bob: string;

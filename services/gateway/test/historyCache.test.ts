@@ -3,8 +3,8 @@ import { type CreditResponse, WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
 
-// Seed Flow 5 (caching layer) and Flow 8 (pagination).
-describe("gateway history - seed Flow 5 and Flow 8", () => {
+// Flow 5 (caching layer) and Flow 8 (pagination) of docs/flows.md.
+describe("gateway history - Flow 5 and Flow 8", () => {
   let stack: GatewayStack;
   let grpc: WalletServiceClient;
   let alice: string;

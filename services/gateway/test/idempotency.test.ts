@@ -2,8 +2,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { balanceOf, fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
 
-// Seed Flow 1 (credit lifecycle) and Flow 2 (idempotent replay), plus the edges of Idempotency-Key.
-describe("gateway idempotency - seed Flow 1 and Flow 2", () => {
+// Flow 1 (credit lifecycle) and Flow 2 (idempotent replay) of docs/flows.md, plus the edges of Idempotency-Key.
+describe("gateway idempotency - Flow 1 and Flow 2", () => {
   let stack: GatewayStack;
   let redis: Redis;
   let alice: string;

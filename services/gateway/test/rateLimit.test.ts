@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayStack, newKey, startStack, type TestGateway } from "./stack.js";
 
-// Seed Flow 6 (rate limiting + headers), shared by every replica through Redis.
-describe("gateway rate limit - seed Flow 6", () => {
+// Flow 6 of docs/flows.md (rate limiting + headers), shared by every replica through Redis.
+describe("gateway rate limit - Flow 6", () => {
   let stack: GatewayStack;
   let second: TestGateway;
 

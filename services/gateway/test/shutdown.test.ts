@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitForPort } from "../../../test/support/ports.js";
 import { balanceOf, fundedWallet, type GatewayStack, JWT_SECRET, newKey, startStack } from "./stack.js";
 
-// Seed Flow 9 (graceful shutdown).
-describe("gateway shutdown - seed Flow 9", () => {
+// Flow 9 of docs/flows.md (graceful shutdown).
+describe("gateway shutdown - Flow 9", () => {
   let stack: GatewayStack;
   let alice: string;
 

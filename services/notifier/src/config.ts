@@ -32,27 +32,52 @@ const webhookSecret = z
 
 /** Environment variables of the notifier; keys are the variable names (see README). */
 export const configShape = {
-  NATS_URL: env.url("nats://127.0.0.1:4222", ["nats:", "tls:"]),
-  NATS_STREAM_REPLICAS: env.int(1, 1, 5),
-  LOG_LEVEL: env.logLevel(),
-  SHUTDOWN_GRACE_MS: env.int(25_000, 1_000, 600_000),
-  NOTIFIER_ADMIN_HOST: env.string("0.0.0.0"),
-  NOTIFIER_ADMIN_PORT: env.int(9465, 0, 65_535),
+  NATS_URL: env
+    .url("nats://127.0.0.1:4222", ["nats:", "tls:"])
+    .describe("NATS server(s) (`nats:` or `tls:`)"),
+  NATS_STREAM_REPLICAS: env
+    .int(1, 1, 5)
+    .describe("replicas of the streams and the KV bucket it creates (3 in a NATS cluster)"),
+  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+  SHUTDOWN_GRACE_MS: env
+    .int(25_000, 1_000, 600_000)
+    .describe("how long in-flight deliveries may run after SIGTERM/SIGINT"),
+  NOTIFIER_ADMIN_HOST: env.string("0.0.0.0").describe("bind address of the admin HTTP server"),
+  NOTIFIER_ADMIN_PORT: env
+    .int(9465, 0, 65_535)
+    .describe("port of `/healthz`, `/readyz`, `/metrics` (`0`: any free port)"),
   NOTIFIER_CONSUMER_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "must contain only letters, digits, _ and -")
-    .default("notifier"),
-  NOTIFIER_CHANNELS: channelList,
-  NOTIFIER_CONCURRENCY: env.int(32, 1, 1_000),
-  NOTIFIER_WEBHOOK_URL: webhookUrl,
-  NOTIFIER_WEBHOOK_SECRET: webhookSecret,
-  NOTIFIER_WEBHOOK_TIMEOUT_MS: env.int(5_000, 100, 120_000),
-  NOTIFIER_SMTP_URL: env.url("smtp://127.0.0.1:1025", ["smtp:", "smtps:"]),
-  NOTIFIER_EMAIL_FROM: env.string("wallet@localhost"),
-  NOTIFIER_MAX_DELIVER: env.int(6, 1, 100),
-  NOTIFIER_BACKOFF_BASE_MS: env.int(2_000, 1, 3_600_000),
-  NOTIFIER_ACK_WAIT_MS: env.int(10_000, 1_000, 300_000),
-  NOTIFIER_FAIL_RATE: env.number(0, 0, 1),
+    .default("notifier")
+    .describe("durable consumer name: replicas sharing it share work and delivery records"),
+  NOTIFIER_CHANNELS: channelList.describe("comma list of `log`, `webhook`, `email`"),
+  NOTIFIER_CONCURRENCY: env
+    .int(32, 1, 1_000)
+    .describe("messages processed at once per replica, and the most it pulls ahead"),
+  NOTIFIER_WEBHOOK_URL: webhookUrl.describe("http(s) endpoint; required when `webhook` is enabled"),
+  NOTIFIER_WEBHOOK_SECRET: webhookSecret.describe(
+    "`whsec_` + base64 key (at least 16 bytes); required when `webhook` is enabled",
+  ),
+  NOTIFIER_WEBHOOK_TIMEOUT_MS: env
+    .int(5_000, 100, 120_000)
+    .describe("per-request timeout; a timeout is a failed attempt"),
+  NOTIFIER_SMTP_URL: env
+    .url("smtp://127.0.0.1:1025", ["smtp:", "smtps:"])
+    .describe("SMTP server for the email channel (`smtp:`/`smtps:`, credentials in the URL)"),
+  NOTIFIER_EMAIL_FROM: env.string("wallet@localhost").describe("sender address"),
+  NOTIFIER_MAX_DELIVER: env
+    .int(6, 1, 100)
+    .describe("failed attempts on a channel before the event goes to the dead-letter stream"),
+  NOTIFIER_BACKOFF_BASE_MS: env
+    .int(2_000, 1, 3_600_000)
+    .describe("first retry delay; doubles on each further failure (capped at 15 min)"),
+  NOTIFIER_ACK_WAIT_MS: env
+    .int(10_000, 1_000, 300_000)
+    .describe("ack wait: how soon messages held by a dead or stalled process come back"),
+  NOTIFIER_FAIL_RATE: env
+    .number(0, 0, 1)
+    .describe("0..1, share of channel attempts that fail on purpose (demos of retries)"),
 };
 
 export type NotifierConfig = ConfigOf<typeof configShape>;

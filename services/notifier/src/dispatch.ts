@@ -36,11 +36,17 @@ type ChannelResult =
   /** Delivered now or before (or skipped, or dead-lettered before): nothing left to do. */
   | { kind: "done" }
   /** A counted failed attempt, `failures` in all so far. */
-  | { kind: "failed"; failures: number; reason: string }
+  | { kind: "failed"; failures: number; reason: string; err?: unknown }
   /** Out of attempts: dead-letter it. */
-  | { kind: "exhausted"; reason: string; poison?: boolean }
+  | { kind: "exhausted"; reason: string; poison?: boolean; err?: unknown }
   /** Not attempted or not counted (claimed elsewhere, records unavailable): try again later. */
-  | { kind: "later"; reason: string; delayMs: number };
+  | { kind: "later"; reason: string; delayMs: number; err?: unknown };
+
+/** One error for a log line (stack and cause): the failed channel's own, or all of them when several failed. */
+function errorOf(results: ChannelResult[]): unknown {
+  const errs = results.flatMap((r) => (r.kind === "done" || r.err === undefined ? [] : [r.err]));
+  return errs.length <= 1 ? errs[0] : new AggregateError(errs, "several channels failed");
+}
 
 /**
  * Builds the per-message routine. An event is delivered on every channel not yet
@@ -73,7 +79,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
       if (!(err instanceof UndecodableEventError)) throw err;
       const msgId = msg.headers?.get("Nats-Msg-Id") || `${msg.info.stream}-${delivery.streamSeq}`;
       const log = deps.logger.child(bindings);
-      await deadLetter(msg, log, { reason: err.message, failedChannels: [], msgId }, "undecodable", []);
+      await deadLetter(msg, log, { reason: err.message, failedChannels: [], msgId }, "undecodable", [], err);
       return;
     }
     const log = deps.logger.child({ ...bindings, eventId: event.eventId });
@@ -110,7 +116,13 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
       msg.nak(delayMs);
       metrics.retries.inc();
       log.warn(
-        { reason, failures, retryInMs: delayMs, maxDeliver: deps.maxDeliver },
+        {
+          err: errorOf(retry.map(({ r }) => r)),
+          reason,
+          failures,
+          retryInMs: delayMs,
+          maxDeliver: deps.maxDeliver,
+        },
         failures > 0 ? "delivery failed, retry scheduled" : "delivery postponed",
       );
       return;
@@ -130,6 +142,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
           () =>
             markDeadLettered(channel, event, delivery),
       ),
+      errorOf(open.map(({ r }) => r)),
     );
   };
 
@@ -147,6 +160,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
         kind: "later",
         reason: `delivery records unavailable: ${(err as Error).message}`,
         delayMs: deps.backoffBaseMs,
+        err,
       };
     }
     if (claim.status === "done") {
@@ -195,11 +209,11 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
       }
       if (failures === undefined) {
         // Not counted: the claim was taken over, or the records are unavailable.
-        return { kind: "later", reason, delayMs: delayAfter(claim.failures + 1) };
+        return { kind: "later", reason, delayMs: delayAfter(claim.failures + 1), err };
       }
       return failures >= deps.maxDeliver
-        ? { kind: "exhausted", reason }
-        : { kind: "failed", failures, reason };
+        ? { kind: "exhausted", reason, err }
+        : { kind: "failed", failures, reason, err };
     }
     stopTimer();
     metrics.deliveries.inc({ channel: channel.name, outcome });
@@ -212,6 +226,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
         kind: "later",
         reason: `delivered, record not written: ${(err as Error).message}`,
         delayMs: deps.backoffBaseMs,
+        err,
       };
     }
     return { kind: "done" };
@@ -238,14 +253,15 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
     letter: Parameters<typeof publishDeadLetter>[2],
     cause: "undecodable" | "max_deliver" | "poison",
     mark: Array<() => Promise<void>>,
+    err?: unknown,
   ): Promise<void> {
     try {
       await publishDeadLetter(deps.js, msg, letter);
-    } catch (err) {
+    } catch (publishErr) {
       metrics.deadLetterFailures.inc();
       const delayMs = delayAfter(deps.maxDeliver);
       log.error(
-        { err, reason: letter.reason, retryInMs: delayMs },
+        { err: publishErr, reason: letter.reason, retryInMs: delayMs },
         "dead letter could not be published, retrying later",
       );
       msg.nak(delayMs);
@@ -259,7 +275,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
     msg.term();
     metrics.deadLetters.inc({ cause });
     log.error(
-      { reason: letter.reason, failedChannels: letter.failedChannels, cause },
+      { err, reason: letter.reason, failedChannels: letter.failedChannels, cause },
       "moved to dead-letter stream",
     );
   }

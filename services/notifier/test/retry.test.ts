@@ -76,6 +76,13 @@ describe("notifier retries", () => {
     const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
     expect(retries).toHaveLength(1);
     expect(retries[0].reason).toBe("webhook: webhook request failed: timed out after 300 ms");
+    // The line keeps the error itself: its type, and a stack that goes on into its cause.
+    expect(retries[0].err).toMatchObject({
+      type: "DeliveryFailedError",
+      stack: expect.stringMatching(
+        /^DeliveryFailedError: webhook request failed[\s\S]*\ncaused by: TimeoutError/,
+      ),
+    });
   });
 
   it("retry - receiver always failing sends the event to the dead-letter stream once", async () => {

@@ -132,7 +132,7 @@ async function migrateWithRetry(store: WalletStore, logger: Logger): Promise<voi
       return await store.migrate();
     } catch (err) {
       if (attempt >= 10) throw new Error(`database unreachable: ${(err as Error).message}`, { cause: err });
-      logger.warn({ err: (err as Error).message, attempt }, "database not reachable yet, retrying");
+      logger.warn({ err, attempt }, "database not reachable yet, retrying");
       await new Promise((r) => setTimeout(r, 1000));
     }
   }

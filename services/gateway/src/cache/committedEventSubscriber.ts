@@ -29,19 +29,19 @@ export function startCommittedEventSubscriber(opts: { url: string; history: Hist
       nc.subscribe(TRANSACTION_COMMITTED_SUBJECT, {
         queue: QUEUE_GROUP,
         callback: (err, msg) => {
-          if (err) return logger.warn({ err: err.message }, "committed-event subscription error");
+          if (err) return logger.warn({ err }, "committed-event subscription error");
           let walletId: string;
           try {
             walletId = TransactionCommitted.decode(msg.data).walletId;
           } catch (decodeErr) {
-            return logger.warn({ err: (decodeErr as Error).message }, "undecodable committed event");
+            return logger.warn({ err: decodeErr }, "undecodable committed event");
           }
           if (walletId) void history.invalidate([walletId], "event");
         },
       });
     } catch (err) {
       if (stopped) return;
-      logger.warn({ err: (err as Error).message, retryMs: RETRY_CONNECT_MS }, "nats unavailable, retrying");
+      logger.warn({ err, retryMs: RETRY_CONNECT_MS }, "nats unavailable, retrying");
       retryTimer = setTimeout(() => {
         attempt = run();
       }, RETRY_CONNECT_MS);

@@ -28,8 +28,8 @@ export function registerErrorEnvelope(app: FastifyInstance): void {
     if (!(error instanceof ApiError)) {
       if (status >= 500) request.log.error({ err: error }, "request failed");
     } else if (status >= 500) {
-      const cause = error.cause instanceof Error ? error.cause.message : error.cause;
-      request.log.warn({ code, cause }, "request failed");
+      // The err serializer prints the cause chain (the gRPC error) with its stack.
+      request.log.warn({ err: error, code }, "request failed");
     }
     return reply
       .code(status)

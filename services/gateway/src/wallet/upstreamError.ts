@@ -26,7 +26,7 @@ const BY_GRPC_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
 
 /**
  * The one mapping from a wallet gRPC failure to the gateway's HTTP error
- * (DESIGN.md error table). The machine code comes from the `error-code`
+ * (the error table in docs/architecture.md). The machine code comes from the `error-code`
  * trailer, else from the status; business errors keep the wallet's user-facing
  * message, server-side failures get a fixed text so no internals leak.
  */

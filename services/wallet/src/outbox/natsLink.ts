@@ -52,10 +52,7 @@ export class NatsLink {
         await this.nc?.close().catch(() => {});
         this.nc = undefined;
         if (attempt === 1 || attempt % 30 === 0) {
-          this.logger.warn(
-            { err: (err as Error).message, url: this.url },
-            "NATS unavailable, events wait in the outbox",
-          );
+          this.logger.warn({ err, url: this.url }, "NATS unavailable, events wait in the outbox");
         }
         await new Promise((r) => setTimeout(r, 1000));
       }

@@ -80,10 +80,7 @@ export class OutboxRelay implements CommittedEventSink {
       return true;
     } catch (err) {
       this.metrics.publishFailures.inc();
-      this.logger.warn(
-        { err: (err as Error).message, eventId: event.eventId },
-        "event publish failed, left for the sweeper",
-      );
+      this.logger.warn({ err, eventId: event.eventId }, "event publish failed, left for the sweeper");
       return false;
     } finally {
       this.inFlight--;
@@ -107,10 +104,7 @@ export class OutboxRelay implements CommittedEventSink {
     this.flushing = this.flushing.then(() =>
       this.store.markPublished(ids).catch((err: unknown) => {
         // Not fatal: the sweeper will publish these again and the duplicate is dropped.
-        this.logger.warn(
-          { err: (err as Error).message, count: ids.length },
-          "could not mark events published",
-        );
+        this.logger.warn({ err, count: ids.length }, "could not mark events published");
       }),
     );
     return this.flushing;
@@ -130,7 +124,7 @@ export class OutboxRelay implements CommittedEventSink {
           }
           full = batch.length === batchSize;
         } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, "outbox sweep failed");
+          this.logger.warn({ err }, "outbox sweep failed");
         }
       }
       if (!full)

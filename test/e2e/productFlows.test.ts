@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Platform, startPlatform, waitUntil } from "./platform.js";
 import { fullHistory, fundedWallet, moveMoney, newKey, walletOf } from "./support/wallets.js";
 
-// The seed's Flows 1-3 and 5-8, over HTTP against the three services running as processes.
-describe("seed flows - through the gateway", () => {
+// Flows 1-3 and 5-8 of docs/flows.md, over HTTP against the three services running as processes.
+// Flow 4 (retries) is in services/notifier/test/retry.test.ts, Flow 9 in test/e2e/gracefulShutdown.test.ts.
+describe("product flows - through the gateway", () => {
   let p: Platform;
   const call: Platform["call"] = (...args) => p.call(...args);
   const move = (kind: "credit" | "debit", token: string, body: object, headers = {}) =>
@@ -78,7 +79,7 @@ describe("seed flows - through the gateway", () => {
     const race = (extra: object) =>
       Promise.all([1, 2].map(() => move("debit", token, { walletId, amount: 75, ...extra })));
 
-    // The seed's compare-and-set: both saw version 1, only one may apply.
+    // Compare-and-set with expectedVersion: both saw version 1, only one may apply.
     const cas = await race({ expectedVersion: 1 });
     expect(cas.map((r) => r.status).sort()).toEqual([200, 409]);
     const casLoser = cas.find((r) => r.status === 409)!;

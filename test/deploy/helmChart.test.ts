@@ -295,7 +295,7 @@ describe("helm chart", () => {
     expect(lines(fixtureFindings(root, defaults, validate))).toEqual([]);
     const bad = `${VALUES_FIXTURES}/bad/misspelled-variable.yaml`;
     expect(lines(valuesFileFindings(root, defaults, validate, [bad], bad))).toEqual([
-      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_CREDIT_BATCH_MAX, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
+      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_DB_BATCH_MAX, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
     ]);
   });
 

@@ -10,8 +10,8 @@ export interface TestNats {
   port: number;
   /** The running server's pid (0 while stopped). */
   pid(): number;
-  /** Stops the server but keeps its JetStream storage, for a later restart(). */
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM, or e.g. SIGKILL) but keeps its JetStream storage, for a later restart(). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port with the same storage. */
   restart(): Promise<void>;
   /** Stops it and removes its storage. */
@@ -33,8 +33,8 @@ export async function startNats(): Promise<TestNats> {
     });
   };
   await start();
-  const stop = async () => {
-    if (child) await stopProcess(child);
+  const stop = async (signal?: NodeJS.Signals) => {
+    if (child) await stopProcess(child, signal);
     child = undefined;
   };
   return {

@@ -53,15 +53,16 @@ async function startOn(
   const name = config.NOTIFIER_CONSUMER_NAME;
   const jsm = await jetstreamManager(nc);
   await ensureWalletStreams(jsm, replicas);
-  // Channels run in parallel; the ack wait must outlast the slowest one so a slow but
-  // successful delivery is not handed to another replica meanwhile. A delivery claim
+  // A short ack wait, kept alive with in-progress acks for every message held, so a slow
+  // delivery is never handed to another replica while the messages of a process that
+  // died or stalled come back within seconds. A delivery claim is taken over by the
+  // redelivery of the same message; otherwise (the same event published twice) it
   // outlasts one attempt, so it only lapses when its holder is gone.
+  const ackWaitMs = config.NOTIFIER_ACK_WAIT_MS;
   const attemptMs = Math.max(config.NOTIFIER_WEBHOOK_TIMEOUT_MS, EMAIL_TIMEOUT_MS);
-  const ackWaitMs = Math.max(30_000, 2 * attemptMs + 10_000);
   const claimMs = attemptMs + 10_000;
   await ensureNotifierConsumer(jsm, {
     name,
-    maxDeliver: config.NOTIFIER_MAX_DELIVER,
     ackWaitMs,
     maxAckPending: Math.max(1_000, config.NOTIFIER_CONCURRENCY * 4),
   });
@@ -98,6 +99,19 @@ async function startOn(
     },
   });
 
+  // Safety net: the server gives up on a message only with max_deliver, which this
+  // consumer does not set; MAX_DELIVERIES must stay 0. MSG_TERMINATED follows every dead letter.
+  const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.*.${EVENTS_STREAM}.${name}`, {
+    callback: (_err, msg) => {
+      const kind = msg.subject.split(".")[4];
+      if (kind !== "MAX_DELIVERIES" && kind !== "MSG_TERMINATED") return;
+      metrics.advisories.inc({ kind: kind.toLowerCase() });
+      if (kind === "MAX_DELIVERIES") {
+        logger.error({ advisory: msg.string() }, "JetStream gave up on a message (MAX_DELIVERIES advisory)");
+      }
+    },
+  });
+
   const consumer = await js.consumers.get(EVENTS_STREAM, name);
   const dispatch = createDispatcher({
     js,
@@ -108,10 +122,11 @@ async function startOn(
     maxDeliver: config.NOTIFIER_MAX_DELIVER,
     backoffBaseMs: config.NOTIFIER_BACKOFF_BASE_MS,
   });
-  loop = startConsumeLoop(consumer, {
+  loop = startConsumeLoop(nc, {
+    stream: EVENTS_STREAM,
+    consumer: name,
     concurrency: config.NOTIFIER_CONCURRENCY,
-    // A stop waits for open pull requests to end: keep that well inside the grace period.
-    fetchExpiresMs: Math.min(2_000, Math.max(1_000, Math.floor(config.SHUTDOWN_GRACE_MS / 5))),
+    ackWaitMs,
     logger,
     handle: dispatch,
   });
@@ -141,7 +156,11 @@ async function startOn(
       stopped ??= (async () => {
         stopping = true;
         clearInterval(lagTimer);
-        await loop?.stop(Math.max(0, config.SHUTDOWN_GRACE_MS - 2_000));
+        // Keep a little of the grace for handing messages back and draining the connection.
+        await loop?.stop(
+          Math.max(500, config.SHUTDOWN_GRACE_MS - Math.min(2_000, config.SHUTDOWN_GRACE_MS / 4)),
+        );
+        advisories.unsubscribe();
         await nc.drain().catch(async (err: unknown) => {
           logger.warn({ err }, "NATS drain failed, closing the connection");
           await nc.close();

@@ -68,10 +68,13 @@ export const configShape = {
   NOTIFIER_EMAIL_FROM: env.string("wallet@localhost").describe("sender address"),
   NOTIFIER_MAX_DELIVER: env
     .int(6, 1, 100)
-    .describe("deliveries of one message before it is dead-lettered (consumer `max_deliver`)"),
+    .describe("failed attempts on a channel before the event goes to the dead-letter stream"),
   NOTIFIER_BACKOFF_BASE_MS: env
     .int(2_000, 1, 3_600_000)
     .describe("first retry delay; doubles on each further failure (capped at 15 min)"),
+  NOTIFIER_ACK_WAIT_MS: env
+    .int(10_000, 1_000, 300_000)
+    .describe("ack wait: how soon messages held by a dead or stalled process come back"),
   NOTIFIER_FAIL_RATE: env
     .number(0, 0, 1)
     .describe("0..1, share of channel attempts that fail on purpose (demos of retries)"),

@@ -1,61 +1,128 @@
-import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { createInbox, nanos } from "@nats-io/transport-node";
 import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
 
-/** Pause after a failed pull (NATS away, consumer missing) before asking again. */
-const PULL_RETRY_MS = 1_000;
+/** Where a pulled message came from, parsed from its `$JS.ACK…` reply subject. */
+export interface DeliveryInfo {
+  stream: string;
+  consumer: string;
+  /** How many times the server has handed this stream message out, this time included. */
+  deliveryCount: number;
+  streamSequence: number;
+  /** When the message was stored in the stream (nanoseconds since the epoch). */
+  timestampNanos: number;
+}
+
+/**
+ * One delivery of a JetStream message, as handed to the handler. Acknowledgements
+ * are one-shot except `working()` (in progress), which may be repeated.
+ */
+export interface PulledMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers?: MsgHdrs;
+  readonly info: DeliveryInfo;
+  ack(): void;
+  /** Hands the message back; the server redelivers it after `delayMs` (at once without). */
+  nak(delayMs?: number): void;
+  /** Resets the server's ack timer. */
+  working(): void;
+  term(): void;
+  /** True once ack, nak or term was sent. */
+  settled(): boolean;
+}
 
 /** A running pull loop over the durable consumer. */
 export interface ConsumeLoop {
   /** True while messages are being pulled. */
   consuming(): boolean;
+  /** Messages this process holds (received and not settled). */
+  held(): number;
   /**
-   * Stops asking for messages, lets the pull requests already at the server end
-   * (whatever they still bring is handled like any other message), then waits up
-   * to `graceMs` in all for in-flight messages to finish (they ack or nak themselves).
+   * Stops asking for messages; lets the in-flight messages finish and the open pull
+   * requests end (what they bring is handled like any other message) for up to
+   * `graceMs`, keeping every held message's ack timer alive. Once the requests have
+   * ended, messages held but not started are handed back (nak, no delay) at once; at the
+   * end of the grace, so is whatever is still in flight.
    */
   stop(graceMs: number): Promise<void>;
 }
 
-/**
- * Pulls messages and runs `handle` on up to `concurrency` of them at once.
- *
- * Messages are fetched in batches no larger than the free handling slots, so every
- * message the server hands over starts at once: none waits in a client-side buffer
- * where a shutdown would strand it until the ack wait expires. A pull request is
- * never cancelled, only left to end (`fetchExpiresMs`), because a message the
- * server sends to a request that the client has already dropped is lost until the
- * ack wait, and a message given back (nak) while such a request is open may be
- * sent straight into it.
- */
-export function startConsumeLoop(
-  consumer: Consumer,
-  opts: {
-    concurrency: number;
-    fetchExpiresMs: number;
-    logger: Logger;
-    handle: (msg: JsMsg) => Promise<void>;
-  },
-): ConsumeLoop {
-  const { logger, concurrency } = opts;
-  const inFlight = new Set<Promise<void>>();
-  const fetches = new Set<{ batch: ConsumerMessages; done: Promise<void> }>();
-  // Slots promised to open pull requests but not filled by a message yet.
-  let reserved = 0;
-  let stopping = false;
-  // No new pull before this time, after one failed (NATS away, consumer missing).
-  let pullAgainAt = 0;
-  let wake = () => {};
-  /** Waits until something frees a slot, a pull ends, stop() is called, or `ms` passes. */
-  const pause = (ms?: number) =>
-    new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+export interface ConsumeLoopOptions {
+  stream: string;
+  consumer: string;
+  concurrency: number;
+  /** The consumer's ack wait: every held message gets `working()` several times within it. */
+  ackWaitMs: number;
+  /** Lifetime of one pull request; idle heartbeats come every fifth of it. */
+  pullExpiresMs?: number;
+  logger: Logger;
+  handle: (msg: PulledMessage) => Promise<void>;
+}
 
-  const start = (msg: JsMsg) => {
+const ACK = new TextEncoder().encode("+ACK");
+const WPI = new TextEncoder().encode("+WPI");
+const TERM = new TextEncoder().encode("+TERM");
+const NAK = new TextEncoder().encode("-NAK");
+
+/**
+ * Pulls messages from a durable JetStream consumer into one inbox subscription that
+ * stays open for the life of the loop, and runs `handle` on up to `concurrency` of
+ * them at once.
+ *
+ * Why not the client library's `fetch()` / `consume()`: a `fetch()` that misses
+ * heartbeats unsubscribes its inbox while its pull request is still open at the
+ * server, so a message already on its way is dropped by the client (and with it a
+ * delivery attempt); `consume()` either buffers messages where the application cannot
+ * see them (its iterator), so they cannot be kept alive with `working()`, or keeps
+ * pulling whatever the handler's pace (its callback). Here:
+ * - every message that reaches the inbox is handled: held in a queue if no slot is
+ *   free (after a re-pull, old and new requests may both be answered), and every held
+ *   message gets `working()` every third of the ack wait, so a short ack wait only
+ *   redelivers messages of a process that died or stalled;
+ * - requests ask for at most the free slots; when the server stops answering (no
+ *   idle heartbeat for two intervals: a stalled link, a restarted server) or the
+ *   connection comes back, the loop forgets its open requests and asks again, without
+ *   closing the inbox, so late answers to the old requests are still handled.
+ */
+export function startConsumeLoop(nc: NatsConnection, opts: ConsumeLoopOptions): ConsumeLoop {
+  const { logger, concurrency } = opts;
+  const expiresMs = opts.pullExpiresMs ?? 3_000;
+  const heartbeatMs = Math.max(500, Math.floor(expiresMs / 5));
+  const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${opts.stream}.${opts.consumer}`;
+  const inbox = createInbox();
+
+  const waiting: PulledMessage[] = [];
+  const running = new Map<PulledMessage, Promise<void>>();
+  /** Messages asked for by open requests and not yet received. */
+  let outstanding = 0;
+  let lastRequestAt = 0;
+  let lastHeardAt = Date.now();
+  let stopping = false;
+  let connected = true;
+  /** No request before this time, after the server refused one (consumer gone, JetStream away). */
+  let pausedUntil = 0;
+
+  const request = () => {
+    if (stopping || !connected || Date.now() < pausedUntil) return;
+    const free = concurrency - running.size - waiting.length - outstanding;
+    // One request at a time while one is open, unless half the slots sit idle.
+    if (free <= 0 || (outstanding > 0 && free < Math.ceil(concurrency / 2))) return;
+    try {
+      nc.publish(
+        nextSubject,
+        JSON.stringify({ batch: free, expires: nanos(expiresMs), idle_heartbeat: nanos(heartbeatMs) }),
+        { reply: inbox },
+      );
+    } catch (err) {
+      logger.warn({ err }, "pull request failed, asking again shortly");
+      return;
+    }
+    outstanding += free;
+    lastRequestAt = Date.now();
+  };
+
+  const start = (msg: PulledMessage) => {
     const task = opts
       .handle(msg)
       .catch((err: unknown) => {
@@ -70,86 +137,182 @@ export function startConsumeLoop(
         msg.nak(5_000);
       })
       .finally(() => {
-        inFlight.delete(task);
-        wake();
+        running.delete(msg);
+        const next = waiting.shift();
+        if (next) start(next);
+        request();
       });
-    inFlight.add(task);
+    running.set(msg, task);
   };
 
-  const drain = async (batch: ConsumerMessages, size: number) => {
-    let unfilled = size;
+  const onMessage = (msg: Msg) => {
+    lastHeardAt = Date.now();
+    if (!msg.reply) {
+      onStatus(msg);
+      return;
+    }
+    let pulled: PulledMessage;
     try {
-      for await (const msg of batch) {
-        // After a reconnect the client may re-pull a full batch; such extra messages
-        // are started too rather than given back into a pull request still open.
-        if (unfilled > 0) {
-          unfilled--;
-          reserved--;
-        }
-        start(msg);
-      }
+      pulled = pulledMessage(msg);
     } catch (err) {
-      if (!stopping) {
-        logger.warn({ err }, "pull failed, asking again shortly");
-        pullAgainAt = Date.now() + PULL_RETRY_MS;
-      }
-    } finally {
-      reserved -= unfilled;
+      logger.error({ err, reply: msg.reply }, "unexpected message on the pull inbox");
+      return;
     }
+    outstanding = Math.max(0, outstanding - 1);
+    if (running.size < concurrency) start(pulled);
+    else waiting.push(pulled);
   };
 
-  const pull = async () => {
-    while (!stopping) {
-      const free = concurrency - inFlight.size - reserved;
-      // One request at a time while others are open, unless half the slots sit idle.
-      if (free <= 0 || (fetches.size > 0 && free < Math.ceil(concurrency / 2))) {
-        await pause();
-        continue;
-      }
-      if (Date.now() < pullAgainAt) {
-        await pause(pullAgainAt - Date.now());
-        continue;
-      }
-      let batch: ConsumerMessages;
-      try {
-        batch = await consumer.fetch({ max_messages: free, expires: opts.fetchExpiresMs });
-      } catch (err) {
-        logger.warn({ err }, "pull failed, asking again shortly");
-        pullAgainAt = Date.now() + PULL_RETRY_MS;
-        continue;
-      }
-      reserved += free;
-      const fetch = {
-        batch,
-        done: drain(batch, free).finally(() => {
-          fetches.delete(fetch);
-          wake();
-        }),
-      };
-      fetches.add(fetch);
+  const onStatus = (msg: Msg) => {
+    const code = msg.headers?.code ?? 0;
+    if (code === 100) return; // idle heartbeat
+    const left = Number(msg.headers?.get("Nats-Pending-Messages") || Number.NaN);
+    if (Number.isFinite(left)) {
+      // A request ended (expired, or refused) with `left` messages unsent.
+      outstanding = Math.max(0, outstanding - left);
+    } else {
+      // Refused without saying how much: forget what was asked for and ask again.
+      outstanding = 0;
     }
+    if (code !== 408 && code !== 404) {
+      logger.warn(
+        { code, description: msg.headers?.description },
+        "pull request refused, asking again shortly",
+      );
+      pausedUntil = Date.now() + 1_000;
+    }
+    request();
   };
-  const pulling = pull().catch((err: unknown) => logger.error({ err }, "consume loop failed"));
+
+  const sub: Subscription = nc.subscribe(inbox, {
+    callback: (err, msg) => {
+      if (err) {
+        logger.error({ err }, "pull inbox failed");
+        return;
+      }
+      onMessage(msg);
+    },
+  });
+
+  // Requests the server no longer answers are forgotten and made again; every held
+  // message's ack timer is reset well within the ack wait.
+  const progressEvery = Math.max(250, Math.floor(opts.ackWaitMs / 3));
+  let lastProgressAt = Date.now();
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    if (now - lastProgressAt >= progressEvery) {
+      lastProgressAt = now;
+      for (const msg of running.keys()) msg.working();
+      for (const msg of waiting) msg.working();
+    }
+    if (
+      !stopping &&
+      outstanding > 0 &&
+      now - lastHeardAt > 2 * heartbeatMs &&
+      now - lastRequestAt > 2 * heartbeatMs
+    ) {
+      logger.warn({ outstanding }, "pull requests unanswered (no heartbeat), asking again");
+      outstanding = 0;
+      lastHeardAt = now;
+    }
+    request();
+  }, Math.min(heartbeatMs, progressEvery) / 2);
+
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") {
+        connected = false;
+      } else if (s.type === "reconnect") {
+        // Requests made before may be gone with the server: ask again.
+        connected = true;
+        outstanding = 0;
+        lastHeardAt = Date.now();
+        request();
+      }
+    }
+  })().catch(() => {});
+
+  request();
 
   return {
     consuming: () => !stopping,
+    held: () => running.size + waiting.length,
     stop: async (graceMs) => {
+      if (stopping) return;
       stopping = true;
-      wake();
-      const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref());
-      const drained = (async () => {
-        await pulling;
-        await Promise.all([...fetches].map((f) => f.done));
-        // Tasks started by the last messages are in the set by now.
-        await Promise.all(inFlight);
-      })();
-      if ((await Promise.race([drained, deadline])) === "timeout") {
-        for (const f of fetches) void f.batch.close();
+      const now = Date.now();
+      // Wait for in-flight deliveries to finish and for the open pull requests to end
+      // (nothing cancels one): a message handed back while one of ours is open could be
+      // sent straight back into it. Whatever they still bring is handled like any other.
+      const deadline = now + graceMs;
+      const requestsEnd = lastRequestAt + expiresMs + 250;
+      while ((running.size > 0 || waiting.length > 0 || Date.now() < requestsEnd) && Date.now() < deadline) {
+        // Once no request of ours is open, what waits for a slot goes back at once, for
+        // another replica, instead of waiting behind slow deliveries until the grace ends.
+        if (Date.now() >= requestsEnd) for (const msg of waiting.splice(0)) msg.nak();
+        await sleep(20);
+      }
+      if (running.size > 0) {
         logger.warn(
-          { inFlight: inFlight.size, openPulls: fetches.size },
-          "grace period over with deliveries in flight; they will be redelivered",
+          { inFlight: running.size },
+          "grace period over with deliveries in flight; handing them back",
         );
       }
+      // Handed back without delay, for another replica or the next start.
+      for (const msg of [...waiting.splice(0), ...running.keys()]) msg.nak();
+      clearInterval(ticker);
+      sub.unsubscribe();
     },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
+}
+
+/** Wraps a message received on the pull inbox; throws if its reply subject is not a JetStream ack subject. */
+export function pulledMessage(msg: Msg): PulledMessage {
+  const info = parseAckSubject(msg.reply ?? "");
+  let settled = false;
+  const respond = (payload: Uint8Array, final = true) => {
+    if (settled) return;
+    if (final) settled = true;
+    try {
+      msg.respond(payload);
+    } catch {
+      // Connection closed: the server redelivers after the ack wait.
+    }
+  };
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    headers: msg.headers,
+    info,
+    ack: () => respond(ACK),
+    nak: (delayMs) =>
+      respond(delayMs ? new TextEncoder().encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`) : NAK),
+    working: () => respond(WPI, false),
+    // Without a reason: servers before 2.11 ignore a TERM that carries one.
+    term: () => respond(TERM),
+    settled: () => settled,
+  };
+}
+
+/**
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp>.<pending>`,
+ * or the longer form with domain and account hash first.
+ */
+export function parseAckSubject(reply: string): DeliveryInfo {
+  const t = reply.split(".");
+  if (t.length === 9) t.splice(2, 0, "_", "");
+  if (t.length < 11 || t[0] !== "$JS" || t[1] !== "ACK") {
+    throw new Error(`not a JetStream ack subject: ${reply}`);
+  }
+  return {
+    stream: t[4],
+    consumer: t[5],
+    deliveryCount: Number(t[6]),
+    streamSequence: Number(t[7]),
+    timestampNanos: Number(t[9]),
   };
 }

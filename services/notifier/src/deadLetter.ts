@@ -1,6 +1,7 @@
-import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DLQ_SUBJECT_PREFIX } from "@wallet/runtime";
+import type { PulledMessage } from "./consumeLoop.js";
 
 /** Where the notifier parks TransactionCommitted messages it gave up on. */
 export const DEAD_LETTER_SUBJECT = `${DLQ_SUBJECT_PREFIX}.transaction.committed`;
@@ -28,7 +29,11 @@ export interface DeadLetter {
  * acknowledged it; the caller terminates the original only after that. Retries a
  * few times (keeping the original's ack timer alive) before giving up.
  */
-export async function publishDeadLetter(js: JetStreamClient, msg: JsMsg, letter: DeadLetter): Promise<void> {
+export async function publishDeadLetter(
+  js: JetStreamClient,
+  msg: PulledMessage,
+  letter: DeadLetter,
+): Promise<void> {
   const h = natsHeaders();
   for (const [key, values] of msg.headers ?? []) {
     if (key.toLowerCase() === "nats-msg-id") continue;

@@ -34,13 +34,19 @@ export function createNotifierMetrics(registry: Registry) {
     }),
     deadLetters: new Counter({
       name: "notifier_dead_letters_total",
-      help: "Messages moved to the dead-letter stream, by cause (undecodable, max_deliver)",
+      help: "Messages moved to the dead-letter stream, by cause (undecodable, max_deliver, poison)",
       labelNames: ["cause"] as const,
       registers: [registry],
     }),
     deadLetterFailures: new Counter({
       name: "notifier_dead_letter_failures_total",
-      help: "Dead letters that could not be published; the message stays unacknowledged in the stream",
+      help: "Dead letters that could not be published; the message is handed back and dead-lettered on a later delivery",
+      registers: [registry],
+    }),
+    advisories: new Counter({
+      name: "notifier_consumer_advisories_total",
+      help: "JetStream advisories about the notifier's consumer: max_deliveries (the server gave up on a message: must stay 0), msg_terminated (a message was dead-lettered)",
+      labelNames: ["kind"] as const,
       registers: [registry],
     }),
     consumerPending: new Gauge({

@@ -1,4 +1,6 @@
-import { EVENTS_STREAM } from "@wallet/runtime";
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
@@ -57,5 +59,29 @@ describe("notifier consumers", () => {
 
     const ids = receiver.received.map((r) => r.headers["webhook-id"]).sort();
     expect(ids).toEqual([...events, ...events].map((e) => e.eventId).sort());
+  });
+
+  it("consumers - a durable consumer made by an earlier version (max_deliver 6, ack wait 70 s) is updated on start", async () => {
+    const name = "notifier-upgraded";
+    await fx.jsm.consumers.add(EVENTS_STREAM, {
+      durable_name: name,
+      filter_subject: TRANSACTION_COMMITTED_SUBJECT,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(70_000),
+      max_deliver: 6,
+      max_ack_pending: 1_000,
+    });
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+    await start(name);
+    const { config } = await fx.jsm.consumers.info(EVENTS_STREAM, name);
+    expect({ maxDeliver: config.max_deliver, ackWaitMs: Number(config.ack_wait) / 1e6 }).toEqual({
+      maxDeliver: -1,
+      ackWaitMs: 10_000,
+    });
+    // Same consumer, same position: it goes on from where it was.
+    await acked(name, (await fx.jsm.streams.info(EVENTS_STREAM)).state.last_seq);
+    expect(receiver.received.some((r) => r.headers["webhook-id"] === ev.eventId)).toBe(true);
   });
 });

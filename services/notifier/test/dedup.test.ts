@@ -130,7 +130,7 @@ describe("notifier effectively once", () => {
       await allAcked(2);
       await settle(500);
       expect(receiver.received).toHaveLength(1);
-      const waited = second.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
+      const waited = second.logs.filter((l) => l.msg === "delivery postponed");
       expect(waited.length).toBeGreaterThanOrEqual(1);
       expect(String(waited[0].reason)).toContain("being delivered by another process");
     } finally {

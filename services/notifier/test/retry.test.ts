@@ -1,4 +1,4 @@
-import { DLQ_STREAM, EVENTS_STREAM, REQUEST_ID_HEADER } from "@wallet/runtime";
+import { DLQ_STREAM, EVENTS_STREAM, ensureWalletStreams, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
 import { publishEvent, publishRaw, transactionCommitted } from "./support/events.js";
@@ -38,7 +38,8 @@ describe("notifier retries", () => {
 
   it("retry - receiver failing twice gets one delivery after growing redelivery gaps", async () => {
     receiver.setBehaviour((i) => ({ status: i < 2 ? 500 : 200 }));
-    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "300", NOTIFIER_MAX_DELIVER: "6" });
+    // Delays long enough that a busy machine's scheduling noise cannot reorder the gaps.
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "1000", NOTIFIER_MAX_DELIVER: "6" });
     const ev = transactionCommitted();
     await publishEvent(fx.js, ev);
 
@@ -57,7 +58,7 @@ describe("notifier retries", () => {
     expect(gap2).toBeGreaterThan(gap1);
 
     const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
-    expect(retries.map((l) => l.retryInMs)).toEqual([300, 600]);
+    expect(retries.map((l) => l.retryInMs)).toEqual([1_000, 2_000]);
     expect(retries.every((l) => l.requestId === `req-${ev.eventId}` && l.eventId === ev.eventId)).toBe(true);
   });
 
@@ -111,6 +112,62 @@ describe("notifier retries", () => {
     expect(info.num_pending).toBe(0);
     const metrics = await (await fetch(`${notifier.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/notifier_dead_letters_total\{cause="max_deliver"[^}]*\} 1/);
+    // The server's advisory for the terminated message is counted too.
+    await waitUntil("MSG_TERMINATED advisory counted", async () =>
+      /notifier_consumer_advisories_total\{kind="msg_terminated"[^}]*\} 1/.test(
+        await (await fetch(`${notifier!.adminUrl}/metrics`)).text(),
+      ),
+    );
+  });
+
+  it("retry - a dead letter that cannot be published is handed back and dead-lettered later, never left pending", async () => {
+    receiver.setBehaviour(() => ({ status: 503 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_MAX_DELIVER: "2" });
+    // The dead-letter stream is gone: publishing to it fails.
+    await fx.jsm.streams.delete(DLQ_STREAM);
+    const ev = transactionCommitted();
+    await publishEvent(fx.js, ev);
+
+    await waitUntil(
+      "dead letter failed",
+      () => notifier!.logs.some((l) => l.msg === "dead letter could not be published, retrying later"),
+      20_000,
+    );
+    const info = await fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
+    expect(info.num_ack_pending).toBe(1);
+    // Back again: the next delivery publishes the dead letter and terminates the message.
+    await ensureWalletStreams(fx.jsm, 1);
+    await waitUntil(
+      "dead letter",
+      async () => (await fx.jsm.streams.info(DLQ_STREAM)).state.messages === 1,
+      20_000,
+    );
+    await waitUntil(
+      "terminated",
+      async () => (await fx.jsm.consumers.info(EVENTS_STREAM, "notifier")).num_ack_pending === 0,
+    );
+    // Failed attempts were counted once each: the receiver saw exactly NOTIFIER_MAX_DELIVER.
+    expect(receiver.received).toHaveLength(2);
+    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: DEAD_LETTER_SUBJECT });
+    expect(letter!.header.get("Nats-Msg-Id")).toBe(ev.eventId);
+    const metrics = await (await fetch(`${notifier.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/notifier_dead_letter_failures_total(\{[^}]*\})? [1-9]/);
+  });
+
+  it("retry - a MAX_DELIVERIES advisory (the server gave up on a message) is counted for alerting", async () => {
+    receiver.setBehaviour(() => ({ status: 503 }));
+    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_MAX_DELIVER: "5" });
+    // An operator limits the consumer's deliveries by hand: the server now gives up after one.
+    await fx.jsm.consumers.update(EVENTS_STREAM, "notifier", { max_deliver: 1 });
+    await publishEvent(fx.js, transactionCommitted());
+    await waitUntil("MAX_DELIVERIES advisory counted", async () =>
+      /notifier_consumer_advisories_total\{kind="max_deliveries"[^}]*\} 1/.test(
+        await (await fetch(`${notifier!.adminUrl}/metrics`)).text(),
+      ),
+    );
+    expect(
+      notifier.logs.some((l) => l.msg === "JetStream gave up on a message (MAX_DELIVERIES advisory)"),
+    ).toBe(true);
   });
 
   it("retry - an undecodable message goes to the dead-letter stream without delivery", async () => {

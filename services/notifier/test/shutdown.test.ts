@@ -75,7 +75,8 @@ describe("notifier shutdown", () => {
 
   it("shutdown - events queued behind busy slots are not held by the stopped process and arrive promptly after a restart", async () => {
     receiver.setBehaviour(() => ({ status: 200, delayMs: 500 }));
-    const first = await start({ NOTIFIER_CONCURRENCY: "2" });
+    // A long ack wait, so that a stranded message would show as a long delay.
+    const first = await start({ NOTIFIER_CONCURRENCY: "2", NOTIFIER_ACK_WAIT_MS: "45000" });
     const info = await consumerInfo();
     const ackWaitMs = Number(info.config.ack_wait) / 1e6;
     const floor = info.ack_floor.stream_seq;
@@ -88,7 +89,7 @@ describe("notifier shutdown", () => {
     // Nothing the stopped process was handed is left waiting for the ack wait.
     expect((await consumerInfo()).num_ack_pending).toBe(0);
 
-    await start({ NOTIFIER_CONCURRENCY: "2" });
+    await start({ NOTIFIER_CONCURRENCY: "2", NOTIFIER_ACK_WAIT_MS: "45000" });
     const ours = () =>
       receiver.answered().filter((r) => events.some((e) => e.eventId === r.headers["webhook-id"]));
     // A generous bound, yet far below the ack wait that a stranded message would need.

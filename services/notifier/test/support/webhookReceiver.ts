@@ -10,7 +10,10 @@ export interface ReceivedWebhook {
 }
 
 /** What the receiver answers to its n-th request (0-based): a status, after an optional delay. */
-export type WebhookBehaviour = (index: number) => { status: number; delayMs?: number };
+export type WebhookBehaviour = (
+  index: number,
+  request: { headers: IncomingHttpHeaders; receivedAt: number; url: string },
+) => { status: number; delayMs?: number };
 
 /** A local HTTP server recording every webhook POST and answering as told. */
 export interface WebhookReceiver {
@@ -32,9 +35,14 @@ export async function startWebhookReceiver(
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const { status, delayMs = 0 } = behaviour(received.length);
+      const receivedAt = Date.now();
+      const { status, delayMs = 0 } = behaviour(received.length, {
+        headers: req.headers,
+        receivedAt,
+        url: req.url ?? "",
+      });
       const record = {
-        receivedAt: Date.now(),
+        receivedAt,
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
         status,

@@ -1,3 +1,4 @@
+import { isOwnerEmail, isOwnerId } from "@wallet/contracts";
 import {
   createRemoteJWKSet,
   errors,
@@ -6,7 +7,6 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import { isOwnerEmail, isOwnerId } from "@wallet/contracts";
 import { DEV_JWT_SECRET, type GatewayConfig } from "../config.js";
 
 /** Who is calling: the JWT subject (the wallet owner) and, when present, their email. */

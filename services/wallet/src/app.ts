@@ -27,7 +27,13 @@ const RESPONSE_FLUSH_MS = 500;
 
 /** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
 export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
-  const store = await openStore(config.WALLET_DB_URL, config.WALLET_DB_POOL_SIZE, config.WALLET_DB_BATCH_MAX);
+  const store = await openStore(config.WALLET_DB_URL, {
+    poolSize: config.WALLET_DB_POOL_SIZE,
+    statementTimeoutMs: config.WALLET_DB_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.WALLET_DB_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    batchMax: config.WALLET_DB_BATCH_MAX,
+  });
   await migrateWithRetry(store, logger);
 
   const registry = createMetricsRegistry("wallet");

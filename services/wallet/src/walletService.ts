@@ -26,6 +26,8 @@ export interface MoneyRequest {
   idempotencyKey: string;
   metadata: Record<string, string>;
   requestId: string;
+  /** Aborted when the caller goes away or its deadline passes. */
+  signal?: AbortSignal;
 }
 
 /** The wallet's use cases: validation, then one atomic store operation, then the event hand-off. */

@@ -38,14 +38,14 @@ describe("validation", () => {
 
   it("metadata - text the store cannot hold is refused: NUL, lone surrogates, control characters in keys", () => {
     // gRPC clients encode a lone surrogate as U+FFFD, so only in-process callers can pass one; still refused.
-    for (const bad of [
+    const bad: Record<string, string>[] = [
       { k: "a\u0000" },
       { k: "\ud800" },
       { k: "x\udc00y" },
       { "k\u0000": "v" },
       { "k\n": "v" },
-    ])
-      expect(() => validateMetadata(bad)).toThrow(ValidationError);
+    ];
+    for (const metadata of bad) expect(() => validateMetadata(metadata)).toThrow(ValidationError);
     expect(validateMetadata({ k: "line\nbreak \u{1F600}" })).toEqual({ k: "line\nbreak \u{1F600}" });
   });
 

@@ -15,6 +15,30 @@ export interface RpcDeps {
 export interface CallContext {
   requestId: string;
   log: Logger;
+  /** Aborts when the caller cancels or its deadline passes: store work then stops and frees its locks. */
+  signal: AbortSignal;
+}
+
+/** An AbortSignal that fires when the call is cancelled (client gone) or its deadline passes. */
+export function callSignal(call: ServerUnaryCall<unknown, unknown>): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  call.once("cancelled", abort);
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
+  const timer = Number.isFinite(ms) ? setTimeout(abort, Math.max(ms, 0)) : undefined;
+  timer?.unref();
+  if (call.cancelled) abort();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      call.removeListener("cancelled", abort);
+    },
+  };
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -39,6 +63,7 @@ export function handleUnary<Req, Res>(
     deps.inFlight.begin();
     const requestId = requestIdOf(call);
     const log = deps.logger.child({ requestId, method });
+    const cancellation = callSignal(call);
     const done = (code: status, errorCode: string) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.observe(method, status[code], seconds);
@@ -51,7 +76,7 @@ export function handleUnary<Req, Res>(
       if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
       else log.info(fields, "rpc done");
     };
-    handler(call.request, { requestId, log })
+    handler(call.request, { requestId, log, signal: cancellation.signal })
       .then(
         (res) => {
           done(status.OK, "");
@@ -64,6 +89,9 @@ export function handleUnary<Req, Res>(
           callback(st);
         },
       )
-      .finally(() => deps.inFlight.end());
+      .finally(() => {
+        cancellation.dispose();
+        deps.inFlight.end();
+      });
   };
 }

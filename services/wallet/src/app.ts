@@ -4,6 +4,7 @@ import { createMetricsRegistry, startAdminServer } from "@wallet/runtime";
 import type { Logger } from "pino";
 import type { WalletConfig } from "./config.js";
 import { createHealth } from "./grpc/health.js";
+import { tolerateMalformedRequests } from "./grpc/malformedRequests.js";
 import { addReflectionService } from "./grpc/reflection.js";
 import { NatsLink } from "./outbox/natsLink.js";
 import { OutboxMetrics } from "./outbox/outboxMetrics.js";
@@ -52,7 +53,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   const inFlight = new InFlightCalls();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
-    WalletServiceService,
+    tolerateMalformedRequests(WalletServiceService),
     walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry, inFlight), inFlight }),
   );
   const health = createHealth(server);

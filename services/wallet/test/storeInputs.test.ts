@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { status } from "@grpc/grpc-js";
+import { Metadata, status } from "@grpc/grpc-js";
 import { MAX_OWNER_ID_LENGTH, type WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, failure, type RunningWallet, startTestWallet } from "./harness.js";
@@ -118,5 +118,24 @@ describe("wallet inputs the store cannot hold", () => {
     const res = await credit(alice, wallet.id, { note: emoji });
     expect(res.transaction?.metadata).toEqual({ note: emoji });
     expect(await failure(credit(alice, wallet.id, { note: `${emoji}x` }))).toMatchObject(invalid);
+  });
+
+  it("bytes that are not a valid message - INVALID_ARGUMENT, not INTERNAL", async () => {
+    for (const bytes of [[0xff], [0x0a, 0x05, 0x61], [0x0a, 0x02, 0xc3, 0x28]]) {
+      const outcome = await failure(
+        new Promise((resolve, reject) =>
+          c.makeUnaryRequest<Buffer, Buffer>(
+            "/wallet.v1.WalletService/Credit",
+            (b) => b,
+            (b) => b,
+            Buffer.from(bytes),
+            new Metadata(),
+            {},
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        ),
+      );
+      expect(outcome, Buffer.from(bytes).toString("hex")).toMatchObject(invalid);
+    }
   });
 });

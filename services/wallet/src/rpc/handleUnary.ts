@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
 import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
+import { ValidationError } from "../domain/errors.js";
+import { isMalformed } from "../grpc/malformedRequests.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
@@ -76,7 +78,10 @@ export function handleUnary<Req, Res>(
       if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
       else log.info(fields, "rpc done");
     };
-    handler(call.request, { requestId, log, signal: cancellation.signal })
+    const handled = isMalformed(call.request)
+      ? Promise.reject(new ValidationError("request", "is not a valid message for this method"))
+      : handler(call.request, { requestId, log, signal: cancellation.signal });
+    handled
       .then(
         (res) => {
           done(status.OK, "");

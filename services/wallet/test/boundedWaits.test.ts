@@ -155,6 +155,28 @@ describe("wallet - bounded waits on PostgreSQL", () => {
   });
 });
 
+describe("wallet - pool connection settings", () => {
+  it("every pool connection carries the configured timeouts", async () => {
+    const db = await createDatabase(inject("pgClusterUrl"));
+    const store = new PostgresStore(db.url, {
+      poolSize: 2,
+      statementTimeoutMs: 1234,
+      lockTimeoutMs: 567,
+      idleInTransactionTimeoutMs: 890,
+    });
+    try {
+      const pool = Reflect.get(store, "pool") as pg.Pool;
+      const { rows } = await pool.query(
+        "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l, current_setting('idle_in_transaction_session_timeout') AS i",
+      );
+      expect(rows[0]).toEqual({ s: "1234ms", l: "567ms", i: "890ms" });
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
 describe("wallet - ensureDatabase on managed PostgreSQL", () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterAll(async () => {

@@ -100,12 +100,12 @@ describe("fuzz - gRPC API", () => {
     await w?.close();
   });
 
-  const runs = Number(process.env.FUZZ_GRPC_RUNS ?? process.env.FUZZ_RUNS ?? 1500);
+  const runs = Number(process.env.FUZZ_GRPC_RUNS ?? 1500);
 
   it("never a server error; an error changes nothing; a success changes exactly what it says", {
     timeout: 60_000 + runs * 100,
   }, async () => {
-    const settings = fuzzSettings("gRPC", runs);
+    const settings = fuzzSettings("gRPC", runs, "FUZZ_GRPC_RUNS");
     expect(settings.numRuns).toBe(runs);
     const owner = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom(...owners) },

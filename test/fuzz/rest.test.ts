@@ -122,12 +122,12 @@ describe("fuzz - REST API", () => {
     await stack?.stop();
   });
 
-  const runs = Number(process.env.FUZZ_REST_RUNS ?? process.env.FUZZ_RUNS ?? 800);
+  const runs = Number(process.env.FUZZ_REST_RUNS ?? 800);
 
   it("never a 5xx; a 4xx changes nothing; a 2xx changes exactly what it says", {
     timeout: 60_000 + runs * 200,
   }, async () => {
-    const settings = fuzzSettings("REST", runs);
+    const settings = fuzzSettings("REST", runs, "FUZZ_REST_RUNS");
     expect(settings.numRuns).toBe(runs);
     let keySeq = 0;
     const walletRef = fc.oneof(

@@ -4,14 +4,18 @@ import { expect } from "vitest";
 
 /**
  * Run length and seed: a bounded run in `npm test`, a long one in `npm run fuzz`
- * (FUZZ_RUNS), reproducible with FUZZ_SEED. Every run prints both.
+ * (FUZZ_REST_RUNS, FUZZ_GRPC_RUNS), reproducible with FUZZ_SEED. Every run prints both.
  */
-export function fuzzSettings(name: string, numRuns: number): { numRuns: number; seed: number } {
+export function fuzzSettings(
+  name: string,
+  numRuns: number,
+  runsVariable: string,
+): { numRuns: number; seed: number } {
   const seed = process.env.FUZZ_SEED
     ? Number(process.env.FUZZ_SEED)
     : (Date.now() ^ (Math.random() * 2 ** 31)) | 0;
   console.log(
-    `fuzz ${name}: ${numRuns} cases, seed ${seed} (rerun with FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns})`,
+    `fuzz ${name}: ${numRuns} cases, seed ${seed} (rerun with FUZZ_SEED=${seed} ${runsVariable}=${numRuns})`,
   );
   return { numRuns, seed };
 }

@@ -100,7 +100,7 @@ describe("fuzz - gRPC API", () => {
     await w?.close();
   });
 
-  const runs = Number(process.env.FUZZ_GRPC_RUNS ?? 1500);
+  const runs = Number(process.env.FUZZ_GRPC_RUNS ?? 1000);
 
   it("never a server error; an error changes nothing; a success changes exactly what it says", {
     timeout: 60_000 + runs * 100,

@@ -122,7 +122,7 @@ describe("fuzz - REST API", () => {
     await stack?.stop();
   });
 
-  const runs = Number(process.env.FUZZ_REST_RUNS ?? 800);
+  const runs = Number(process.env.FUZZ_REST_RUNS ?? 600);
 
   it("never a 5xx; a 4xx changes nothing; a 2xx changes exactly what it says", {
     timeout: 60_000 + runs * 200,

@@ -5,13 +5,13 @@ import type { BalanceChange, MutationResult } from "../../domain/model.js";
 import { changeBalance } from "./balanceChange.js";
 import { CallAbortedError } from "./cancellable.js";
 import { isConnectionError } from "./driverErrors.js";
+import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
 
 /** lock_timeout (55P03) or statement_timeout (57014). */
 function isTimeout(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return code === "55P03" || code === "57014";
 }
-import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
 
 /*
  * Group commit for credits and debits: the changes of one kind that arrive while earlier

@@ -128,7 +128,9 @@ export class PostgresStore implements WalletStore {
     return guarded(() =>
       batcher
         ? batcher.apply(normalized)
-        : onConnection(this.pool, this.url, change.signal, (client) => changeBalance(client, kind, normalized)),
+        : onConnection(this.pool, this.url, change.signal, (client) =>
+            changeBalance(client, kind, normalized),
+          ),
     );
   }
 

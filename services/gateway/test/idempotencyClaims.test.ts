@@ -131,4 +131,28 @@ describe("gateway idempotency - the normalised request decides replay or reuse, 
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.body.data.transactionId).toBe(first.body.data.transactionId);
   });
+
+  it("a stored business failure lives only as long as the Redis record: then the same request runs again", async () => {
+    const key = newKey("stored-409");
+    const debit = () => post("/api/wallets/debit", key, `{"walletId":"${walletId}","amount":1000000}`);
+    const refused = await debit();
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("INSUFFICIENT_FUNDS");
+    expect((await debit()).headers.get("idempotent-replayed")).toBe("true");
+    const funded = await post(
+      "/api/wallets/credit",
+      newKey("fund"),
+      `{"walletId":"${walletId}","amount":1000000}`,
+    );
+    expect(funded.status).toBe(200);
+    const redis = new Redis(stack.redis.url);
+    try {
+      await redis.del(`idem:alice:${key}`); // as when the record expires
+    } finally {
+      redis.disconnect();
+    }
+    const rerun = await debit();
+    expect(rerun.status, rerun.text).toBe(200);
+    expect(rerun.headers.get("idempotent-replayed")).toBeNull();
+  });
 });

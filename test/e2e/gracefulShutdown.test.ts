@@ -29,7 +29,10 @@ describe("graceful shutdown - SIGTERM with work in flight", () => {
 
   beforeAll(async () => {
     p = await startPlatform({
-      gateway: { RATE_LIMIT_MAX: "100000" },
+      // A held row lock keeps credits in flight across the wallet's shutdown: no lock or statement
+      // timeout, and no gateway deadline, may end them first.
+      wallet: { WALLET_DB_LOCK_TIMEOUT_MS: "30000", WALLET_DB_STATEMENT_TIMEOUT_MS: "30000" },
+      gateway: { RATE_LIMIT_MAX: "100000", GATEWAY_UPSTREAM_TIMEOUT_MS: "30000" },
       // A few at a time, so that some events are still queued when the notifier is stopped.
       notifier: { NOTIFIER_CONCURRENCY: "2" },
     });
@@ -79,6 +82,8 @@ describe("graceful shutdown - SIGTERM with work in flight", () => {
       await db.query("SELECT id FROM wallets WHERE id = $1 FOR UPDATE", [walletId]);
       inFlight = Promise.all(Array.from({ length: 5 }, () => credit(walletId)));
       await waitUntil("credits waiting on the row lock", async () => {
+        // Inside a transaction pg_stat_activity is a snapshot taken at its first read: refresh it.
+        await db.query("SELECT pg_stat_clear_snapshot()");
         const { rows } = await db.query(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
         );

@@ -1,11 +1,16 @@
 import helmet from "@fastify/helmet";
 import { createMetricsRegistry, type Logger } from "@wallet/runtime";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from "fastify";
 import { createTokenVerifier } from "./auth/tokenVerifier.js";
 import { startCommittedEventSubscriber } from "./cache/committedEventSubscriber.js";
 import { createHistoryCache } from "./cache/historyCache.js";
 import { type GatewayConfig, usesDevJwtSecret } from "./config.js";
-import { registerErrorEnvelope } from "./http/errorEnvelope.js";
+import { errorBody, registerErrorEnvelope } from "./http/errorEnvelope.js";
 import { registerJsonBody } from "./http/jsonBody.js";
 import { registerValidation } from "./http/validation.js";
 import { createIdempotencyStore } from "./idempotency/idempotencyStore.js";
@@ -51,6 +56,18 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     // One "request completed" line per request comes from registerRequestTelemetry instead.
     logController: new LogController({ requestIdLogLabel: "reqId", disableRequestLogging: true }),
     return503OnClosing: false,
+    // Errors raised before routing (a malformed URL such as `/api/wallets/%`) get the same envelope.
+    frameworkErrors: (error, request, res) => {
+      (res as FastifyReply)
+        .code(400)
+        .send(
+          errorBody(
+            "VALIDATION_FAILED",
+            error.code === "FST_ERR_BAD_URL" ? "URL is malformed" : "Request is invalid",
+            request.id,
+          ),
+        );
+    },
   });
 
   const gatewayMetrics = createGatewayMetrics(createMetricsRegistry("gateway"));

@@ -12,7 +12,8 @@ describe("gateway shutdown - Flow 9", () => {
   let alice: string;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // A held row lock keeps a credit in flight across the shutdown: no lock timeout may end it first.
+    stack = await startStack({}, { WALLET_DB_LOCK_TIMEOUT_MS: "30000" });
     alice = await stack.token("alice");
   });
   afterAll(() => stack?.stop());

@@ -51,7 +51,10 @@ export interface GatewayStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<GatewayStack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  walletEnv: Record<string, string> = {},
+): Promise<GatewayStack> {
   const [redis, nats, db] = await Promise.all([
     startRedis(),
     startNats(),
@@ -66,6 +69,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Gate
     NATS_URL: nats.url,
     LOG_LEVEL,
     SHUTDOWN_GRACE_MS: "5000",
+    ...walletEnv,
   });
   const wallet = await startWallet(walletConfig, createLogger("wallet", walletConfig.LOG_LEVEL));
   const walletTarget = `127.0.0.1:${wallet.grpcPort}`;

@@ -4,6 +4,7 @@ import { createMetricsRegistry, startAdminServer } from "@wallet/runtime";
 import type { Logger } from "pino";
 import type { WalletConfig } from "./config.js";
 import { createHealth } from "./grpc/health.js";
+import { tolerateMalformedRequests } from "./grpc/malformedRequests.js";
 import { addReflectionService } from "./grpc/reflection.js";
 import { NatsLink } from "./outbox/natsLink.js";
 import { OutboxMetrics } from "./outbox/outboxMetrics.js";
@@ -27,7 +28,13 @@ const RESPONSE_FLUSH_MS = 500;
 
 /** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
 export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
-  const store = await openStore(config.WALLET_DB_URL, config.WALLET_DB_POOL_SIZE, config.WALLET_DB_BATCH_MAX);
+  const store = await openStore(config.WALLET_DB_URL, {
+    poolSize: config.WALLET_DB_POOL_SIZE,
+    statementTimeoutMs: config.WALLET_DB_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.WALLET_DB_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    batchMax: config.WALLET_DB_BATCH_MAX,
+  });
   await migrateWithRetry(store, logger);
 
   const registry = createMetricsRegistry("wallet");
@@ -46,7 +53,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   const inFlight = new InFlightCalls();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
-    WalletServiceService,
+    tolerateMalformedRequests(WalletServiceService),
     walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry, inFlight), inFlight }),
   );
   const health = createHealth(server);

@@ -15,6 +15,19 @@ export const configShape = {
   WALLET_DB_BATCH_MAX: env
     .int(256, 1, 10_000)
     .describe("group commit: most credits (or debits) sent to PostgreSQL as one statement; `1` turns it off"),
+  WALLET_DB_STATEMENT_TIMEOUT_MS: env
+    .int(4000, 0, 600_000)
+    .describe(
+      "PostgreSQL `statement_timeout`; on MongoDB, the time a mutation may spend retrying its transaction; keep it below the gateway's deadline; 0 = off",
+    ),
+  WALLET_DB_LOCK_TIMEOUT_MS: env
+    .int(2000, 0, 600_000)
+    .describe("PostgreSQL `lock_timeout`: a longer wait for a row lock is UNAVAILABLE (retry); 0 = off"),
+  WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: env
+    .int(4000, 0, 600_000)
+    .describe(
+      "PostgreSQL `idle_in_transaction_session_timeout`: a stalled transaction is ended, its locks freed; 0 = off",
+    ),
   WALLET_GRPC_HOST: env.string("0.0.0.0").describe("gRPC bind address"),
   WALLET_GRPC_PORT: env.int(50051, 0, 65535).describe("gRPC port"),
   WALLET_ADMIN_HOST: env

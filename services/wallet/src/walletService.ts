@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from "./domain/cursor.js";
 import { ValidationError, WalletNotFoundError } from "./domain/errors.js";
-import { requestFingerprint } from "./domain/fingerprint.js";
+import { balanceChangeFingerprint, transferFingerprint } from "./domain/fingerprint.js";
 import type { MutationResult, OutboxEvent, Transaction, TransferResult, Wallet } from "./domain/model.js";
 import {
   validateAmount,
@@ -8,6 +8,7 @@ import {
   validateId,
   validateIdempotencyKey,
   validateMetadata,
+  validateOwnerEmail,
   validateOwnerId,
   validatePageSize,
 } from "./domain/validation.js";
@@ -25,6 +26,8 @@ export interface MoneyRequest {
   idempotencyKey: string;
   metadata: Record<string, string>;
   requestId: string;
+  /** Aborted when the caller goes away or its deadline passes. */
+  signal?: AbortSignal;
 }
 
 /** The wallet's use cases: validation, then one atomic store operation, then the event hand-off. */
@@ -37,7 +40,7 @@ export class WalletService {
   createWallet(ownerId: string, currency: string, ownerEmail: string): Promise<Wallet> {
     validateOwnerId(ownerId);
     validateCurrency(currency);
-    if (ownerEmail.length > 320) throw new ValidationError("owner_email", "is too long");
+    validateOwnerEmail(ownerEmail);
     return this.store.createWallet({ ownerId, currency, ownerEmail });
   }
 
@@ -78,12 +81,7 @@ export class WalletService {
     validateAmount(req.amount);
     validateIdempotencyKey(req.idempotencyKey);
     validateMetadata(req.metadata);
-    const fingerprint = requestFingerprint("transfer", {
-      from: req.fromWalletId,
-      to: req.toWalletId,
-      amount: req.amount,
-      metadata: req.metadata,
-    });
+    const fingerprint = transferFingerprint(req);
     return this.handOff(await this.store.transfer({ ...req, fingerprint }));
   }
 
@@ -122,12 +120,7 @@ export class WalletService {
     if (expectedVersion !== undefined && expectedVersion < 0n) {
       throw new ValidationError("expected_version", "must not be negative");
     }
-    const fingerprint = requestFingerprint(operation, {
-      wallet: req.walletId,
-      amount: req.amount,
-      metadata: req.metadata,
-      expectedVersion,
-    });
+    const fingerprint = balanceChangeFingerprint(operation, { ...req, expectedVersion });
     return { ...req, fingerprint };
   }
 

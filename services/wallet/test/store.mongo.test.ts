@@ -73,6 +73,17 @@ if (server) {
     const store = new MongoStore(url, 20);
     return {
       store,
+      setBalanceRaw: async (walletId, balance) => {
+        const raw = new MongoClient(url, { useBigInt64: true });
+        try {
+          await raw
+            .db()
+            .collection("wallets")
+            .updateOne({ _id: walletId as never }, { $set: { balance } });
+        } finally {
+          await raw.close();
+        }
+      },
       cleanup: async () => {
         await store.close();
         const admin = new MongoClient(url);

@@ -18,6 +18,15 @@ describeStoreConformance("PostgreSQL", async () => {
       await store.close();
       await db.drop();
     },
+    setBalanceRaw: async (walletId, balance) => {
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        await c.query("UPDATE wallets SET balance = $2 WHERE id = $1", [walletId, String(balance)]);
+      } finally {
+        await c.end();
+      }
+    },
   };
 });
 

@@ -5,15 +5,19 @@ import {
   CurrencyMismatchError,
   IdempotencyKeyReusedError,
   InsufficientFundsError,
+  StoreUnavailableError,
   WalletExistsError,
 } from "../src/domain/errors.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
+import { MAX_AMOUNT } from "../src/domain/limits.js";
 import type { DebitChange, TransferChange } from "../src/domain/model.js";
 import type { WalletStore } from "../src/store/port.js";
 
 export interface OpenedStore {
   store: WalletStore;
   cleanup(): Promise<void>;
+  /** Writes a wallet's balance behind the adapter's back, as a bug or another tool could. */
+  setBalanceRaw(walletId: string, balance: unknown): Promise<void>;
 }
 
 const owner = () => `user-${randomUUID()}`;
@@ -156,6 +160,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       expect(await store.countUnpublished()).toBe(before);
       const ok = await store.debit(change(alice, w.id, 10n, { expectedVersion: 1n }));
       expect(ok.transaction.walletVersion).toBe(2n);
+    });
+
+    it("cancellation - a mutation whose caller has gone applies nothing and says retry later", async () => {
+      const alice = owner();
+      const a = await fundedWallet(alice, 100n);
+      const b = await fundedWallet(owner(), 0n);
+      const gone = AbortSignal.abort();
+      for (const attempt of [
+        () => store.credit(change(alice, a.id, 5n, { signal: gone })),
+        () => store.debit(change(alice, a.id, 5n, { signal: gone })),
+        () => store.transfer({ ...transferChange(alice, a.id, b.id, 5n), signal: gone }),
+      ]) {
+        await expect(attempt()).rejects.toBeInstanceOf(StoreUnavailableError);
+      }
+      expect((await store.getWallet(alice, a.id))?.balance).toBe(100n);
+      expect(await store.listTransactions(alice, a.id, 10)).toHaveLength(1);
+    });
+
+    it("store rules - balances outside 0..2^53-1 or not int64 are refused by the store itself", async () => {
+      const alice = owner();
+      const w = await fundedWallet(alice, 10n);
+      for (const bad of [-1n, MAX_AMOUNT + 1n, 1.5]) {
+        await expect(opened.setBalanceRaw(w.id, bad), String(bad)).rejects.toThrow();
+      }
+      expect((await store.getWallet(alice, w.id))?.balance).toBe(10n);
     });
 
     it("concurrency - 50 debits of 75 on 100: exactly one succeeds", async () => {

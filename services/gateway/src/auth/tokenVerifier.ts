@@ -1,3 +1,4 @@
+import { isOwnerEmail, isOwnerId } from "@wallet/contracts";
 import {
   createRemoteJWKSet,
   errors,
@@ -53,11 +54,12 @@ export function createTokenVerifier(config: GatewayConfig): TokenVerifier {
     } catch (err) {
       throw new InvalidTokenError(describe(err), { cause: err });
     }
-    if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 256) {
-      throw new InvalidTokenError("invalid subject");
-    }
+    // The wallet's own owner-id rule: a subject it would refuse is not a usable identity here either.
+    if (!isOwnerId(payload.sub)) throw new InvalidTokenError("invalid subject");
     const principal: Principal = { sub: payload.sub };
-    if (typeof payload.email === "string") principal.email = payload.email;
+    // An email claim is used for notifications only: one the wallet could not store (control characters,
+    // over 320 characters) is ignored, as if absent, rather than failing every wallet creation.
+    if (isOwnerEmail(payload.email) && payload.email !== "") principal.email = payload.email;
 
     if (cache.size >= CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
     cache.set(token, { principal, until: Math.min(now + CACHE_MAX_AGE_MS, (payload.exp as number) * 1000) });

@@ -4,7 +4,18 @@
  * integers of minor units; bigints from the wallet serialize exactly.
  */
 
-export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+import {
+  MAX_AMOUNT as MAX_AMOUNT_BIGINT,
+  MAX_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  STORABLE_TEXT_PATTERN,
+} from "@wallet/contracts";
+
+// The limits are the wallet's (one constant each), so nothing the gateway accepts is refused behind it.
+export const MAX_AMOUNT = Number(MAX_AMOUNT_BIGINT);
 
 export const amount = {
   type: "integer",
@@ -16,7 +27,7 @@ export const amount = {
 export const walletId = {
   type: "string",
   minLength: 1,
-  maxLength: 64,
+  maxLength: MAX_ID_LENGTH,
   pattern: "^[A-Za-z0-9_-]+$",
   description: "Opaque wallet id.",
 } as const;
@@ -29,17 +40,20 @@ export const currency = {
 
 export const metadata = {
   type: "object",
-  maxProperties: 20,
-  propertyNames: { pattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$" },
-  additionalProperties: { type: "string", maxLength: 512 },
-  description:
-    "Up to 20 string values; keys 1-64 chars [A-Za-z0-9_.:-] starting alphanumeric, values up to 512 chars.",
+  maxProperties: MAX_METADATA_ENTRIES,
+  propertyNames: { pattern: `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,${MAX_METADATA_KEY_LENGTH - 1}}$` },
+  additionalProperties: {
+    type: "string",
+    maxLength: MAX_METADATA_VALUE_LENGTH,
+    pattern: STORABLE_TEXT_PATTERN,
+  },
+  description: `Up to ${MAX_METADATA_ENTRIES} string values; keys 1-${MAX_METADATA_KEY_LENGTH} chars [A-Za-z0-9_.:-] starting alphanumeric, values up to ${MAX_METADATA_VALUE_LENGTH} characters without NUL or lone surrogates.`,
 } as const;
 
 export const idempotencyKeyHeader = {
   type: "string",
   minLength: 1,
-  maxLength: 255,
+  maxLength: MAX_IDEMPOTENCY_KEY_LENGTH,
   pattern: "^[\\x21-\\x7E]+$",
   description:
     "Client-chosen key (printable ASCII, 1-255 chars); repeats replay the first response for 24 h.",

@@ -1,21 +1,45 @@
+import { balanceChangeFingerprint, transferFingerprint } from "@wallet/contracts";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, requestFingerprint } from "./fingerprint.js";
+import { fingerprints } from "./fingerprint.js";
+
+const walletId = "0192f7d2-8c4a-7b21-9a3e-1f2d3c4b5a69";
 
 describe("fingerprint - request identity", () => {
-  it("ignores key order at every level", () => {
-    expect(canonicalJson({ b: 1, a: { d: "x", c: [2, { f: 1, e: 0 }] } })).toBe(
-      '{"a":{"c":[2,{"e":0,"f":1}],"d":"x"},"b":1}',
+  it("is the wallet's fingerprint of the same request", () => {
+    expect(fingerprints.credit({ walletId, amount: 5, metadata: { a: "1" } })).toBe(
+      balanceChangeFingerprint("credit", { walletId, amount: 5n, metadata: { a: "1" } }),
     );
-    expect(requestFingerprint("POST", "/api/wallets/credit", { walletId: "w", amount: 5 })).toBe(
-      requestFingerprint("POST", "/api/wallets/credit", { amount: 5, walletId: "w" }),
+    expect(fingerprints.debit({ walletId, amount: 5, expectedVersion: 3 })).toBe(
+      balanceChangeFingerprint("debit", { walletId, amount: 5n, metadata: {}, expectedVersion: 3n }),
+    );
+    expect(fingerprints.transfer({ fromWalletId: walletId, toWalletId: "w2", amount: 9 })).toBe(
+      transferFingerprint({ fromWalletId: walletId, toWalletId: "w2", amount: 9n, metadata: {} }),
     );
   });
 
-  it("differs by route, method and body", () => {
-    const base = requestFingerprint("POST", "/api/wallets/credit", { walletId: "w", amount: 5 });
-    expect(requestFingerprint("POST", "/api/wallets/debit", { walletId: "w", amount: 5 })).not.toBe(base);
-    expect(requestFingerprint("PUT", "/api/wallets/credit", { walletId: "w", amount: 5 })).not.toBe(base);
-    expect(requestFingerprint("POST", "/api/wallets/credit", { walletId: "w", amount: 6 })).not.toBe(base);
-    expect(requestFingerprint("POST", "/api/wallets/credit", undefined)).not.toBe(base);
+  it("normalises: absent metadata is {}, key order does not matter", () => {
+    expect(fingerprints.credit({ walletId, amount: 5 })).toBe(
+      fingerprints.credit({ walletId, amount: 5, metadata: {} }),
+    );
+    expect(fingerprints.credit({ metadata: { b: "2", a: "1" }, amount: 5, walletId })).toBe(
+      fingerprints.credit({ walletId, amount: 5, metadata: { a: "1", b: "2" } }),
+    );
+  });
+
+  it("differs by operation and by any meaningful field", () => {
+    const base = fingerprints.credit({ walletId, amount: 5 });
+    expect(fingerprints.debit({ walletId, amount: 5 })).not.toBe(base);
+    expect(fingerprints.credit({ walletId, amount: 6 })).not.toBe(base);
+    expect(fingerprints.credit({ walletId, amount: 5, metadata: { a: "" } })).not.toBe(base);
+    expect(fingerprints.debit({ walletId, amount: 5, expectedVersion: 0 })).not.toBe(
+      fingerprints.debit({ walletId, amount: 5 }),
+    );
+    // A metadata key that is special in JavaScript is an ordinary entry.
+    expect(fingerprints.credit({ walletId, amount: 5, metadata: JSON.parse('{"__proto__":"x"}') })).not.toBe(
+      base,
+    );
+    expect(fingerprints.createWallet({ currency: "USD" })).not.toBe(
+      fingerprints.createWallet({ currency: "EUR" }),
+    );
   });
 });

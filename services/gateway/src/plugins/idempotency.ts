@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../http/apiError.js";
-import { requestFingerprint } from "../idempotency/fingerprint.js";
 import type { IdempotencyStore } from "../idempotency/idempotencyStore.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { RedisFailureReporter } from "../redis.js";
@@ -8,11 +7,14 @@ import { principalOf } from "./authentication.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** The route honours Idempotency-Key (whether it is required is up to the route's header schema). */
-    idempotent?: boolean;
+    /**
+     * The route honours Idempotency-Key (whether it is required is up to the route's header
+     * schema); the function fingerprints its validated body (idempotency/fingerprint.ts).
+     */
+    idempotent?: (body: unknown) => string;
   }
   interface FastifyRequest {
-    idempotencyClaim: { redisKey: string; fingerprint: string } | null;
+    idempotencyClaim: { redisKey: string; token: string; fingerprint: string } | null;
   }
 }
 
@@ -44,8 +46,9 @@ export function registerIdempotency(
 
   app.addHook("preHandler", async (request, reply) => {
     const key = request.headers["idempotency-key"];
-    if (!request.routeOptions.config.idempotent || typeof key !== "string") return;
-    const fingerprint = requestFingerprint(request.method, request.routeOptions.url ?? "", request.body);
+    const fingerprintOf = request.routeOptions.config.idempotent;
+    if (!fingerprintOf || typeof key !== "string") return;
+    const fingerprint = fingerprintOf(request.body);
     let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
     try {
       claim = await store.claim(principalOf(request).sub, key, fingerprint);
@@ -56,7 +59,7 @@ export function registerIdempotency(
     metrics.idempotency.inc({ outcome: claim.kind });
     switch (claim.kind) {
       case "claimed":
-        request.idempotencyClaim = { redisKey: claim.redisKey, fingerprint };
+        request.idempotencyClaim = { redisKey: claim.redisKey, token: claim.token, fingerprint };
         return;
       case "reused":
         throw new ApiError(
@@ -88,13 +91,13 @@ export function registerIdempotency(
     request.idempotencyClaim = null;
     try {
       if (isReplayable(reply.statusCode) && typeof payload === "string") {
-        await store.complete(claim.redisKey, claim.fingerprint, {
+        await store.complete(claim, claim.fingerprint, {
           status: reply.statusCode,
           contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
           body: payload,
         });
       } else {
-        await store.release(claim.redisKey);
+        await store.release(claim);
       }
     } catch (err) {
       onRedisFailure("idempotency", err);

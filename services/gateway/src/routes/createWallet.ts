@@ -7,6 +7,7 @@ import {
   idempotencyKeyHeader,
   walletResource,
 } from "../http/schemas.js";
+import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { required, walletResource as toWalletResource } from "../wallet/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
@@ -16,7 +17,7 @@ export function createWallet(app: FastifyInstance, { wallet }: RouteDeps): void 
   app.post<{ Body: { currency: string } }>(
     "/api/wallets",
     {
-      config: { idempotent: true },
+      config: { idempotent: fingerprints.createWallet },
       schema: {
         tags: ["wallets"],
         summary: "Create a wallet",

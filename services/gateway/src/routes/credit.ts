@@ -6,6 +6,7 @@ import {
   movementHeaders,
   movementResult,
 } from "../http/schemas.js";
+import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, movementResult as toMovementResult } from "../wallet/resources.js";
@@ -22,7 +23,7 @@ export function credit(app: FastifyInstance, { wallet, history }: RouteDeps): vo
   app.post<{ Body: CreditBody; Headers: { "idempotency-key": string } }>(
     "/api/wallets/credit",
     {
-      config: { idempotent: true },
+      config: { idempotent: fingerprints.credit },
       schema: {
         tags: ["wallets"],
         summary: "Credit a wallet",

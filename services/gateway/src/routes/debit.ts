@@ -7,6 +7,7 @@ import {
   movementHeaders,
   movementResult,
 } from "../http/schemas.js";
+import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, movementResult as toMovementResult } from "../wallet/resources.js";
@@ -32,7 +33,7 @@ export function debit(app: FastifyInstance, { wallet, history }: RouteDeps): voi
   app.post<{ Body: DebitBody; Headers: { "idempotency-key": string } }>(
     "/api/wallets/debit",
     {
-      config: { idempotent: true },
+      config: { idempotent: fingerprints.debit },
       schema: {
         tags: ["wallets"],
         summary: "Debit a wallet",

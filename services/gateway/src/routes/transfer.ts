@@ -8,6 +8,7 @@ import {
   transferResult,
   walletId,
 } from "../http/schemas.js";
+import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { transferResult as toTransferResult } from "../wallet/resources.js";
@@ -25,7 +26,7 @@ export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): 
   app.post<{ Body: TransferBody; Headers: { "idempotency-key": string } }>(
     "/api/transfers",
     {
-      config: { idempotent: true },
+      config: { idempotent: fingerprints.transfer },
       schema: {
         tags: ["transfers"],
         summary: "Transfer between wallets",

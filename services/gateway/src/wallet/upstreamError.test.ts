@@ -25,6 +25,13 @@ describe("upstreamError - gRPC to HTTP", () => {
     expect(err.code).toBe(errorCode);
   });
 
+  it("UNAVAILABLE (store down, busy, retries exhausted) says when to retry; nothing else does", () => {
+    expect(toApiError(grpcError(status.UNAVAILABLE, "Store busy", "UNAVAILABLE")).headers).toEqual({
+      "retry-after": "1",
+    });
+    expect(toApiError(grpcError(status.ABORTED, "x", "CONCURRENT_UPDATE")).headers).toEqual({});
+  });
+
   it("falls back to the status when the trailer is missing", () => {
     expect(toApiError(grpcError(status.UNAVAILABLE, "connect ECONNREFUSED")).code).toBe("UNAVAILABLE");
     expect(toApiError(grpcError(status.DEADLINE_EXCEEDED, "Deadline exceeded")).statusCode).toBe(504);

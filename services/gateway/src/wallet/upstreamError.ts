@@ -36,5 +36,7 @@ export function toApiError(err: ServiceError): ApiError {
     trailer in HTTP_STATUS ? (trailer as ErrorCode) : (BY_GRPC_STATUS[err.code as GrpcStatus] ?? "INTERNAL");
   const { status, message } = HTTP_STATUS[code]!;
   const userMessage = status < 500 && err.details ? err.details : message;
-  return new ApiError(status, code, userMessage, {}, { cause: err });
+  // Nothing was applied (or a retry with the same Idempotency-Key replays what was): come back shortly.
+  const headers: Record<string, string> = code === "UNAVAILABLE" ? { "retry-after": "1" } : {};
+  return new ApiError(status, code, userMessage, headers, { cause: err });
 }

@@ -1,4 +1,5 @@
 import { ValidationError } from "./errors.js";
+import { MAX_WALLET_VERSION } from "./limits.js";
 
 /*
  * A page cursor is the wallet version of the last item returned. Versions only
@@ -16,7 +17,8 @@ export function decodeCursor(cursor: string): bigint | undefined {
   if (!cursor) return undefined;
   const raw = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString() : "";
   const digits = raw.startsWith(PREFIX) ? raw.slice(PREFIX.length) : "";
-  if (!/^[1-9]\d{0,18}$/.test(digits))
+  // Checked here, before any store: PostgreSQL would fail on a version above int64 and MongoDB would wrap it.
+  if (!/^[1-9]\d{0,18}$/.test(digits) || BigInt(digits) > MAX_WALLET_VERSION)
     throw new ValidationError("cursor", "is not a cursor this service issued");
   return BigInt(digits);
 }

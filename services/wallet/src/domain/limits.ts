@@ -1,9 +1,14 @@
-/** Largest amount or balance accepted: 2^53-1, so JSON clients never lose precision. */
-export const MAX_AMOUNT = 9007199254740991n;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-export const MAX_METADATA_ENTRIES = 20;
-export const MAX_METADATA_KEY_LENGTH = 64;
-export const MAX_METADATA_VALUE_LENGTH = 512;
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-export const MAX_OWNER_ID_LENGTH = 255;
+// One limit, one constant: the gateway checks the same values before a request gets here.
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_AMOUNT,
+  MAX_EMAIL_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  MAX_OWNER_ID_LENGTH,
+  MAX_PAGE_SIZE,
+  MAX_WALLET_VERSION,
+} from "@wallet/contracts";

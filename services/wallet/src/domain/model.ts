@@ -53,6 +53,8 @@ export interface BalanceChange {
   /** sha256 of the request's meaningful fields, to tell a replay from key reuse. */
   fingerprint: string;
   requestId: string;
+  /** The caller's cancellation: once aborted, the store stops and rolls back unless it is already committing. */
+  signal?: AbortSignal;
 }
 
 export interface DebitChange extends BalanceChange {
@@ -68,6 +70,7 @@ export interface TransferChange {
   metadata: Record<string, string>;
   fingerprint: string;
   requestId: string;
+  signal?: AbortSignal;
 }
 
 /** One unpublished TransactionCommitted event, as stored in the outbox. */

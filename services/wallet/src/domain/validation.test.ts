@@ -6,6 +6,7 @@ import {
   validateAmount,
   validateCurrency,
   validateMetadata,
+  validateOwnerEmail,
   validatePageSize,
 } from "./validation.js";
 
@@ -33,6 +34,26 @@ describe("validation", () => {
     const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, "v"]));
     expect(() => validateMetadata(many)).toThrow(ValidationError);
     expect(() => validateMetadata({ k: "v".repeat(513) })).toThrow(ValidationError);
+  });
+
+  it("metadata - text the store cannot hold is refused: NUL, lone surrogates, control characters in keys", () => {
+    // gRPC clients encode a lone surrogate as U+FFFD, so only in-process callers can pass one; still refused.
+    const bad: Record<string, string>[] = [
+      { k: "a\u0000" },
+      { k: "\ud800" },
+      { k: "x\udc00y" },
+      { "k\u0000": "v" },
+      { "k\n": "v" },
+    ];
+    for (const metadata of bad) expect(() => validateMetadata(metadata)).toThrow(ValidationError);
+    expect(validateMetadata({ k: "line\nbreak \u{1F600}" })).toEqual({ k: "line\nbreak \u{1F600}" });
+  });
+
+  it("owner email - empty or printable, at most 320 characters", () => {
+    expect(validateOwnerEmail("")).toBe("");
+    expect(validateOwnerEmail("a@example.com")).toBe("a@example.com");
+    for (const bad of ["a\u0000@x", "a@x\r\nBcc: y", "\ud800@x", "a".repeat(321)])
+      expect(() => validateOwnerEmail(bad)).toThrow(ValidationError);
   });
 
   it("ids - only UUIDs are ids this service issued", () => {

@@ -1,7 +1,10 @@
+import { charLength, isOwnerEmail, isOwnerId, isPrintableText, isStorableText } from "@wallet/contracts";
 import { ValidationError } from "./errors.js";
 import {
   DEFAULT_PAGE_SIZE,
   MAX_AMOUNT,
+  MAX_EMAIL_LENGTH,
+  MAX_ID_LENGTH,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_METADATA_ENTRIES,
   MAX_METADATA_KEY_LENGTH,
@@ -13,15 +16,6 @@ import {
 const CURRENCY = /^[A-Z]{3}$/;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** True when s has an ASCII control character (C0 or DEL). */
-function hasControlChars(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
 
 export function validateAmount(amount: bigint): bigint {
   if (amount <= 0n) throw new ValidationError("amount", "must be a positive integer of minor units");
@@ -35,10 +29,18 @@ export function validateCurrency(currency: string): string {
 }
 
 export function validateOwnerId(ownerId: string): string {
-  if (!ownerId || ownerId.length > MAX_OWNER_ID_LENGTH || hasControlChars(ownerId)) {
-    throw new ValidationError("owner_id", "is required (1-255 printable characters)");
+  if (!isOwnerId(ownerId)) {
+    throw new ValidationError("owner_id", `is required (1-${MAX_OWNER_ID_LENGTH} printable characters)`);
   }
   return ownerId;
+}
+
+/** Empty means no email; else printable text (no control characters: it may end up in mail headers). */
+export function validateOwnerEmail(email: string): string {
+  if (!isOwnerEmail(email)) {
+    throw new ValidationError("owner_email", `must be at most ${MAX_EMAIL_LENGTH} printable characters`);
+  }
+  return email;
 }
 
 /**
@@ -46,7 +48,8 @@ export function validateOwnerId(ownerId: string): string {
  * string that names no wallet of the caller is simply not found.
  */
 export function validateId(field: string, id: string): string {
-  if (!id || id.length > 64 || !PRINTABLE.test(id)) throw new ValidationError(field, "is required");
+  if (!id || id.length > MAX_ID_LENGTH || !PRINTABLE.test(id))
+    throw new ValidationError(field, "is required");
   return id;
 }
 
@@ -68,13 +71,13 @@ export function validateMetadata(metadata: Record<string, string>): Record<strin
     throw new ValidationError("metadata", `at most ${MAX_METADATA_ENTRIES} entries`);
   }
   for (const [k, v] of entries) {
-    if (!k || k.length > MAX_METADATA_KEY_LENGTH || hasControlChars(k)) {
+    if (!k || charLength(k) > MAX_METADATA_KEY_LENGTH || !isPrintableText(k)) {
       throw new ValidationError("metadata", `keys must be 1-${MAX_METADATA_KEY_LENGTH} printable characters`);
     }
-    if (typeof v !== "string" || v.length > MAX_METADATA_VALUE_LENGTH) {
+    if (typeof v !== "string" || charLength(v) > MAX_METADATA_VALUE_LENGTH || !isStorableText(v)) {
       throw new ValidationError(
         "metadata",
-        `values must be strings of at most ${MAX_METADATA_VALUE_LENGTH} characters`,
+        `values must be strings of at most ${MAX_METADATA_VALUE_LENGTH} characters, without NUL or lone surrogates`,
       );
     }
   }

@@ -6,6 +6,6 @@ import { transactionToProto } from "./toProto.js";
 export const debit =
   (wallets: WalletService) =>
   async (req: DebitRequest, ctx: CallContext): Promise<DebitResponse> => {
-    const result = await wallets.debit({ ...req, requestId: ctx.requestId });
+    const result = await wallets.debit({ ...req, requestId: ctx.requestId, signal: ctx.signal });
     return { transaction: transactionToProto(result.transaction), replayed: result.replayed };
   };

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
 import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
+import { ValidationError } from "../domain/errors.js";
+import { isMalformed } from "../grpc/malformedRequests.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
@@ -15,6 +17,30 @@ export interface RpcDeps {
 export interface CallContext {
   requestId: string;
   log: Logger;
+  /** Aborts when the caller cancels or its deadline passes: store work then stops and frees its locks. */
+  signal: AbortSignal;
+}
+
+/** An AbortSignal that fires when the call is cancelled (client gone) or its deadline passes. */
+export function callSignal(call: ServerUnaryCall<unknown, unknown>): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  call.once("cancelled", abort);
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
+  const timer = Number.isFinite(ms) ? setTimeout(abort, Math.max(ms, 0)) : undefined;
+  timer?.unref();
+  if (call.cancelled) abort();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      call.removeListener("cancelled", abort);
+    },
+  };
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -39,6 +65,7 @@ export function handleUnary<Req, Res>(
     deps.inFlight.begin();
     const requestId = requestIdOf(call);
     const log = deps.logger.child({ requestId, method });
+    const cancellation = callSignal(call);
     const done = (code: status, errorCode: string) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.observe(method, status[code], seconds);
@@ -51,7 +78,10 @@ export function handleUnary<Req, Res>(
       if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
       else log.info(fields, "rpc done");
     };
-    handler(call.request, { requestId, log })
+    const handled = isMalformed(call.request)
+      ? Promise.reject(new ValidationError("request", "is not a valid message for this method"))
+      : handler(call.request, { requestId, log, signal: cancellation.signal });
+    handled
       .then(
         (res) => {
           done(status.OK, "");
@@ -64,6 +94,9 @@ export function handleUnary<Req, Res>(
           callback(st);
         },
       )
-      .finally(() => deps.inFlight.end());
+      .finally(() => {
+        cancellation.dispose();
+        deps.inFlight.end();
+      });
   };
 }

@@ -6,7 +6,7 @@ import { transactionToProto } from "./toProto.js";
 export const transfer =
   (wallets: WalletService) =>
   async (req: TransferRequest, ctx: CallContext): Promise<TransferResponse> => {
-    const result = await wallets.transfer({ ...req, requestId: ctx.requestId });
+    const result = await wallets.transfer({ ...req, requestId: ctx.requestId, signal: ctx.signal });
     return {
       transferId: result.transferId,
       debit: transactionToProto(result.debit),

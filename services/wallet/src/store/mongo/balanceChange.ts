@@ -4,6 +4,7 @@ import {
   ConcurrentUpdateError,
   IdempotencyKeyReusedError,
   InsufficientFundsError,
+  StoreUnavailableError,
   ValidationError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
@@ -35,10 +36,14 @@ export async function changeBalance(
   cols: Collections,
   kind: "CREDIT" | "DEBIT",
   change: DebitChange,
+  budgetMs = 0,
 ): Promise<MutationResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const event = await inTransaction(cols.client, (session) => applyChange(cols, session, kind, change));
+      const event = await inTransaction(cols.client, (session) => applyChange(cols, session, kind, change), {
+        budgetMs,
+        signal: change.signal,
+      });
       if (event) return { transaction: event.transaction, replayed: false, events: [event] };
     } catch (err) {
       if (!isDuplicateKey(err, IDEMPOTENCY_INDEX)) throw err;
@@ -46,7 +51,8 @@ export async function changeBalance(
     const previous = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
     if (previous) return replay(previous, change.fingerprint);
     await explainMiss(cols.wallets, kind, change);
-    if (attempt >= 3) throw new ConcurrentUpdateError();
+    // Not an answer about the request (nothing was applied): the caller retries.
+    if (attempt >= 3) throw new StoreUnavailableError("Wallet busy, retry shortly");
   }
 }
 

@@ -1,5 +1,5 @@
 import { type ClientSession, type MongoClient, type TransactionOptions, WriteConcern } from "mongodb";
-import { ConcurrentUpdateError, StoreUnavailableError, type WalletError } from "../../domain/errors.js";
+import { StoreUnavailableError, type WalletError } from "../../domain/errors.js";
 import { isConnectionError } from "./driverErrors.js";
 
 /*
@@ -7,8 +7,11 @@ import { isConnectionError } from "./driverErrors.js";
  * conflicts among them: a transaction writing a document another one has
  * written but not committed fails at once) with jittered backoff, for up to
  * 120 s. A wallet's callers have deadlines far shorter than that, so the
- * attempts are bounded here; at the driver's backoff (capped at 500 ms) the
- * bound is reached after roughly 15 s of uninterrupted conflicts.
+ * retries are bounded here, by count and by time: driver 7 has no client-side
+ * operation timeout (its `timeoutMS` is deprecated and has no effect), so the
+ * budget is checked before every attempt, and the commit carries
+ * maxCommitTimeMS. Running out is UNAVAILABLE (nothing was applied, retry),
+ * never CONCURRENT_UPDATE, which only a stale expectedVersion earns.
  */
 const MAX_ATTEMPTS = 64;
 // A lost connection is retried too, but an outage should reach the caller as UNAVAILABLE quickly.
@@ -17,8 +20,16 @@ const MAX_ATTEMPTS_DISCONNECTED = 3;
 const OPTIONS: TransactionOptions = {
   readConcern: { level: "snapshot" },
   writeConcern: new WriteConcern("majority"),
+  // Transactions read from the primary whatever the URL's readPreference says.
   readPreference: "primary",
 };
+
+export interface TransactionBounds {
+  /** Time all attempts together may take; 0 for no bound beyond MAX_ATTEMPTS. */
+  budgetMs: number;
+  /** The caller's cancellation: no new attempt starts once it fired. */
+  signal?: AbortSignal;
+}
 
 /**
  * Runs work in one multi-document transaction with a bounded number of retries.
@@ -29,14 +40,24 @@ const OPTIONS: TransactionOptions = {
 export async function inTransaction<T>(
   client: MongoClient,
   work: (session: ClientSession) => Promise<T>,
+  bounds: TransactionBounds = { budgetMs: 0 },
 ): Promise<T> {
   let attempts = 0;
   let lastError: unknown;
+  const deadline = bounds.budgetMs > 0 ? Date.now() + bounds.budgetMs : Number.POSITIVE_INFINITY;
+  const options: TransactionOptions =
+    bounds.budgetMs > 0 ? { ...OPTIONS, maxCommitTimeMS: bounds.budgetMs } : OPTIONS;
   return client.withSession((session) =>
     session.withTransaction(async (s) => {
       attempts += 1;
       // Not a MongoError, so withTransaction aborts and stops retrying.
-      if (attempts > MAX_ATTEMPTS || (attempts > MAX_ATTEMPTS_DISCONNECTED && isConnectionError(lastError))) {
+      if (bounds.signal?.aborted)
+        throw new StoreUnavailableError("The call was cancelled or its deadline passed");
+      if (
+        attempts > MAX_ATTEMPTS ||
+        (attempts > 1 && Date.now() >= deadline) ||
+        (attempts > MAX_ATTEMPTS_DISCONNECTED && isConnectionError(lastError))
+      ) {
         throw retriesExhausted(lastError);
       }
       try {
@@ -45,12 +66,12 @@ export async function inTransaction<T>(
         lastError = err;
         throw err;
       }
-    }, OPTIONS),
+    }, options),
   );
 }
 
 function retriesExhausted(lastError: unknown): WalletError {
   if (isConnectionError(lastError))
     return new StoreUnavailableError("Store unavailable", { cause: lastError });
-  return new ConcurrentUpdateError();
+  return new StoreUnavailableError("Store busy, retry shortly", { cause: lastError });
 }

@@ -1,4 +1,4 @@
-import { type Db, type Filter, MongoClient } from "mongodb";
+import { type Db, type Filter, MongoClient, ReadPreference } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
 import type {
@@ -12,6 +12,7 @@ import type {
   Wallet,
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import { type StoreOptions, storeOptions } from "../options.js";
 import type { OutboxClaims, WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
 import {
@@ -31,11 +32,16 @@ export class MongoStore implements WalletStore {
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly cols: Collections;
+  private readonly budgetMs: number;
 
-  constructor(url: string, poolSize = 20) {
+  constructor(url: string, options: number | Partial<StoreOptions> = {}) {
+    const opts = storeOptions(options);
+    this.budgetMs = opts.statementTimeoutMs;
     // Connects lazily on the first operation; an unreachable server surfaces there.
-    this.client = new MongoClient(url, clientOptions(url, poolSize));
-    this.db = this.client.db(databaseName(url));
+    this.client = new MongoClient(url, clientOptions(url, opts.poolSize));
+    // Every read from the primary, whatever the URL's readPreference: an idempotency replay or a
+    // read after a write must see the write.
+    this.db = this.client.db(databaseName(url), { readPreference: ReadPreference.primary });
     this.cols = collections(this.client, this.db);
   }
 
@@ -91,17 +97,21 @@ export class MongoStore implements WalletStore {
 
   private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
     return guarded(() =>
-      changeBalance(this.cols, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }),
+      changeBalance(this.cols, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }, this.budgetMs),
     );
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {
     return guarded(() =>
-      transfer(this.cols, {
-        ...change,
-        fromWalletId: issuedIdOrNone(change.fromWalletId),
-        toWalletId: issuedIdOrNone(change.toWalletId),
-      }),
+      transfer(
+        this.cols,
+        {
+          ...change,
+          fromWalletId: issuedIdOrNone(change.fromWalletId),
+          toWalletId: issuedIdOrNone(change.toWalletId),
+        },
+        this.budgetMs,
+      ),
     );
   }
 

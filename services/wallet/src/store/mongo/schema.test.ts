@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { clientOptions, databaseName } from "./schema.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import { clientOptions, databaseName, VALIDATORS } from "./schema.js";
 
 describe("mongo schema", () => {
   it("mongo schema - the database comes from the URL path, else wallet", () => {
@@ -20,6 +21,18 @@ describe("mongo schema", () => {
     });
     expect(clientOptions("mongodb://h/db?serverSelectionTimeoutMS=300", 7)).not.toHaveProperty(
       "serverSelectionTimeoutMS",
+    );
+  });
+
+  it("mongo schema - validators mirror PostgreSQL's CHECKs: int64 money within 0..2^53-1, positive amounts", () => {
+    const wallet = VALIDATORS.wallets.$jsonSchema.properties;
+    expect(wallet.balance).toEqual({ bsonType: "long", minimum: 0n, maximum: MAX_AMOUNT });
+    expect(wallet.version).toMatchObject({ bsonType: "long", minimum: 0n });
+    const tx = VALIDATORS.transactions.$jsonSchema.properties;
+    expect(tx.amount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
+    expect(tx.balanceAfter).toMatchObject({ bsonType: "long", minimum: 0n });
+    expect(VALIDATORS.transactions.$jsonSchema.required).toEqual(
+      expect.arrayContaining(["amount", "balanceAfter", "walletVersion", "walletId", "ownerId"]),
     );
   });
 });

@@ -1,4 +1,5 @@
-import type { Db, MongoClientOptions } from "mongodb";
+import { type Db, type Document, type MongoClientOptions, MongoServerError } from "mongodb";
+import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { Collections, OutboxDoc, TransactionDoc, WalletDoc } from "./documents.js";
 import type { IndexSpec } from "./driverErrors.js";
 
@@ -51,12 +52,95 @@ export function collections(client: Collections["client"], db: Db): Collections 
   };
 }
 
+const NAMESPACE_EXISTS = 48;
+
+const money = { bsonType: "long", minimum: 0n, maximum: MAX_AMOUNT } as const;
+
+/**
+ * Validators mirroring PostgreSQL's column types and CHECKs: money and versions
+ * are int64 (never a double), balances stay within 0..2^53-1, amounts are
+ * positive. The adapter never writes anything else; the server refuses it if a
+ * bug or another tool tries.
+ */
+export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
+  wallets: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "ownerId", "ownerEmail", "currency", "balance", "version", "createdAt", "updatedAt"],
+      properties: {
+        _id: { bsonType: "string" },
+        ownerId: { bsonType: "string" },
+        ownerEmail: { bsonType: "string" },
+        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+        balance: money,
+        version: { bsonType: "long", minimum: 0n },
+        createdAt: { bsonType: "date" },
+        updatedAt: { bsonType: "date" },
+      },
+    },
+  },
+  transactions: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: [
+        "_id",
+        "walletId",
+        "ownerId",
+        "type",
+        "amount",
+        "currency",
+        "balanceAfter",
+        "walletVersion",
+        "metadata",
+        "createdAt",
+      ],
+      properties: {
+        _id: { bsonType: "string" },
+        walletId: { bsonType: "string" },
+        ownerId: { bsonType: "string" },
+        type: { enum: ["CREDIT", "DEBIT", "TRANSFER_OUT", "TRANSFER_IN"] },
+        amount: { bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT },
+        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+        balanceAfter: money,
+        walletVersion: { bsonType: "long", minimum: 1n },
+        transferId: { bsonType: "string" },
+        counterpartyWalletId: { bsonType: "string" },
+        idempotencyKey: { bsonType: "string" },
+        fingerprint: { bsonType: "string" },
+        metadata: {
+          bsonType: "array",
+          items: {
+            bsonType: "object",
+            required: ["k", "v"],
+            properties: { k: { bsonType: "string" }, v: { bsonType: "string" } },
+          },
+        },
+        createdAt: { bsonType: "date" },
+      },
+    },
+  },
+};
+
+/** Creates the collection with its validator, or puts the validator on an existing one (collMod). */
+async function applyValidator(db: Db, name: keyof typeof VALIDATORS): Promise<void> {
+  const validator = VALIDATORS[name];
+  try {
+    await db.createCollection(name, { validator, validationLevel: "strict", validationAction: "error" });
+  } catch (err) {
+    if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
+    await db.command({ collMod: name, validator, validationLevel: "strict", validationAction: "error" });
+  }
+}
+
 /**
  * Creates the collections' indexes; createIndexes is a no-op for an index that
  * already exists with the same spec, so every replica may run this at start.
  */
 export async function migrate(db: Db, cols: Collections): Promise<void> {
   await requireTransactions(db);
+  // Before the indexes, which would otherwise create the collections without validators.
+  await applyValidator(db, "wallets");
+  await applyValidator(db, "transactions");
   await cols.wallets.createIndexes([{ ...WALLET_OWNER_CURRENCY, unique: true }]);
   await cols.transactions.createIndexes([
     {

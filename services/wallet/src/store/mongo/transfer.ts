@@ -1,9 +1,9 @@
 import type { ClientSession } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
 import {
-  ConcurrentUpdateError,
   CurrencyMismatchError,
   InsufficientFundsError,
+  StoreUnavailableError,
   ValidationError,
   WalletError,
   WalletNotFoundError,
@@ -28,11 +28,18 @@ import { IDEMPOTENCY_INDEX } from "./schema.js";
  * the transaction's snapshot and then updated; a concurrent change to either
  * one is a write conflict, which withTransaction retries on a fresh snapshot.
  */
-export async function transfer(cols: Collections, change: TransferChange): Promise<TransferResult> {
+export async function transfer(
+  cols: Collections,
+  change: TransferChange,
+  budgetMs = 0,
+): Promise<TransferResult> {
   const previous = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
   if (previous) return transferReplay(previous, change.fingerprint);
   try {
-    return await inTransaction(cols.client, (session) => transferOnce(cols, session, change));
+    return await inTransaction(cols.client, (session) => transferOnce(cols, session, change), {
+      budgetMs,
+      signal: change.signal,
+    });
   } catch (err) {
     // A concurrent request with the same key may have won the race: replay it.
     if (!isDuplicateKey(err, IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
@@ -84,7 +91,7 @@ async function transferOnce(
       { session, returnDocument: "after" },
     );
     // Cannot happen within one snapshot (a newer write is a conflict, not a miss); aborts if it does.
-    if (!doc) throw new ConcurrentUpdateError();
+    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
     updated.set(wallet.id, toWallet(doc));
   }
   const fromAfter = updated.get(from.id)!;

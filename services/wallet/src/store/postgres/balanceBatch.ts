@@ -3,8 +3,15 @@ import { v7 as uuidv7 } from "uuid";
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { BalanceChange, MutationResult } from "../../domain/model.js";
 import { changeBalance } from "./balanceChange.js";
+import { CallAbortedError } from "./cancellable.js";
 import { isConnectionError } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
+
+/** lock_timeout (55P03) or statement_timeout (57014). */
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === "55P03" || code === "57014";
+}
 
 /*
  * Group commit for credits and debits: the changes of one kind that arrive while earlier
@@ -107,7 +114,13 @@ export class BalanceBatcher {
 
   private drain(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.queue.splice(0, this.maxBatch).filter((p) => {
+        if (!p.change.signal?.aborted) return true;
+        // Its caller has gone while it waited: not applied.
+        p.reject(new CallAbortedError());
+        return false;
+      });
+      if (batch.length === 0) continue;
       this.inFlight += 1;
       void this.run(batch).finally(() => {
         this.inFlight -= 1;
@@ -124,7 +137,8 @@ export class BalanceBatcher {
     try {
       rows = (await this.pool.query<BatchRow>({ ...STATEMENTS[this.kind], values: params(batch) })).rows;
     } catch (err) {
-      if (isConnectionError(err)) {
+      // Unreachable, or a lock or statement timeout that each change alone would wait out again.
+      if (isConnectionError(err) || isTimeout(err)) {
         for (const p of batch) p.reject(err);
         return;
       }
@@ -146,6 +160,8 @@ export class BalanceBatcher {
 
   private async single(p: Pending): Promise<void> {
     try {
+      // A caller that has gone (cancelled, past its deadline) while queued is not applied.
+      if (p.change.signal?.aborted) throw new CallAbortedError();
       p.resolve(await changeBalance(this.pool, this.kind, p.change));
     } catch (err) {
       p.reject(err);

@@ -4,6 +4,7 @@ import {
   ConcurrentUpdateError,
   IdempotencyKeyReusedError,
   InsufficientFundsError,
+  StoreUnavailableError,
   ValidationError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
@@ -44,9 +45,17 @@ function changeSql(kind: "CREDIT" | "DEBIT"): string {
 export const CREDIT_SQL = changeSql("CREDIT");
 const DEBIT_SQL = changeSql("DEBIT");
 
-/** Credits or debits one wallet; retries a bounded number of times when the cause of a miss moved on. */
+/** A pool or one connection taken from it. */
+export type Queryable = Pick<pg.Pool, "query">;
+
+/**
+ * Credits or debits one wallet; retries a bounded number of times when the cause
+ * of a miss moved on. Running out of those retries is not an answer about the
+ * request (nothing was applied): it is UNAVAILABLE, to be retried, never
+ * CONCURRENT_UPDATE, which only a stale expectedVersion earns.
+ */
 export async function changeBalance(
-  pool: pg.Pool,
+  pool: Queryable,
   kind: "CREDIT" | "DEBIT",
   change: DebitChange,
 ): Promise<MutationResult> {
@@ -78,12 +87,12 @@ export async function changeBalance(
     const previous = await findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey);
     if (previous) return replay(previous, change.fingerprint);
     await explainMiss(pool, kind, change);
-    if (attempt >= 3) throw new ConcurrentUpdateError();
+    if (attempt >= 3) throw new StoreUnavailableError("Wallet busy, retry shortly");
   }
 }
 
 export async function findByIdempotencyKey(
-  pool: pg.Pool,
+  pool: Queryable,
   ownerId: string,
   key: string,
 ): Promise<(TransactionRow & { fingerprint: string }) | null> {
@@ -101,7 +110,7 @@ export function replay(row: TransactionRow, fingerprint: string): MutationResult
 }
 
 /** Throws the domain error that explains why the conditional update matched no row. */
-async function explainMiss(pool: pg.Pool, kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<void> {
+async function explainMiss(pool: Queryable, kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<void> {
   const { rows } = await pool.query<{ balance: bigint; version: bigint }>(
     "SELECT balance, version FROM wallets WHERE id = $1 AND owner_id = $2",
     [change.walletId, change.ownerId],

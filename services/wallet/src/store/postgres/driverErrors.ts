@@ -1,4 +1,4 @@
-import { guardConnectionErrors } from "../unavailable.js";
+import { StoreUnavailableError } from "../../domain/errors.js";
 
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
@@ -38,8 +38,29 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.code === "23505" && e.constraint === constraint;
 }
 
-/** Runs fn, turning connection failures into StoreUnavailableError. */
-export const guarded = guardConnectionErrors(isConnectionError);
+/*
+ * Answers that say "not now" rather than "no": a deadlock or serialization
+ * failure left over after the retries, lock_timeout (55P03) and
+ * statement_timeout or a cancel (57014). Nothing was applied; the caller may
+ * retry with the same idempotency key.
+ */
+const RETRY_LATER_CODES = new Set(["40P01", "40001", "55P03", "57014"]);
+
+export function isRetryLater(err: unknown): boolean {
+  const code = (err as PgError)?.code;
+  return typeof code === "string" && RETRY_LATER_CODES.has(code);
+}
+
+/** Runs fn, turning connection failures, timeouts and exhausted retries into StoreUnavailableError. */
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isConnectionError(err)) throw new StoreUnavailableError("Store unavailable", { cause: err });
+    if (isRetryLater(err)) throw new StoreUnavailableError("Store busy, retry shortly", { cause: err });
+    throw err;
+  }
+}
 
 /** Retries fn on deadlock/serialization failures with jittered backoff, a bounded number of times. */
 export async function withRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {

@@ -12,9 +12,11 @@ import type {
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import { eventIdFloor } from "../../outbox/retention.js";
+import { type StoreOptions, storeOptions } from "../options.js";
 import type { WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
 import { changeBalance } from "./balanceChange.js";
+import { onConnection } from "./cancellable.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
 import { PostgresOutboxLog } from "./outboxLog.js";
 import { TRANSACTION_COLUMNS, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
@@ -38,17 +40,31 @@ export class PostgresStore implements WalletStore {
   /** `batchMax` > 1 turns on group commit for credits and debits (see balanceBatch.ts), 1 turns it off. */
   constructor(
     private readonly url: string,
-    poolSize = 20,
-    batchMax = 256,
+    options: number | Partial<StoreOptions> = {},
+    batchMax?: number,
   ) {
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, types });
+    const opts = storeOptions(options);
+    if (batchMax !== undefined) opts.batchMax = batchMax;
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize,
+      connectionTimeoutMillis: 5000,
+      types,
+      // Every wait has a bound: a statement, a lock wait, a transaction left open by a stalled process.
+      statement_timeout: opts.statementTimeoutMs,
+      lock_timeout: opts.lockTimeoutMs,
+      idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs,
+      // A peer that vanished (no FIN, no RST) is noticed instead of waited for forever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // An idle client losing its connection must not crash the process.
     this.pool.on("error", () => {});
     this.batchers =
-      batchMax > 1
+      opts.batchMax > 1
         ? {
-            CREDIT: new BalanceBatcher(this.pool, "CREDIT", 2, batchMax),
-            DEBIT: new BalanceBatcher(this.pool, "DEBIT", 2, batchMax),
+            CREDIT: new BalanceBatcher(this.pool, "CREDIT", 2, opts.batchMax),
+            DEBIT: new BalanceBatcher(this.pool, "DEBIT", 2, opts.batchMax),
           }
         : undefined;
     this.outbox = new PostgresOutboxLog(this.pool);
@@ -109,12 +125,18 @@ export class PostgresStore implements WalletStore {
     const normalized = { ...change, walletId: issuedIdOrNone(change.walletId) };
     // Compare-and-set debits need their own version check: they never join a batch.
     const batcher = change.expectedVersion === undefined ? this.batchers?.[kind] : undefined;
-    return guarded(() => (batcher ? batcher.apply(normalized) : changeBalance(this.pool, kind, normalized)));
+    return guarded(() =>
+      batcher
+        ? batcher.apply(normalized)
+        : onConnection(this.pool, this.url, change.signal, (client) =>
+            changeBalance(client, kind, normalized),
+          ),
+    );
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {
     return guarded(() =>
-      transfer(this.pool, {
+      transfer(this.pool, this.url, {
         ...change,
         fromWalletId: issuedIdOrNone(change.fromWalletId),
         toWalletId: issuedIdOrNone(change.toWalletId),

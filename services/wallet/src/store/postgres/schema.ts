@@ -76,6 +76,10 @@ const MIGRATION_LOCK = 7_316_001;
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    // Migrations may wait for another replica's and may take long: no timeouts for this session.
+    await client.query(
+      "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0",
+    );
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -97,15 +101,34 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     }
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
-    client.release();
+    // Back to the pool's settings before the connection serves requests.
+    await client
+      .query("RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout")
+      .then(
+        () => client.release(),
+        (err: Error) => client.release(err),
+      );
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet (local zero-config start). */
+/**
+ * Creates the database named in the URL when it does not exist yet (local
+ * zero-config start). A database that exists is only connected to: managed
+ * PostgreSQL often forbids the `postgres` database, which is needed only to create one.
+ */
 export async function ensureDatabase(url: string, Client: typeof pg.Client): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (!name || name === "postgres") return;
+  const probe = new Client({ connectionString: url });
+  try {
+    await probe.connect();
+    await probe.end();
+    return;
+  } catch (err) {
+    await probe.end().catch(() => {});
+    if ((err as { code?: string }).code !== "3D000") throw err; // 3D000: database does not exist
+  }
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const client = new Client({ connectionString: admin.toString() });

@@ -10,7 +10,8 @@ import {
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
-import { isConnectionError, isUniqueViolation, withRetry } from "./driverErrors.js";
+import { onConnection, type WorkControl } from "./cancellable.js";
+import { isUniqueViolation, withRetry } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
 
 interface LockedWallet {
@@ -42,11 +43,19 @@ const INSERT_LEGS = `
  * order, so two transfers in opposite directions cannot deadlock each other;
  * deadlocks from elsewhere are retried.
  */
-export async function transfer(pool: pg.Pool, change: TransferChange): Promise<TransferResult> {
+export async function transfer(
+  pool: pg.Pool,
+  cancelUrl: string,
+  change: TransferChange,
+): Promise<TransferResult> {
   const previous = await findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey);
   if (previous) return transferReplay(previous, change.fingerprint);
   try {
-    return await withRetry(() => transferOnce(pool, change));
+    return await withRetry(() =>
+      onConnection(pool, cancelUrl, change.signal, (client, control) =>
+        transferOnce(client, control, change),
+      ),
+    );
   } catch (err) {
     // A concurrent request with the same key may have won the race: replay it.
     if (!isUniqueViolation(err, "transactions_owner_idempotency_key") && !(err instanceof WalletError))
@@ -62,9 +71,11 @@ function transferReplay(row: TransactionRow, fingerprint: string): TransferResul
   return { transferId: transaction.transferId, debit: transaction, replayed: true, events: [] };
 }
 
-async function transferOnce(pool: pg.Pool, change: TransferChange): Promise<TransferResult> {
-  const client = await pool.connect();
-  let broken = false;
+async function transferOnce(
+  client: pg.PoolClient,
+  control: WorkControl,
+  change: TransferChange,
+): Promise<TransferResult> {
   try {
     await client.query("BEGIN");
     const { rows } = await client.query<LockedWallet>(
@@ -111,15 +122,13 @@ async function transferOnce(pool: pg.Pool, change: TransferChange): Promise<Tran
       from.owner_email,
       to.owner_email,
     ]);
+    control.beginCommit();
     await client.query("COMMIT");
     const events = result.rows.map(toOutboxEvent);
     const debit = events.find((e) => e.transaction.id === debitId)!.transaction;
     return { transferId, debit, replayed: false, events };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
-    broken = isConnectionError(err);
     throw err;
-  } finally {
-    client.release(broken);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
 import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
+import { type Access, authorize, type RpcAuth } from "./authorize.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
@@ -10,6 +11,7 @@ export interface RpcDeps {
   logger: Logger;
   metrics: RpcMetrics;
   inFlight: InFlightCalls;
+  auth: RpcAuth;
 }
 
 export interface CallContext {
@@ -26,14 +28,17 @@ export function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
 }
 
 /**
- * Adapts an async handler to grpc-js: correlation id, logging, metrics, and the
- * single error-to-status mapping. The request id is echoed in the response metadata.
+ * Adapts an async handler to grpc-js: caller check (see authorize), correlation
+ * id, logging, metrics, and the single error-to-status mapping. The handler
+ * sees the request with its owner settled, and only once the caller may make it.
  */
-export function handleUnary<Req, Res>(
+export function handleUnary<Req extends { ownerId: string }, Res>(
   method: string,
   deps: RpcDeps,
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
+  access: Access = "owner",
 ): handleUnaryCall<Req, Res> {
+  const notFound = method === "GetTransaction" ? "Transaction not found" : undefined;
   return (call, callback) => {
     const started = process.hrtime.bigint();
     deps.inFlight.begin();
@@ -51,7 +56,10 @@ export function handleUnary<Req, Res>(
       if (code === status.INTERNAL || code === status.UNAVAILABLE) log.error(fields, "rpc failed");
       else log.info(fields, "rpc done");
     };
-    handler(call.request, { requestId, log })
+    authorize(deps.auth, call.metadata, call.request, access, notFound)
+      .then(({ request, principal }) =>
+        handler(request, { requestId, log: log.child({ caller: principal.sub }) }),
+      )
       .then(
         (res) => {
           done(status.OK, "");

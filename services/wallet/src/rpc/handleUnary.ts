@@ -19,6 +19,11 @@ export interface CallContext {
   log: Logger;
 }
 
+const NOT_FOUND_MESSAGE: Record<string, string> = {
+  GetTransaction: "Transaction not found",
+  Transfer: "Source wallet not found",
+};
+
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The correlation id from the caller's metadata, or a new one. */
@@ -38,7 +43,8 @@ export function handleUnary<Req extends { ownerId: string }, Res>(
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
   access: Access = "owner",
 ): handleUnaryCall<Req, Res> {
-  const notFound = method === "GetTransaction" ? "Transaction not found" : undefined;
+  // A refused owner gets the answer a missing wallet (or transaction) of this method gets.
+  const notFound = NOT_FOUND_MESSAGE[method];
   return (call, callback) => {
     const started = process.hrtime.bigint();
     deps.inFlight.begin();

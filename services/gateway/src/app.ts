@@ -14,7 +14,7 @@ import { registerApiDocs } from "./plugins/apiDocs.js";
 import { registerAuthentication } from "./plugins/authentication.js";
 import { registerDraining } from "./plugins/draining.js";
 import { registerIdempotency } from "./plugins/idempotency.js";
-import { registerRateLimit } from "./plugins/rateLimit.js";
+import { apiRateLimit, registerRateLimit } from "./plugins/rateLimit.js";
 import { registerRequestTelemetry, requestIdOf } from "./plugins/requestTelemetry.js";
 import { createRedisClient, createRedisFailureReporter, waitForRedis } from "./redis.js";
 import { createWallet } from "./routes/createWallet.js";
@@ -85,12 +85,13 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
 
   app.register(helmet);
   registerApiDocs(app);
-  registerRateLimit(app, {
+  const rateLimits = {
     redis,
     max: config.RATE_LIMIT_MAX,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     onRedisFailure,
-  });
+  };
+  registerRateLimit(app, rateLimits);
   app.register(async (ops) => {
     healthz(ops);
     readyz(ops, {
@@ -105,7 +106,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     openapi(ops);
   });
   app.register(async (api) => {
-    registerAuthentication(api, verifier);
+    registerAuthentication(api, verifier, apiRateLimit(api, rateLimits));
     registerIdempotency(api, { store: idempotencyStore, metrics: gatewayMetrics, onRedisFailure });
     const deps: RouteDeps = { wallet, history, creditScope: config.CREDIT_SCOPE };
     for (const route of [createWallet, listWallets, getWallet, credit, debit, transfer, listTransactions]) {

@@ -71,6 +71,7 @@ describe("gateway shutdown - Flow 9", () => {
         REDIS_URL: stack.redis.url,
         NATS_URL: stack.nats.url,
         JWT_SECRET,
+        DEV_MODE: "true",
         LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],

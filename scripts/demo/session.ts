@@ -14,6 +14,8 @@ export interface DemoConfig {
   /** For the second gateway of Flow 9. */
   walletGrpcUrl: string;
   redisUrl: string;
+  /** The scope tokens need to credit (CREDIT_SCOPE, as the platform's). */
+  creditScope: string;
 }
 
 export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -25,6 +27,7 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     natsUrl: env.NATS_URL || "nats://127.0.0.1:4222",
     walletGrpcUrl: env.WALLET_GRPC_URL || "127.0.0.1:50051",
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
+    creditScope: env.CREDIT_SCOPE || "wallet:credit",
   };
 }
 
@@ -43,8 +46,12 @@ export interface Session {
   runId: string;
   /** The demo user (`alice`) and her USD wallet, set up by the first step. */
   user: { sub: string; token: string; walletId: string };
-  /** Signs a token for `sub` the way the gateway expects. */
-  token(sub: string, email?: string): Promise<string>;
+  /**
+   * Signs a token for `sub` the way the gateway and the wallet expect. It carries
+   * the credit scope (the demo's users top up their own wallets) unless `scope`
+   * says otherwise ("" for a plain user token).
+   */
+  token(sub: string, email?: string, scope?: string): Promise<string>;
   /** Sends a request with a fresh x-request-id, prints it and its answer. */
   call(method: string, path: string, opts?: SessionCallOptions): Promise<Exchange>;
   /** A fresh Idempotency-Key with a readable prefix. */
@@ -59,10 +66,10 @@ export function openSession(config: DemoConfig): Session {
     config,
     runId,
     user: { sub: "alice", token: "", walletId: "" },
-    token: (sub, email) =>
+    token: (sub, email, scope = config.creditScope) =>
       mintToken(
         { JWT_SECRET: config.jwtSecret, JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience },
-        { sub, email, ttlSeconds: 3600 },
+        { sub, email, scope, ttlSeconds: 3600 },
       ),
     call: async (method, path, opts = {}) => {
       requestSeq += 1;

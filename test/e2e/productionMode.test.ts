@@ -23,7 +23,7 @@ describe("production mode", () => {
     const exit = await service.exited;
     expect(exit.code).toBe(1);
     expect(service.stderr.join("\n")).toMatch(message);
-  });
+  }, 90_000); // a process start from sources, slow on a loaded machine
 
   describe("the platform with credentials only (mTLS, NATS user, Redis password, no DEV_MODE)", () => {
     let p: Platform;

@@ -29,13 +29,17 @@ const needs = [
     name: "Redis",
     url: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     defaultPort: 6379,
-    hint: "start it: redis-server --daemonize yes (or docker compose up -d redis)",
+    hint:
+      "start it: redis-server --daemonize yes (or docker compose up -d redis, with " +
+      "REDIS_URL=redis://default:dev-redis-password-change-me@127.0.0.1:6379)",
   },
   {
     name: "NATS JetStream",
     url: env.NATS_URL ?? "nats://127.0.0.1:4222",
     defaultPort: 4222,
-    hint: "start it: nats-server -js -sd /tmp/nats & (or docker compose up -d nats)",
+    hint:
+      "start it: nats-server -js -sd /tmp/nats & (or docker compose up -d nats, with " +
+      "NATS_USER=wallet NATS_PASSWORD=dev-nats-password-change-me)",
   },
 ];
 

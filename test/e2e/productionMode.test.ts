@@ -18,12 +18,16 @@ describe("production mode", () => {
     ["gateway", {}, /JWT_SECRET .*required unless DEV_MODE=true/],
     ["gateway", { JWT_SECRET: "s".repeat(32) }, /NATS_USER and NATS_PASSWORD \(or NATS_TOKEN\) are required/],
     ["notifier", {}, /NATS_USER and NATS_PASSWORD \(or NATS_TOKEN\) are required/],
-  ])("%s without DEV_MODE and keys (%o) refuses to start naming the variable", async (name, env, message) => {
-    const service = spawnService(name, { ...env, NATS_URL: "nats://127.0.0.1:1", LOG_LEVEL: "info" });
-    const exit = await service.exited;
-    expect(exit.code).toBe(1);
-    expect(service.stderr.join("\n")).toMatch(message);
-  }, 90_000); // a process start from sources, slow on a loaded machine
+  ])(
+    "%s without DEV_MODE and keys (%o) refuses to start naming the variable",
+    async (name, env, message) => {
+      const service = spawnService(name, { ...env, NATS_URL: "nats://127.0.0.1:1", LOG_LEVEL: "info" });
+      const exit = await service.exited;
+      expect(exit.code).toBe(1);
+      expect(service.stderr.join("\n")).toMatch(message);
+    },
+    90_000,
+  ); // a process start from sources, slow on a loaded machine
 
   describe("the platform with credentials only (mTLS, NATS user, Redis password, no DEV_MODE)", () => {
     let p: Platform;

@@ -28,5 +28,10 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Test
     throw new Error(`${e.message}\n${child.output()}`);
   });
   const auth = opts.password ? `default:${encodeURIComponent(opts.password)}@` : "";
-  return { url: `redis://${auth}127.0.0.1:${port}`, port, pid: child.pid ?? 0, stop: () => stopProcess(child) };
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    pid: child.pid ?? 0,
+    stop: () => stopProcess(child),
+  };
 }

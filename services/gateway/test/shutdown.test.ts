@@ -84,7 +84,8 @@ describe("gateway shutdown - Flow 9", () => {
       logs += d;
     });
     try {
-      await waitForPort(port, 20_000);
+      // A process start from the TypeScript sources: slow on a loaded machine.
+      await waitForPort(port, 60_000);
       const res = await fetch(`http://127.0.0.1:${port}/api/wallets`, {
         headers: { authorization: `Bearer ${alice}` },
       });
@@ -96,7 +97,7 @@ describe("gateway shutdown - Flow 9", () => {
     } finally {
       child.kill("SIGKILL");
     }
-  });
+  }, 90_000);
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

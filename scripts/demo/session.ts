@@ -16,6 +16,13 @@ export interface DemoConfig {
   redisUrl: string;
   /** The scope tokens need to credit (CREDIT_SCOPE, as the platform's). */
   creditScope: string;
+  /** NATS credentials, as the platform's (none in development mode). */
+  natsAuth: { user?: string; pass?: string; token?: string };
+  /**
+   * What the extra service processes the demo starts (Flows 4 and 9) need to run like the
+   * platform's: development mode unless DEV_MODE says otherwise, and the NATS credentials.
+   */
+  serviceEnv: Record<string, string>;
 }
 
 export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -28,6 +35,19 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     walletGrpcUrl: env.WALLET_GRPC_URL || "127.0.0.1:50051",
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
     creditScope: env.CREDIT_SCOPE || "wallet:credit",
+    natsAuth: {
+      ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD } : {}),
+      ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
+    },
+    serviceEnv: Object.fromEntries(
+      Object.entries({
+        DEV_MODE: env.DEV_MODE || "true",
+        CREDIT_SCOPE: env.CREDIT_SCOPE,
+        NATS_USER: env.NATS_USER,
+        NATS_PASSWORD: env.NATS_PASSWORD,
+        NATS_TOKEN: env.NATS_TOKEN,
+      }).filter((e): e is [string, string] => Boolean(e[1])),
+    ),
   };
 }
 

@@ -29,14 +29,9 @@ export async function flow9Shutdown(s: Session): Promise<void> {
     REDIS_URL: s.config.redisUrl,
     NATS_URL: s.config.natsUrl,
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
-    // Like the platform `npm start` runs (development mode), unless the environment says otherwise.
-    DEV_MODE: process.env.DEV_MODE || "true",
-    CREDIT_SCOPE: s.config.creditScope,
+    ...s.config.serviceEnv,
   };
   for (const [name, value] of Object.entries({
-    NATS_USER: process.env.NATS_USER,
-    NATS_PASSWORD: process.env.NATS_PASSWORD,
-    NATS_TOKEN: process.env.NATS_TOKEN,
     JWT_SECRET: s.config.jwtSecret,
     JWT_ISSUER: s.config.jwtIssuer,
     JWT_AUDIENCE: s.config.jwtAudience,

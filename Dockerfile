@@ -13,6 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/runtime/package.json packages/runtime/
+COPY packages/auth/package.json packages/auth/
 COPY services/wallet/package.json services/wallet/
 COPY services/gateway/package.json services/gateway/
 COPY services/notifier/package.json services/notifier/
@@ -28,10 +29,11 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/packages/contracts/package.json packages/contracts/
 COPY --from=build /app/packages/runtime/package.json packages/runtime/
+COPY --from=build /app/packages/auth/package.json packages/auth/
 COPY --from=build /app/services/wallet/package.json services/wallet/
 COPY --from=build /app/services/gateway/package.json services/gateway/
 COPY --from=build /app/services/notifier/package.json services/notifier/
-RUN npm ci --omit=dev --no-audit --no-fund -w services/${SERVICE} -w packages/runtime -w packages/contracts \
+RUN npm ci --omit=dev --no-audit --no-fund -w services/${SERVICE} -w packages/runtime -w packages/auth -w packages/contracts \
   && npm cache clean --force
 
 # Runtime: compiled code plus production node_modules, owned by root and run by the unprivileged node user.
@@ -45,6 +47,8 @@ COPY --from=build /app/packages/contracts/package.json packages/contracts/
 COPY --from=build /app/packages/contracts/dist packages/contracts/dist
 COPY --from=build /app/packages/runtime/package.json packages/runtime/
 COPY --from=build /app/packages/runtime/dist packages/runtime/dist
+COPY --from=build /app/packages/auth/package.json packages/auth/
+COPY --from=build /app/packages/auth/dist packages/auth/dist
 COPY --from=build /app/services/${SERVICE}/package.json services/${SERVICE}/
 COPY --from=build /app/services/${SERVICE}/dist services/${SERVICE}/dist
 COPY deploy/docker/healthcheck.mjs ./

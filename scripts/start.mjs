@@ -5,7 +5,16 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 
-const env = process.env;
+// Development mode (the public development JWT secret, plaintext gRPC, brokers without credentials),
+// so every listener defaults to loopback: anyone who can reach a port could mint tokens with that secret.
+const env = {
+  DEV_MODE: "true",
+  GATEWAY_HOST: "127.0.0.1",
+  WALLET_GRPC_HOST: "127.0.0.1",
+  WALLET_ADMIN_HOST: "127.0.0.1",
+  NOTIFIER_ADMIN_HOST: "127.0.0.1",
+  ...process.env,
+};
 const dbUrl = env.WALLET_DB_URL ?? "postgres://postgres@127.0.0.1:5432/wallet";
 const needs = [
   {
@@ -20,13 +29,17 @@ const needs = [
     name: "Redis",
     url: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     defaultPort: 6379,
-    hint: "start it: redis-server --daemonize yes (or docker compose up -d redis)",
+    hint:
+      "start it: redis-server --daemonize yes (or docker compose up -d redis, with " +
+      "REDIS_URL=redis://default:dev-redis-password-change-me@127.0.0.1:6379)",
   },
   {
     name: "NATS JetStream",
     url: env.NATS_URL ?? "nats://127.0.0.1:4222",
     defaultPort: 4222,
-    hint: "start it: nats-server -js -sd /tmp/nats & (or docker compose up -d nats)",
+    hint:
+      "start it: nats-server -js -sd /tmp/nats & (or docker compose up -d nats, with " +
+      "NATS_USER=wallet NATS_PASSWORD=dev-nats-password-change-me)",
   },
 ];
 
@@ -110,6 +123,12 @@ const shutdown = (code = 0) => {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
+if (env.DEV_MODE === "true" || env.DEV_MODE === "1") {
+  console.log(
+    "DEV_MODE=true: development mode (public development JWT secret unless JWT_SECRET is set, plaintext gRPC, " +
+      "brokers without credentials unless configured); listening on 127.0.0.1 only",
+  );
+}
 for (const service of ["wallet", "notifier", "gateway"]) start(service);
 console.log(
   "platform starting: gateway http://127.0.0.1:3000 (docs at /docs), wallet gRPC 127.0.0.1:50051 — Ctrl-C stops",

@@ -4,16 +4,15 @@
  * commit -> delivered latency (transaction time to the notifier's ack) p50/p99, and the
  * largest outbox backlog and consumer lag seen. Services run from dist/ (`npm run build`).
  */
-import { credentials } from "@grpc/grpc-js";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { TransactionCommitted, WalletServiceClient } from "@wallet/contracts";
+import { TransactionCommitted } from "@wallet/contracts";
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { createWallets, driveCredits } from "../../services/wallet/bench/load.js";
 import { readiness } from "../../services/wallet/test/harness.js";
 import { startNats } from "../../test/support/nats.js";
 import { freePort } from "../../test/support/ports.js";
-import { benchSettings, dropDatabase, percentile, startService } from "./process.js";
+import { benchSettings, benchWalletClient, dropDatabase, percentile, startService } from "./process.js";
 
 const { dbUrl, seconds, clients } = benchSettings();
 const nats = await startNats();
@@ -64,7 +63,7 @@ const watch = setInterval(async () => {
 }, 500);
 
 try {
-  const client = new WalletServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+  const client = await benchWalletClient(grpcPort);
   const targets = await createWallets(client, 1000);
   const started = Date.now();
   const load = await driveCredits(client, targets, clients, seconds);

@@ -1,9 +1,35 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { credentials, InterceptingCall } from "@grpc/grpc-js";
+import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
+import { WalletServiceClient } from "@wallet/contracts";
 import { waitForPort } from "../../test/support/ports.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * A gRPC client for a benchmark wallet whose every call carries an operator token
+ * (wallet:admin: any owner, may credit) signed with `jwtSecret` (undefined: the
+ * development secret, which a DEV_MODE wallet without JWT_SECRET uses).
+ */
+export async function benchWalletClient(port: number, jwtSecret?: string): Promise<WalletServiceClient> {
+  const token = await mintToken(
+    { JWT_SECRET: jwtSecret },
+    { sub: "bench", scope: ADMIN_SCOPE, ttlSeconds: 86_400 },
+  );
+  return new WalletServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    interceptors: [
+      (options, nextCall) =>
+        new InterceptingCall(nextCall(options), {
+          start(metadata, listener, next) {
+            metadata.set("authorization", `Bearer ${token}`);
+            next(metadata, listener);
+          },
+        }),
+    ],
+  });
+}
 
 /** Runs a built service (services/<name>/dist/main.js) as a child process. */
 export async function startService(
@@ -23,7 +49,8 @@ export async function startService(
     ? [...nodeArgs, "--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
     : [...nodeArgs, `${root}services/${name}/dist/main.js`];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+    // Benchmarks run local development setups: plaintext gRPC, brokers without credentials.
+    env: { DEV_MODE: "true", ...process.env, ...env },
     stdio: ["ignore", output, "inherit"],
   });
   const port = Number(env.WALLET_GRPC_PORT ?? env.GATEWAY_PORT ?? env.NOTIFIER_ADMIN_PORT);

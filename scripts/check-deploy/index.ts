@@ -6,6 +6,7 @@ import { composeFindings } from "./composeRules.js";
 import { parseDockerfile, withBuildArgs } from "./dockerfileModel.js";
 import { dockerfileFindings, installedWorkspaces } from "./dockerfileRules.js";
 import { envFindings } from "./envRules.js";
+import { exposureFindings } from "./exposureRules.js";
 import { type Finding, finding } from "./findings.js";
 import { chartChecks } from "./helmChecks.js";
 import { imageDependencyFindings } from "./imageDependencies.js";
@@ -74,7 +75,9 @@ async function main(): Promise<number> {
   const findings: Finding[] = [...loaded.findings, ...dockerFindings(loaded.configs)];
   const compose = loadCompose(root);
   findings.push(...compose.findings);
-  if (compose.project) findings.push(...composeFindings(compose.project, loaded.configs));
+  if (compose.project) {
+    findings.push(...composeFindings(compose.project, loaded.configs), ...exposureFindings(compose.project));
+  }
   const renderings: Rendering[] = [];
   const kubectlProblem = kustomizeProblem(root);
   if (kubectlProblem) findings.push(kubectlProblem);

@@ -74,8 +74,14 @@ export function portFindings(workload: ServiceWorkload): Finding[] {
     if (problem) findings.push(finding(where, problem));
   }
   const readiness = container.readinessProbe;
+  // The kubelet's gRPC probe speaks no TLS: a wallet serving TLS is probed on its admin /readyz instead.
+  const grpcOverTls = Boolean(workload.env.get("WALLET_TLS_CERT_FILE")?.value);
   if (config.facts.grpcPortVariable && readiness && !readiness.grpc) {
-    findings.push(finding(where, "readiness must be a native grpc probe on the gRPC port"));
+    if (!grpcOverTls) {
+      findings.push(finding(where, "readiness must be a native grpc probe on the gRPC port"));
+    } else if (readiness.httpGet?.path !== "/readyz") {
+      findings.push(finding(where, "readiness of gRPC over TLS must be an HTTP probe of /readyz"));
+    }
   }
   if (!config.facts.grpcPortVariable && readiness && readiness.httpGet?.path !== "/readyz") {
     findings.push(finding(where, "readiness must be an HTTP probe of /readyz"));

@@ -9,8 +9,11 @@ export interface SeenEvent {
 }
 
 /** Listens to wallet.events.transaction.committed (as a plain subscriber; it changes no consumer). */
-export async function watchCommittedEvents(natsUrl: string) {
-  const nc = await connect({ servers: natsUrl, name: "demo", timeout: 3000 });
+export async function watchCommittedEvents(
+  natsUrl: string,
+  auth: { user?: string; pass?: string; token?: string } = {},
+) {
+  const nc = await connect({ servers: natsUrl, ...auth, name: "demo", timeout: 3000 });
   const seen: SeenEvent[] = [];
   nc.subscribe(TRANSACTION_COMMITTED_SUBJECT, {
     callback: (err, msg) => {

@@ -14,6 +14,15 @@ export interface DemoConfig {
   /** For the second gateway of Flow 9. */
   walletGrpcUrl: string;
   redisUrl: string;
+  /** The scope tokens need to credit (CREDIT_SCOPE, as the platform's). */
+  creditScope: string;
+  /** NATS credentials, as the platform's (none in development mode). */
+  natsAuth: { user?: string; pass?: string; token?: string };
+  /**
+   * What the extra service processes the demo starts (Flows 4 and 9) need to run like the
+   * platform's: development mode unless DEV_MODE says otherwise, and the NATS credentials.
+   */
+  serviceEnv: Record<string, string>;
 }
 
 export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -25,6 +34,20 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     natsUrl: env.NATS_URL || "nats://127.0.0.1:4222",
     walletGrpcUrl: env.WALLET_GRPC_URL || "127.0.0.1:50051",
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
+    creditScope: env.CREDIT_SCOPE || "wallet:credit",
+    natsAuth: {
+      ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD } : {}),
+      ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
+    },
+    serviceEnv: Object.fromEntries(
+      Object.entries({
+        DEV_MODE: env.DEV_MODE || "true",
+        CREDIT_SCOPE: env.CREDIT_SCOPE,
+        NATS_USER: env.NATS_USER,
+        NATS_PASSWORD: env.NATS_PASSWORD,
+        NATS_TOKEN: env.NATS_TOKEN,
+      }).filter((e): e is [string, string] => Boolean(e[1])),
+    ),
   };
 }
 
@@ -43,8 +66,12 @@ export interface Session {
   runId: string;
   /** The demo user (`alice`) and her USD wallet, set up by the first step. */
   user: { sub: string; token: string; walletId: string };
-  /** Signs a token for `sub` the way the gateway expects. */
-  token(sub: string, email?: string): Promise<string>;
+  /**
+   * Signs a token for `sub` the way the gateway and the wallet expect. It carries
+   * the credit scope (the demo's users top up their own wallets) unless `scope`
+   * says otherwise ("" for a plain user token).
+   */
+  token(sub: string, email?: string, scope?: string): Promise<string>;
   /** Sends a request with a fresh x-request-id, prints it and its answer. */
   call(method: string, path: string, opts?: SessionCallOptions): Promise<Exchange>;
   /** A fresh Idempotency-Key with a readable prefix. */
@@ -59,10 +86,10 @@ export function openSession(config: DemoConfig): Session {
     config,
     runId,
     user: { sub: "alice", token: "", walletId: "" },
-    token: (sub, email) =>
+    token: (sub, email, scope = config.creditScope) =>
       mintToken(
         { JWT_SECRET: config.jwtSecret, JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience },
-        { sub, email, ttlSeconds: 3600 },
+        { sub, email, scope, ttlSeconds: 3600 },
       ),
     call: async (method, path, opts = {}) => {
       requestSeq += 1;

@@ -21,7 +21,7 @@ describe("dockerfile rules", () => {
     expect(problemsOf(walletDockerfile)).toEqual([]);
     expect(
       installedWorkspaces(withBuildArgs(parseDockerfile(walletDockerfile), { SERVICE: "wallet" })),
-    ).toEqual(["services/wallet", "packages/runtime", "packages/contracts"]);
+    ).toEqual(["services/wallet", "packages/runtime", "packages/auth", "packages/contracts"]);
   });
 
   it("dockerfile rules - SERVICE picks the service's stages and settings from the one Dockerfile", () => {

@@ -119,7 +119,9 @@ describe("helm chart", () => {
     const secret = findObject(r.objects, "Secret", "wallet-platform-secrets");
     expect(Object.keys((secret?.stringData ?? {}) as object).sort()).toEqual([
       "JWT_SECRET",
+      "NATS_PASSWORD",
       "NATS_URL",
+      "NATS_USER",
       "REDIS_URL",
       "WALLET_DB_URL",
     ]);
@@ -171,6 +173,10 @@ describe("helm chart", () => {
     expect(Object.fromEntries(spec.containers[0].env.map((e) => [e.name, e.value]))).toEqual({
       WALLET_GRPC_URL: "dns:///wallet-headless.wallet.svc.cluster.local:50051",
       GATEWAY_URL: "http://gateway.wallet.svc.cluster.local:80",
+      // prod runs the gRPC hop over mTLS: the smoke test dials like the gateway does.
+      WALLET_GRPC_CA_FILE: "/etc/gateway/wallet-tls/ca.crt",
+      WALLET_GRPC_CERT_FILE: "/etc/gateway/wallet-tls/tls.crt",
+      WALLET_GRPC_KEY_FILE: "/etc/gateway/wallet-tls/tls.key",
     });
     const script = findObject(r.objects, "ConfigMap", "wallet-platform-smoke-test")?.data as Record<
       string,
@@ -185,7 +191,10 @@ describe("helm chart", () => {
     expect(notes).toContain("https://wallet.example.com/api");
     expect(notes).toContain("kubectl -n wallet port-forward service/gateway 3000:80");
     expect(notes).toContain("kubectl -n wallet port-forward service/wallet 50051:50051");
-    expect(notes).toContain("grpcurl -plaintext localhost:50051 list");
+    // prod runs the gRPC hop over mTLS, so grpcurl needs the CA and a client certificate.
+    expect(notes).toContain(
+      "grpcurl -cacert ca.crt -cert client.crt -key client.key -authority wallet-headless.wallet.svc.cluster.local localhost:50051 list",
+    );
     expect(notes).toContain("wallet.v1.WalletService/ListWallets");
     expect(notes).toContain("helm test wallet-platform -n wallet");
   });
@@ -295,7 +304,7 @@ describe("helm chart", () => {
     expect(lines(fixtureFindings(root, defaults, validate))).toEqual([]);
     const bad = `${VALUES_FIXTURES}/bad/misspelled-variable.yaml`;
     expect(lines(valuesFileFindings(root, defaults, validate, [bad], bad))).toEqual([
-      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_DB_BATCH_MAX, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
+      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_DB_BATCH_MAX, DEV_MODE, CREDIT_SCOPE, JWT_ALGORITHMS, JWT_JWKS_URL, JWT_JWKS_REFRESH_MS, JWT_ISSUER, JWT_AUDIENCE, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
     ]);
   });
 
@@ -367,7 +376,7 @@ describe("helm chart", () => {
     );
     const name = `${CHART} (deploy/helm/values/prod.yaml)`;
     expect(lines(driftFindings(chart, overlay))).toEqual([
-      `${name}: Deployment/wallet container wallet readinessProbe: differs from deploy/k8s/overlays/prod: chart {"failureThreshold":2,"grpc":{"port":50051,"service":""},"periodSeconds":7}, overlay {"failureThreshold":2,"grpc":{"port":50051,"service":""},"periodSeconds":5}`,
+      `${name}: Deployment/wallet container wallet readinessProbe: differs from deploy/k8s/overlays/prod: chart {"failureThreshold":2,"httpGet":{"path":"/readyz","port":"admin"},"periodSeconds":7}, overlay {"failureThreshold":2,"httpGet":{"path":"/readyz","port":"admin"},"periodSeconds":5}`,
       `${name}: Deployment/wallet container wallet env LOG_LEVEL: differs from deploy/k8s/overlays/prod: chart "\\"warn\\"", overlay "\\"info\\""`,
       `${name}: Service/wallet-headless spec: differs from deploy/k8s/overlays/prod: chart {"ports":[{"appProtocol":"grpc","name":"grpc","port":50051,"targetPort":"grpc"}],"selector":{"app.kubernetes.io/name":"wallet"}}, overlay {"clusterIP":"None","ports":[{"appProtocol":"grpc","name":"grpc","port":50051,"targetPort":"grpc"}],"selector":{"app.kubernetes.io/name":"wallet"}}`,
       `${name}: NetworkPolicy objects: differs from deploy/k8s/overlays/prod: chart ["default-deny-ingress","gateway","wallet"], overlay ["default-deny-ingress","gateway","notifier","wallet"]`,

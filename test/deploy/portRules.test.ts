@@ -42,6 +42,19 @@ describe("port rules", () => {
     ]);
   });
 
+  it("port rules - a wallet serving TLS (which the kubelet's gRPC probe cannot speak) is probed on /readyz", () => {
+    const tls = new Map([
+      ["WALLET_TLS_CERT_FILE", { value: "/etc/wallet-tls/tls.crt", optional: false, secret: false }],
+    ]);
+    const deployment = walletDeployment();
+    firstContainer(deployment).readinessProbe = { httpGet: { path: "/readyz", port: 9464 } };
+    expect(problemsOf(walletConfig(), deployment, tls)).toEqual([]);
+    firstContainer(deployment).readinessProbe = { httpGet: { path: "/healthz", port: 9464 } };
+    expect(problemsOf(walletConfig(), deployment, tls)).toEqual([
+      "readiness of gRPC over TLS must be an HTTP probe of /readyz",
+    ]);
+  });
+
   it("port rules - reject unknown health paths and liveness on /readyz", () => {
     const deployment = hardenedDeployment("gateway");
     firstContainer(deployment).readinessProbe = { httpGet: { path: "/health", port: "http" } };

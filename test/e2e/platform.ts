@@ -1,5 +1,6 @@
 import { mintToken } from "@wallet/gateway";
 import { inject } from "vitest";
+import { makeTestCerts } from "../support/certs.js";
 import { startNats, type TestNats } from "../support/nats.js";
 import { freePort } from "../support/ports.js";
 import { createDatabase } from "../support/postgres.js";
@@ -39,21 +40,58 @@ export interface Platform {
   /** Starts a service again (after it stopped) and waits until it is ready. */
   start(name: ServiceName): Promise<ServiceProcess>;
   call(method: string, path: string, opts?: CallOptions): Promise<Exchange>;
-  token(sub: string, email?: string): Promise<string>;
+  /** A token gateway and wallet accept, carrying the credit scope unless `scope` says otherwise ("" for none). */
+  token(sub: string, email?: string, scope?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startPlatform(extraEnv: PlatformEnv = {}): Promise<Platform> {
+export interface PlatformOptions {
+  /**
+   * Production settings instead of DEV_MODE: Redis with a password, NATS with a
+   * user, gRPC over mTLS with certificates made by openssl, credentials only
+   * from the environment.
+   */
+  secure?: boolean;
+}
+
+export async function startPlatform(
+  extraEnv: PlatformEnv = {},
+  opts: PlatformOptions = {},
+): Promise<Platform> {
+  const secrets = opts.secure
+    ? { redis: "redis-e2e-password", nats: { user: "platform", pass: "nats-e2e-password" } }
+    : undefined;
+  const certs = opts.secure ? makeTestCerts() : undefined;
   const [redis, nats, db, webhook] = await Promise.all([
-    startRedis(),
-    startNats(),
+    startRedis({ password: secrets?.redis }),
+    startNats(secrets?.nats),
     createDatabase(inject("pgClusterUrl")),
     startWebhookReceiver(),
   ]);
   const [grpcPort, walletAdmin, notifierAdmin, gatewayPort] = await Promise.all(
     Array.from({ length: 4 }, () => freePort()),
   );
-  const common = { NATS_URL: nats.url, LOG_LEVEL: "info", SHUTDOWN_GRACE_MS: "10000" };
+  // DEV_MODE: plaintext gRPC and brokers without credentials; both gateway and wallet verify tokens with JWT_SECRET.
+  const common: Record<string, string> = {
+    NATS_URL: nats.url,
+    LOG_LEVEL: "info",
+    SHUTDOWN_GRACE_MS: "10000",
+    ...(secrets ? { NATS_USER: secrets.nats.user, NATS_PASSWORD: secrets.nats.pass } : { DEV_MODE: "true" }),
+  };
+  const walletTls: Record<string, string> = certs
+    ? {
+        WALLET_TLS_CERT_FILE: certs.serverCert,
+        WALLET_TLS_KEY_FILE: certs.serverKey,
+        WALLET_TLS_CLIENT_CA_FILE: certs.caCert,
+      }
+    : {};
+  const gatewayTls: Record<string, string> = certs
+    ? {
+        WALLET_GRPC_CA_FILE: certs.caCert,
+        WALLET_GRPC_CERT_FILE: certs.clientCert,
+        WALLET_GRPC_KEY_FILE: certs.clientKey,
+      }
+    : {};
   const env: Record<ServiceName, Record<string, string>> = {
     wallet: {
       ...common,
@@ -62,6 +100,8 @@ export async function startPlatform(extraEnv: PlatformEnv = {}): Promise<Platfor
       WALLET_GRPC_PORT: String(grpcPort),
       WALLET_ADMIN_HOST: "127.0.0.1",
       WALLET_ADMIN_PORT: String(walletAdmin),
+      JWT_SECRET,
+      ...walletTls,
       ...extraEnv.wallet,
     },
     notifier: {
@@ -81,6 +121,7 @@ export async function startPlatform(extraEnv: PlatformEnv = {}): Promise<Platfor
       WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
       REDIS_URL: redis.url,
       JWT_SECRET,
+      ...gatewayTls,
       ...extraEnv.gateway,
     },
   };
@@ -108,6 +149,7 @@ export async function startPlatform(extraEnv: PlatformEnv = {}): Promise<Platfor
     const running = Object.values(started).flatMap((list) => list.filter((s) => s.running()));
     await Promise.all(running.map((s) => s.stop("SIGTERM", 15_000)));
     await Promise.all([redis.stop(), nats.destroy(), db.drop(), webhook.close()]);
+    certs?.remove();
   };
 
   // All at once: none waits for another (the gateway's gRPC channel connects on demand,
@@ -131,8 +173,7 @@ export async function startPlatform(extraEnv: PlatformEnv = {}): Promise<Platfor
     processes: (name) => [...started[name]],
     start,
     call: (method, path, opts) => httpCall(gatewayUrl, method, path, opts),
-    token: (sub, email) =>
-      mintToken({ JWT_SECRET, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, { sub, email }),
+    token: (sub, email, scope = "wallet:credit") => mintToken({ JWT_SECRET }, { sub, email, scope }),
     stop,
   };
 }

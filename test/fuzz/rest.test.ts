@@ -1,8 +1,8 @@
+import { mintToken } from "@wallet/auth";
 import fc from "fast-check";
 import { SignJWT } from "jose";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintToken } from "../../services/gateway/src/auth/mintToken.js";
 import {
   fundedWallet,
   type GatewayStack,

@@ -18,14 +18,24 @@ export interface TestNats {
   destroy(): Promise<void>;
 }
 
-/** Starts a nats-server with JetStream (file storage in a temp dir) on a free port. */
-export async function startNats(): Promise<TestNats> {
+/** Starts a nats-server with JetStream (file storage in a temp dir) on a free port; `auth` requires that user. */
+export async function startNats(auth?: { user: string; pass: string }): Promise<TestNats> {
   const bin = requireBinary("nats-server");
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "nats-test-"));
   let child: ChildProcess | undefined;
   const start = async () => {
-    const c = spawnServer(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir]);
+    const credentials = auth ? ["--user", auth.user, "--pass", auth.pass] : [];
+    const c = spawnServer(bin, [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-js",
+      "-sd",
+      storeDir,
+      ...credentials,
+    ]);
     child = c;
     await waitForPort(port).catch((e) => {
       c.kill("SIGKILL");

@@ -8,8 +8,8 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway redis-server (no persistence) on a free port. */
-export async function startRedis(): Promise<TestRedis> {
+/** Starts a throwaway redis-server (no persistence) on a free port; with `password`, `requirepass` (in the url too). */
+export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
   const bin = requireBinary("redis-server");
   const port = await freePort();
   const child = spawnServer(bin, [
@@ -21,10 +21,17 @@ export async function startRedis(): Promise<TestRedis> {
     "",
     "--appendonly",
     "no",
+    ...(opts.password ? ["--requirepass", opts.password] : []),
   ]);
   await waitForPort(port).catch((e) => {
     child.kill("SIGKILL");
     throw new Error(`${e.message}\n${child.output()}`);
   });
-  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid ?? 0, stop: () => stopProcess(child) };
+  const auth = opts.password ? `default:${encodeURIComponent(opts.password)}@` : "";
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    pid: child.pid ?? 0,
+    stop: () => stopProcess(child),
+  };
 }

@@ -15,4 +15,12 @@ export {
 export { createLogger, type Logger } from "./logger.js";
 export { runMain } from "./main.js";
 export { createMetricsRegistry } from "./metrics.js";
+export {
+  checkNatsCredentials,
+  devModeShape,
+  logDevMode,
+  type NatsCredentialsConfig,
+  natsAuthOptions,
+  natsCredentialsShape,
+} from "./security.js";
 export { handleShutdownSignals } from "./shutdown.js";

@@ -19,7 +19,7 @@ export async function flow1Credit(s: Session): Promise<FirstCredit> {
   const { token, walletId } = s.user;
   const before = await s.call("GET", `/api/wallets/${walletId}`, { token });
   const balance: number = before.body?.data?.balance;
-  const events = await watchCommittedEvents(s.config.natsUrl).catch((err: Error) => {
+  const events = await watchCommittedEvents(s.config.natsUrl, s.config.natsAuth).catch((err: Error) => {
     say(`(cannot watch NATS at ${s.config.natsUrl}: ${err.message})`);
     return undefined;
   });

@@ -29,7 +29,7 @@ export async function flow4Retry(s: Session): Promise<void> {
     return { status: n <= 2 ? 503 : 204 };
   });
   const consumer = `demo-flow4-${s.runId}`;
-  const nc = await connect({ servers: s.config.natsUrl, name: "demo", timeout: 3000 });
+  const nc = await connect({ servers: s.config.natsUrl, ...s.config.natsAuth, name: "demo", timeout: 3000 });
   const jsm = await jetstreamManager(nc);
   // Created here first so that it starts at new events instead of replaying the stream's history.
   await jsm.consumers.add(EVENTS_STREAM, {
@@ -40,6 +40,7 @@ export async function flow4Retry(s: Session): Promise<void> {
   });
   const adminPort = await freePort();
   const notifier = spawnService("notifier", {
+    ...s.config.serviceEnv,
     NATS_URL: s.config.natsUrl,
     NOTIFIER_CONSUMER_NAME: consumer,
     NOTIFIER_CHANNELS: "webhook",

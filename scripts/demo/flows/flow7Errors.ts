@@ -2,7 +2,10 @@ import type { Exchange } from "../../../test/e2e/support/http.js";
 import type { Session } from "../session.js";
 import { check, clip, dim, heading, say } from "../transcript.js";
 
-/** Flow 7 of docs/flows.md: every row of its error table, one request each. */
+/**
+ * Flow 7 of docs/flows.md: every row of its error table, one request each, plus a
+ * plain user token (without the credit scope) refused on credit.
+ */
 export async function flow7Errors(s: Session): Promise<void> {
   heading(
     "Flow 7",
@@ -37,6 +40,24 @@ export async function flow7Errors(s: Session): Promise<void> {
     await s.call("GET", "/api/wallets", { headers: { authorization: "Bearer bad" }, quiet: true }),
     401,
     "UNAUTHORIZED",
+  );
+  const plain = await s.token(`errors-${s.runId}`, undefined, "");
+  row(
+    "No credit scope",
+    `credit with a plain user token (no ${s.config.creditScope})`,
+    await s.call("POST", "/api/wallets/credit", {
+      token: plain,
+      body: { walletId, amount: 1_000_000 },
+      headers: { "idempotency-key": s.key("no-scope") },
+      quiet: true,
+    }),
+    403,
+    "FORBIDDEN",
+  );
+  const after = await s.call("GET", `/api/wallets/${walletId}`, { token: plain, quiet: true });
+  check(
+    after.body?.data?.balance === 100,
+    "nothing was credited: the balance is still 100 (debits need no scope)",
   );
   row(
     "Wrong wallet",

@@ -29,6 +29,7 @@ export async function flow9Shutdown(s: Session): Promise<void> {
     REDIS_URL: s.config.redisUrl,
     NATS_URL: s.config.natsUrl,
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    ...s.config.serviceEnv,
   };
   for (const [name, value] of Object.entries({
     JWT_SECRET: s.config.jwtSecret,

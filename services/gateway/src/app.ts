@@ -1,15 +1,15 @@
 import helmet from "@fastify/helmet";
-import { createMetricsRegistry, type Logger } from "@wallet/runtime";
+import { createTokenVerifier } from "@wallet/auth";
+import { createMetricsRegistry, type Logger, logDevMode, natsAuthOptions } from "@wallet/runtime";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   LogController,
 } from "fastify";
-import { createTokenVerifier } from "./auth/tokenVerifier.js";
 import { startCommittedEventSubscriber } from "./cache/committedEventSubscriber.js";
 import { createHistoryCache } from "./cache/historyCache.js";
-import { type GatewayConfig, usesDevJwtSecret } from "./config.js";
+import { type GatewayConfig, gatewayDevDefaults } from "./config.js";
 import { errorBody, registerErrorEnvelope } from "./http/errorEnvelope.js";
 import { registerJsonBody } from "./http/jsonBody.js";
 import { registerValidation } from "./http/validation.js";
@@ -19,7 +19,7 @@ import { registerApiDocs } from "./plugins/apiDocs.js";
 import { registerAuthentication } from "./plugins/authentication.js";
 import { registerDraining } from "./plugins/draining.js";
 import { registerIdempotency } from "./plugins/idempotency.js";
-import { registerRateLimit } from "./plugins/rateLimit.js";
+import { apiRateLimit, registerRateLimit } from "./plugins/rateLimit.js";
 import { registerRequestTelemetry, requestIdOf } from "./plugins/requestTelemetry.js";
 import { createRedisClient, createRedisFailureReporter, waitForRedis } from "./redis.js";
 import { createWallet } from "./routes/createWallet.js";
@@ -43,13 +43,9 @@ import { createWalletUpstream } from "./wallet/walletClient.js";
  * releases every connection.
  */
 export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInstance {
-  if (usesDevJwtSecret(config)) {
-    logger.warn(
-      "JWT_SECRET is not set: using the built-in development secret. Anyone can mint tokens. " +
-        "Never run like this outside local development.",
-    );
-  }
+  logDevMode(logger, config, gatewayDevDefaults(config));
   const app = Fastify({
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestIdOf,
@@ -76,6 +72,11 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   const wallet = createWalletUpstream({
     target: config.WALLET_GRPC_URL,
     timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    tls: {
+      caFile: config.WALLET_GRPC_CA_FILE,
+      certFile: config.WALLET_GRPC_CERT_FILE,
+      keyFile: config.WALLET_GRPC_KEY_FILE,
+    },
     onError: (rpc, err) => gatewayMetrics.upstreamErrors.inc({ rpc, code: err.code }),
   });
   const history = createHistoryCache(redis, {
@@ -86,6 +87,9 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   const idempotencyStore = createIdempotencyStore(redis, {
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     inFlightTtlMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS + 5000,
+  });
+  const verifier = createTokenVerifier(config, {
+    onJwksError: (err) => logger.warn({ err }, "JWKS fetch failed, keeping the last key set"),
   });
   let subscriber: ReturnType<typeof startCommittedEventSubscriber> | undefined;
 
@@ -98,12 +102,13 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
 
   app.register(helmet);
   registerApiDocs(app);
-  registerRateLimit(app, {
+  const rateLimits = {
     redis,
     max: config.RATE_LIMIT_MAX,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     onRedisFailure,
-  });
+  };
+  registerRateLimit(app, rateLimits);
   app.register(async (ops) => {
     healthz(ops);
     readyz(ops, {
@@ -118,16 +123,21 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     openapi(ops);
   });
   app.register(async (api) => {
-    registerAuthentication(api, createTokenVerifier(config));
+    registerAuthentication(api, verifier, apiRateLimit(api, rateLimits));
     registerIdempotency(api, { store: idempotencyStore, metrics: gatewayMetrics, onRedisFailure });
-    const deps: RouteDeps = { wallet, history };
+    const deps: RouteDeps = { wallet, history, creditScope: config.CREDIT_SCOPE };
     for (const route of [createWallet, listWallets, getWallet, credit, debit, transfer, listTransactions]) {
       route(api, deps);
     }
   });
 
   app.addHook("onReady", async () => {
-    subscriber = startCommittedEventSubscriber({ url: config.NATS_URL, history, logger });
+    subscriber = startCommittedEventSubscriber({
+      url: config.NATS_URL,
+      auth: natsAuthOptions(config),
+      history,
+      logger,
+    });
     // Requests fail open without Redis, so waiting only avoids a needlessly degraded start.
     if (!(await waitForRedis(redis, 3000))) logger.warn("redis not reachable yet, starting degraded");
   });
@@ -137,6 +147,18 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     wallet.close();
   });
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy`: which X-Forwarded-For hops decide
+ * `request.ip` (the key of anonymous rate limits). A hop count trusts that many
+ * proxies in front of the gateway; a list trusts those proxy addresses.
+ */
+function trustProxyOption(
+  value: GatewayConfig["TRUST_PROXY"],
+): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof value === "number") return (_addr, hop) => hop < value;
+  return value;
 }
 
 /** A listening gateway, as started by main.ts and by end-to-end tests. */

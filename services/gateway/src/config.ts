@@ -1,45 +1,43 @@
-import { ConfigError, type ConfigOf, env, loadConfig } from "@wallet/runtime";
+import { isIP } from "node:net";
+import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
+import {
+  ConfigError,
+  type ConfigOf,
+  checkNatsCredentials,
+  devModeShape,
+  env,
+  loadConfig,
+  natsCredentialsShape,
+} from "@wallet/runtime";
 import { z } from "zod";
 
-/** Algorithms the gateway can verify; `none` is deliberately absent. */
-export const SUPPORTED_JWT_ALGORITHMS = [
-  "HS256",
-  "HS384",
-  "HS512",
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-] as const;
-export type JwtAlgorithm = (typeof SUPPORTED_JWT_ALGORITHMS)[number];
-
 /**
- * Used only when JWT_SECRET is unset, so a fresh checkout starts without setup;
- * the gateway logs a loud warning whenever it is in effect.
+ * TRUST_PROXY: `false`, a hop count, or a comma-separated list of proxy
+ * addresses/CIDRs, in the form Fastify's `trustProxy` takes.
  */
-export const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
-
-const MIN_SECRET_LENGTH = 32;
-
-const jwtAlgorithms = z
+const trustProxy = z
   .string()
-  .default("HS256")
-  .transform((v) => v.split(",").map((a) => a.trim()))
-  .pipe(
-    z
-      .array(
-        z.enum(SUPPORTED_JWT_ALGORITHMS, {
-          error: `must be a comma-separated list of ${SUPPORTED_JWT_ALGORITHMS.join(", ")} (never none)`,
-        }),
-      )
-      .min(1),
-  );
+  .default("false")
+  .transform((value, ctx): false | number | string[] => {
+    const v = value.trim();
+    if (v === "false") return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    const entries = v.split(",").map((s) => s.trim());
+    for (const entry of entries) {
+      const [address, prefix, ...rest] = entry.split("/");
+      const family = isIP(address ?? "");
+      const maxPrefix = family === 6 ? 128 : 32;
+      const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix);
+      if (family === 0 || !prefixOk || rest.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be false, a hop count, or a comma-separated list of IP addresses/CIDRs (got "${entry}")`,
+        });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
 
 /** Every variable the gateway reads; keys are the environment variable names. */
 export const configShape = {
@@ -48,6 +46,13 @@ export const configShape = {
   WALLET_GRPC_URL: env
     .string("127.0.0.1:50051")
     .describe("wallet target; `dns:///wallet-headless:50051` resolves every pod and balances round-robin"),
+  WALLET_GRPC_CA_FILE: env
+    .optionalString()
+    .describe("PEM CA of the wallet's certificate: dial over TLS; required unless `DEV_MODE=true`"),
+  WALLET_GRPC_CERT_FILE: env
+    .optionalString()
+    .describe("PEM client certificate for mTLS (with `WALLET_GRPC_KEY_FILE`)"),
+  WALLET_GRPC_KEY_FILE: env.optionalString().describe("PEM key of `WALLET_GRPC_CERT_FILE`"),
   GATEWAY_UPSTREAM_TIMEOUT_MS: env
     .int(5000, 1, 600_000)
     .describe("deadline of every wallet call (504 `TIMEOUT` past it)"),
@@ -57,25 +62,17 @@ export const configShape = {
   NATS_URL: env
     .string("nats://127.0.0.1:4222")
     .describe("`TransactionCommitted` events, for cache invalidation"),
-  JWT_SECRET: z
-    .string()
-    .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
-    .optional()
-    .describe(
-      "HMAC secret, at least 32 characters; unset: a built-in development secret, with a loud warning at start",
-    ),
-  JWT_ALGORITHMS: jwtAlgorithms.describe(
-    "accepted algorithms, comma separated: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA; `none` is refused. An asymmetric one needs `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`",
+  ...natsCredentialsShape,
+  ...devModeShape,
+  ...authConfigShape,
+  TRUST_PROXY: trustProxy.describe(
+    "proxies in front: `false`, a hop count, or a comma-separated CIDR list; decides the client address of anonymous rate limits",
   ),
-  JWT_PUBLIC_KEY: env.optionalString().describe("PEM (SPKI) public key for the asymmetric algorithms"),
-  JWT_JWKS_URL: env
-    .optionalString()
-    .describe("http(s) JWKS URL for the asymmetric algorithms (keys picked by `kid`)"),
-  JWT_ISSUER: env.optionalString().describe("required `iss` when set"),
-  JWT_AUDIENCE: env.optionalString().describe("required `aud` when set"),
   RATE_LIMIT_MAX: env
     .int(100, 1)
-    .describe("requests per window per subject (client IP when unauthenticated)"),
+    .describe(
+      "requests per window per verified subject, or per client address for requests without a valid token",
+    ),
   RATE_LIMIT_WINDOW_MS: env.int(60_000, 1).describe("rate-limit window"),
   IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 1).describe("how long a stored response is replayed"),
   CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
@@ -84,24 +81,49 @@ export const configShape = {
   SHUTDOWN_GRACE_MS: env.int(25_000, 0).describe("how long in-flight requests get after SIGTERM/SIGINT"),
 };
 
-export type GatewayConfig = ConfigOf<typeof configShape>;
+export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;
 
-/** Reads and validates the gateway's configuration; throws ConfigError naming the bad variable. */
+/**
+ * Reads and validates the gateway's configuration; throws ConfigError naming the
+ * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
+ * NATS credentials, a Redis password and TLS towards the wallet.
+ */
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const config = loadConfig(configShape, source);
-  const asymmetric = config.JWT_ALGORITHMS.filter((a) => !a.startsWith("HS"));
-  if (asymmetric.length > 0 && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL) {
+  checkAuthConfig(config);
+  checkNatsCredentials(config);
+  if ((config.WALLET_GRPC_CERT_FILE === undefined) !== (config.WALLET_GRPC_KEY_FILE === undefined)) {
     throw new ConfigError(
-      `invalid configuration: JWT_PUBLIC_KEY or JWT_JWKS_URL is required for JWT_ALGORITHMS ${asymmetric.join(",")}`,
+      "invalid configuration: WALLET_GRPC_CERT_FILE and WALLET_GRPC_KEY_FILE must be set together",
     );
   }
-  if (config.JWT_JWKS_URL && !/^https?:\/\//.test(config.JWT_JWKS_URL)) {
-    throw new ConfigError("invalid configuration: JWT_JWKS_URL: must be an http(s) URL");
+  if (config.WALLET_GRPC_CERT_FILE && !config.WALLET_GRPC_CA_FILE) {
+    throw new ConfigError(
+      "invalid configuration: WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
+    );
+  }
+  if (!config.DEV_MODE) {
+    if (new URL(config.REDIS_URL).password === "") {
+      throw new ConfigError(
+        "invalid configuration: REDIS_URL must carry a password (redis://default:PASSWORD@host:6379) unless DEV_MODE=true",
+      );
+    }
+    if (!config.WALLET_GRPC_CA_FILE) {
+      throw new ConfigError(
+        "invalid configuration: WALLET_GRPC_CA_FILE is required (TLS to the wallet) unless DEV_MODE=true",
+      );
+    }
   }
   return config;
 }
 
-/** True when HMAC tokens are accepted but no JWT_SECRET was configured. */
-export function usesDevJwtSecret(config: GatewayConfig): boolean {
-  return config.JWT_SECRET === undefined && config.JWT_ALGORITHMS.some((a) => a.startsWith("HS"));
+/** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
+export function gatewayDevDefaults(config: GatewayConfig): string[] {
+  const used: string[] = [];
+  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
+    used.push("JWT_SECRET");
+  if (!config.WALLET_GRPC_CA_FILE) used.push("plaintext gRPC");
+  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
+  if (new URL(config.REDIS_URL).password === "") used.push("Redis without password");
+  return used;
 }

@@ -1,3 +1,3 @@
+export { DEV_JWT_SECRET, mintToken } from "@wallet/auth";
 export { buildGateway, type RunningGateway, startGateway } from "./app.js";
-export { mintToken } from "./auth/mintToken.js";
-export { configShape, DEV_JWT_SECRET, type GatewayConfig, loadGatewayConfig } from "./config.js";
+export { configShape, type GatewayConfig, loadGatewayConfig } from "./config.js";

@@ -5,6 +5,17 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundedWallet, type GatewayStack, JWT_SECRET, startStack } from "./stack.js";
 
+const ISSUER = { JWT_ISSUER: "https://issuer.test/", JWT_AUDIENCE: "wallet-api" };
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 const b64url = (s: string | Buffer) => Buffer.from(s).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -81,40 +92,109 @@ describe("gateway authentication - JWT", () => {
     expect((await listWallets(await hs256({ sub: "alice", exp: now() + 600 }), gw)).status).toBe(401);
   });
 
-  it("RS256 via JWT_PUBLIC_KEY - accepted; HS256 is then outside the allow-list", async () => {
+  it("RS256 via JWT_PUBLIC_KEY (gateway and wallet alike) - accepted; HS256 is then outside the allow-list", async () => {
     const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
-    const gw = await stack.startGateway({
+    const keys = {
       JWT_ALGORITHMS: "RS256",
       JWT_PUBLIC_KEY: await exportSPKI(publicKey),
-    });
-    const token = await new SignJWT({ email: "rs@example.com" })
-      .setProtectedHeader({ alg: "RS256" })
-      .setSubject("rs-user")
-      .setExpirationTime("5m")
-      .sign(privateKey);
-    expect((await listWallets(token, gw)).status).toBe(200);
-    expect((await listWallets(await hs256({ sub: "rs-user", exp: now() + 600 }), gw)).status).toBe(401);
+      JWT_SECRET: "",
+      ...ISSUER,
+    };
+    const rs = await startStack(keys, keys);
+    try {
+      const token = await new SignJWT({ email: "rs@example.com" })
+        .setProtectedHeader({ alg: "RS256" })
+        .setSubject("rs-user")
+        .setIssuer(ISSUER.JWT_ISSUER)
+        .setAudience(ISSUER.JWT_AUDIENCE)
+        .setExpirationTime("5m")
+        .sign(privateKey);
+      expect((await listWallets(token, rs.gateway)).status).toBe(200);
+      const created = await rs.gateway.call("POST", "/api/wallets", { token, body: { currency: "USD" } });
+      expect(created.status).toBe(201);
+      expect((await listWallets(await hs256({ sub: "rs-user", exp: now() + 600 }), rs.gateway)).status).toBe(
+        401,
+      );
+    } finally {
+      await rs.stop();
+    }
   });
 
-  it("ES256 via JWT_JWKS_URL - accepted; a key not in the set is refused", async () => {
-    const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
-    jwks = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ keys: [jwk] }));
+  describe("JWKS (JWT_JWKS_URL, gateway and wallet alike)", () => {
+    let jwksStack: GatewayStack;
+    let privateKey: Parameters<SignJWT["sign"]>[0];
+    let url: string;
+    let served = 0;
+
+    beforeAll(async () => {
+      const pair = await generateKeyPair("ES256", { extractable: true });
+      privateKey = pair.privateKey;
+      const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+      jwks = createServer((_req, res) => {
+        served += 1;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ keys: [jwk] }));
+      });
+      await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+      // Refreshes every 200 ms, so the outage below outlasts many refreshes.
+      const keys = {
+        JWT_ALGORITHMS: "ES256",
+        JWT_JWKS_URL: url,
+        JWT_JWKS_REFRESH_MS: "200",
+        JWT_SECRET: "",
+        ...ISSUER,
+      };
+      jwksStack = await startStack(keys, keys);
     });
-    await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
-    const gw = await stack.startGateway({ JWT_ALGORITHMS: "ES256", JWT_JWKS_URL: url });
-    const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string) =>
+    afterAll(() => jwksStack?.stop());
+
+    const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string, sub = "es-user") =>
       new SignJWT({})
         .setProtectedHeader({ alg: "ES256", kid })
-        .setSubject("es-user")
+        .setSubject(sub)
+        .setIssuer(ISSUER.JWT_ISSUER)
+        .setAudience(ISSUER.JWT_AUDIENCE)
         .setExpirationTime("5m")
         .sign(key);
-    expect((await listWallets(await sign(privateKey, "k1"), gw)).status).toBe(200);
-    const stranger = await generateKeyPair("ES256");
-    expect((await listWallets(await sign(stranger.privateKey, "k1"), gw)).status).toBe(401);
+
+    it("accepted; a key not in the set is refused", async () => {
+      expect((await listWallets(await sign(privateKey, "k1"), jwksStack.gateway)).status).toBe(200);
+      const stranger = await generateKeyPair("ES256");
+      expect((await listWallets(await sign(stranger.privateKey, "k1"), jwksStack.gateway)).status).toBe(401);
+    });
+
+    it("JWKS server stopped after a first load: the last good key set keeps serving, at once", async () => {
+      expect(
+        (await listWallets(await sign(privateKey, "k1", "before-outage"), jwksStack.gateway)).status,
+      ).toBe(200);
+      expect(served).toBeGreaterThan(0);
+      await new Promise<void>((resolve) => jwks.close(() => resolve()));
+      jwks.closeAllConnections();
+      // Well past the refresh age: refreshes are attempted and fail.
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 3; i++) {
+        // Fresh tokens, so neither service answers from its cache of verified tokens.
+        const token = await sign(privateKey, "k1", `during-outage-${i}`);
+        const res = await listWallets(token, jwksStack.gateway);
+        expect(res.status).toBe(200);
+        // The wallet verified the token too (it created the wallet for its subject).
+        const created = await jwksStack.gateway.call("POST", "/api/wallets", {
+          token,
+          body: { currency: "EUR" },
+        });
+        expect(created.status).toBe(201);
+      }
+    });
+
+    it("no key set ever loaded - 503 UNAVAILABLE, not 401", async () => {
+      const deadJwks = `http://127.0.0.1:${await closedPort()}/jwks.json`;
+      const gw = await jwksStack.startGateway({ JWT_JWKS_URL: deadJwks });
+      const res = await listWallets(await sign(privateKey, "k1", "no-keys"), gw);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("UNAVAILABLE");
+      expect(res.headers.get("retry-after")).toBe("5");
+    });
   });
 
   it("the subject owns what it creates - another user's wallet is 404", async () => {

@@ -21,6 +21,11 @@ describe("gateway history - Flow 5 and Flow 8", () => {
     await stack?.stop();
   });
 
+  const bearerMetadata = (token: string) => {
+    const md = new Metadata();
+    md.set("authorization", `Bearer ${token}`);
+    return md;
+  };
   const history = (token: string, query: string) =>
     stack.gateway.call("GET", `/api/transactions?${query}`, { token });
   const credit = (walletId: string, amount: number) =>
@@ -59,7 +64,7 @@ describe("gateway history - Flow 5 and Flow 8", () => {
     await new Promise<CreditResponse>((resolve, reject) =>
       grpc.credit(
         { ownerId: "alice", walletId, amount: 42n, idempotencyKey: newKey("direct"), metadata: {} },
-        new Metadata(),
+        bearerMetadata(alice),
         (err, res) => (err ? reject(err) : resolve(res)),
       ),
     );

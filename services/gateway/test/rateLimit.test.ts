@@ -82,4 +82,61 @@ describe("gateway rate limit - Flow 6", () => {
       expect(metrics).toMatch(new RegExp(`gateway_redis_failures_total\\{use="${use}"[^}]*\\} [1-9]`));
     }
   });
+
+  it("behind a proxy (TRUST_PROXY): two anonymous clients get a bucket each; without it they share the proxy's", async () => {
+    const statuses = async (gw: TestGateway, client: string, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push((await gw.call("GET", "/api/wallets", { headers: { "x-forwarded-for": client } })).status);
+      }
+      return out;
+    };
+    const trusting = await stack.startGateway({ RATE_LIMIT_MAX: "3", TRUST_PROXY: "1" });
+    expect(await statuses(trusting, "203.0.113.10", 4)).toEqual([401, 401, 401, 429]);
+    expect(await statuses(trusting, "203.0.113.20", 4)).toEqual([401, 401, 401, 429]);
+
+    const cidr = await stack.startGateway({ RATE_LIMIT_MAX: "3", TRUST_PROXY: "127.0.0.0/8" });
+    expect(await statuses(cidr, "198.51.100.1", 3)).toEqual([401, 401, 401]);
+    expect(await statuses(cidr, "198.51.100.2", 1)).toEqual([401]);
+
+    // Default (TRUST_PROXY=false): X-Forwarded-For is ignored, so a client cannot pick a fresh bucket per
+    // request: four "clients" count down one budget (the proxy's address).
+    const direct = await stack.startGateway({ RATE_LIMIT_MAX: "1000" });
+    const remaining: number[] = [];
+    for (const client of ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]) {
+      const res = await direct.call("GET", "/api/wallets", { headers: { "x-forwarded-for": client } });
+      expect(res.status).toBe(401);
+      remaining.push(Number(res.headers.get("x-ratelimit-remaining")));
+    }
+    expect(remaining.slice(1)).toEqual(remaining.slice(0, -1).map((r) => r - 1));
+    // Trusted, the same four are four fresh buckets.
+    const trusted = await stack.startGateway({ RATE_LIMIT_MAX: "1000", TRUST_PROXY: "1" });
+    for (const client of ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]) {
+      const res = await trusted.call("GET", "/api/wallets", { headers: { "x-forwarded-for": client } });
+      expect(res.headers.get("x-ratelimit-remaining")).toBe("999");
+    }
+  });
+
+  it("bad tokens are limited per client address before their signature is checked; verified callers per subject", async () => {
+    const gw = await stack.startGateway({ RATE_LIMIT_MAX: "3", TRUST_PROXY: "1" });
+    const client = { "x-forwarded-for": "203.0.113.99" };
+    const verified = await stack.token("verified-before-flood");
+    expect((await gw.call("GET", "/api/wallets", { token: verified, headers: client })).status).toBe(200);
+    const forged = `${verified.slice(0, -4)}AAAA`;
+    const flood: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      flood.push((await gw.call("GET", "/api/wallets", { token: forged, headers: client })).status);
+    }
+    // Rejected tokens spend the address's budget (the valid one did not); once spent, no signature is checked.
+    expect(flood).toEqual([401, 401, 401, 429]);
+    // A valid token never seen before is not even checked: it is limited with its address...
+    const fresh = await stack.token("fresh-after-flood");
+    const limited = await gw.call("GET", "/api/wallets", { token: fresh, headers: client });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe("RATE_LIMITED");
+    // ...while the token verified earlier is counted on its subject and still served.
+    const served = await gw.call("GET", "/api/wallets", { token: verified, headers: client });
+    expect(served.status).toBe(200);
+    expect(served.headers.get("x-ratelimit-remaining")).toBe("1");
+  });
 });

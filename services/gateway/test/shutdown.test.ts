@@ -72,6 +72,7 @@ describe("gateway shutdown - Flow 9", () => {
         REDIS_URL: stack.redis.url,
         NATS_URL: stack.nats.url,
         JWT_SECRET,
+        DEV_MODE: "true",
         LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -84,7 +85,8 @@ describe("gateway shutdown - Flow 9", () => {
       logs += d;
     });
     try {
-      await waitForPort(port, 20_000);
+      // A process start from the TypeScript sources: slow on a loaded machine.
+      await waitForPort(port, 60_000);
       const res = await fetch(`http://127.0.0.1:${port}/api/wallets`, {
         headers: { authorization: `Bearer ${alice}` },
       });
@@ -96,7 +98,7 @@ describe("gateway shutdown - Flow 9", () => {
     } finally {
       child.kill("SIGKILL");
     }
-  });
+  }, 90_000);
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

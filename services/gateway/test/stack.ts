@@ -1,10 +1,10 @@
+import { mintToken } from "@wallet/auth";
 import { createLogger } from "@wallet/runtime";
 import { loadWalletConfig, startWallet, type WalletApp } from "@wallet/wallet";
 import { inject } from "vitest";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { startRedis, type TestRedis } from "../../../test/support/redis.js";
-import { mintToken } from "../src/auth/mintToken.js";
 import { type GatewayConfig, loadGatewayConfig } from "../src/config.js";
 import { type RunningGateway, startGateway } from "../src/index.js";
 
@@ -47,10 +47,18 @@ export interface GatewayStack {
   dbUrl: string;
   /** Starts one more gateway on the same Redis, NATS and wallet (stopped with the stack). */
   startGateway(env?: Record<string, string>): Promise<TestGateway>;
-  token(sub: string, opts?: { email?: string; ttlSeconds?: number }): Promise<string>;
+  /**
+   * A token both the gateway and the wallet accept. It carries the credit scope
+   * (`wallet:credit`) unless `scope` says otherwise (`""`: a plain user token).
+   */
+  token(sub: string, opts?: { email?: string; ttlSeconds?: number; scope?: string }): Promise<string>;
   stop(): Promise<void>;
 }
 
+/**
+ * `env` goes to the gateway(s), `walletEnv` to the wallet. Both run in DEV_MODE
+ * (plaintext gRPC, brokers without credentials) with the same JWT_SECRET.
+ */
 export async function startStack(
   env: Record<string, string> = {},
   walletEnv: Record<string, string> = {},
@@ -69,6 +77,8 @@ export async function startStack(
     NATS_URL: nats.url,
     LOG_LEVEL,
     SHUTDOWN_GRACE_MS: "5000",
+    DEV_MODE: "true",
+    JWT_SECRET,
     ...walletEnv,
   });
   const wallet = await startWallet(walletConfig, createLogger("wallet", walletConfig.LOG_LEVEL));
@@ -94,7 +104,8 @@ export async function startStack(
     walletTarget,
     dbUrl: db.url,
     startGateway: launch,
-    token: (sub, opts = {}) => mintToken(gateway.config, { sub, ...opts }),
+    token: (sub, opts = {}) =>
+      mintToken(gateway.config, { sub, scope: gateway.config.CREDIT_SCOPE, ...opts }),
     stop: async () => {
       await Promise.all(gateways.map((g) => g.stop()));
       await wallet.stop();
@@ -108,6 +119,7 @@ export async function startTestGateway(env: Record<string, string>): Promise<Tes
   const config = loadGatewayConfig({
     GATEWAY_HOST: "127.0.0.1",
     GATEWAY_PORT: "0",
+    DEV_MODE: "true",
     JWT_SECRET,
     LOG_LEVEL,
     SHUTDOWN_GRACE_MS: "5000",

@@ -5,6 +5,8 @@ import {
   EVENTS_STREAM,
   ensureWalletStreams,
   type Logger,
+  logDevMode,
+  natsAuthOptions,
   startAdminServer,
 } from "@wallet/runtime";
 import { EMAIL_TIMEOUT_MS } from "./channels/email.js";
@@ -32,7 +34,13 @@ export interface RunningNotifier {
  * configured channels.
  */
 export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<RunningNotifier> {
-  const nc = await connect({ servers: config.NATS_URL, name: "notifier", maxReconnectAttempts: -1 });
+  logDevMode(logger, config, config.NATS_USER || config.NATS_TOKEN ? [] : ["NATS without credentials"]);
+  const nc = await connect({
+    servers: config.NATS_URL,
+    ...natsAuthOptions(config),
+    name: "notifier",
+    maxReconnectAttempts: -1,
+  });
   const channels = channelsFromConfig(config);
   try {
     return await startOn(nc, config, logger, channels);

@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import { loadNotifierConfig } from "./config.js";
 
 const SECRET = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
+// NATS without credentials is a development default.
+const DEV = { DEV_MODE: "true" };
 
 function failure(env: NodeJS.ProcessEnv): string {
   try {
-    loadNotifierConfig(env);
+    loadNotifierConfig({ ...DEV, ...env });
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;
@@ -15,8 +17,8 @@ function failure(env: NodeJS.ProcessEnv): string {
 }
 
 describe("notifier config", () => {
-  it("config - starts with local defaults when nothing is set", () => {
-    const c = loadNotifierConfig({});
+  it("config - starts with local defaults in DEV_MODE when nothing else is set", () => {
+    const c = loadNotifierConfig(DEV);
     expect(c.NATS_URL).toBe("nats://127.0.0.1:4222");
     expect(c.NOTIFIER_CHANNELS).toEqual(["log"]);
     expect(c.NOTIFIER_ADMIN_PORT).toBe(9465);
@@ -28,6 +30,7 @@ describe("notifier config", () => {
 
   it("config - parses a channel list with webhook settings", () => {
     const c = loadNotifierConfig({
+      ...DEV,
       NOTIFIER_CHANNELS: " webhook, email ,log,webhook",
       NOTIFIER_WEBHOOK_URL: "https://hooks.example.test/wallet",
       NOTIFIER_WEBHOOK_SECRET: SECRET,
@@ -35,6 +38,14 @@ describe("notifier config", () => {
     });
     expect(c.NOTIFIER_CHANNELS).toEqual(["webhook", "email", "log"]);
     expect(c.NOTIFIER_FAIL_RATE).toBe(0.25);
+  });
+
+  it("config - NATS credentials: required without DEV_MODE, complete when given", () => {
+    expect(() => loadNotifierConfig({})).toThrow("NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required");
+    expect(loadNotifierConfig({ NATS_USER: "notifier", NATS_PASSWORD: "pw" }).NATS_USER).toBe("notifier");
+    expect(loadNotifierConfig({ NATS_TOKEN: "t" }).NATS_TOKEN).toBe("t");
+    expect(failure({ NATS_USER: "notifier" })).toContain("NATS_USER and NATS_PASSWORD must be set together");
+    expect(failure({ NATS_USER: "n", NATS_PASSWORD: "p", NATS_TOKEN: "t" })).toContain("not both");
   });
 
   it("config - webhook without URL or secret fails naming the variable", () => {

@@ -1,4 +1,12 @@
-import { ConfigError, type ConfigOf, env, loadConfig } from "@wallet/runtime";
+import {
+  ConfigError,
+  type ConfigOf,
+  checkNatsCredentials,
+  devModeShape,
+  env,
+  loadConfig,
+  natsCredentialsShape,
+} from "@wallet/runtime";
 import { z } from "zod";
 
 /** Delivery channels the notifier knows, in the order they are attempted and reported. */
@@ -38,6 +46,8 @@ export const configShape = {
   NATS_STREAM_REPLICAS: env
     .int(1, 1, 5)
     .describe("replicas of the streams and the KV bucket it creates (3 in a NATS cluster)"),
+  ...natsCredentialsShape,
+  ...devModeShape,
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 1_000, 600_000)
@@ -84,11 +94,12 @@ export type NotifierConfig = ConfigOf<typeof configShape>;
 
 /**
  * Reads and validates the notifier's environment once. Throws a ConfigError naming
- * the variable when one is malformed, or when the webhook channel is enabled
- * without its URL or secret.
+ * the variable when one is malformed, when the webhook channel is enabled
+ * without its URL or secret, or when NATS credentials are missing outside DEV_MODE.
  */
 export function loadNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
   const config = loadConfig(configShape, source);
+  checkNatsCredentials(config);
   if (config.NOTIFIER_CHANNELS.includes("webhook")) {
     for (const name of ["NOTIFIER_WEBHOOK_URL", "NOTIFIER_WEBHOOK_SECRET"] as const) {
       if (!config[name]) {

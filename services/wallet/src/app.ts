@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
+import { createTokenVerifier } from "@wallet/auth";
 import { descriptorSetBase64, WalletServiceService } from "@wallet/contracts";
-import { createMetricsRegistry, startAdminServer } from "@wallet/runtime";
+import { createMetricsRegistry, logDevMode, natsAuthOptions, startAdminServer } from "@wallet/runtime";
 import type { Logger } from "pino";
-import type { WalletConfig } from "./config.js";
+import { type WalletConfig, walletDevDefaults } from "./config.js";
 import { createHealth } from "./grpc/health.js";
 import { tolerateMalformedRequests } from "./grpc/malformedRequests.js";
 import { addReflectionService } from "./grpc/reflection.js";
@@ -28,6 +30,10 @@ const RESPONSE_FLUSH_MS = 500;
 
 /** Wires and starts the wallet: store, event relay, gRPC server (+health, reflection) and admin HTTP. */
 export async function startWallet(config: WalletConfig, logger: Logger): Promise<WalletApp> {
+  logDevMode(logger, config, walletDevDefaults(config));
+  const verifier = createTokenVerifier(config, {
+    onJwksError: (err) => logger.warn({ err }, "JWKS fetch failed, keeping the last key set"),
+  });
   const store = await openStore(config.WALLET_DB_URL, {
     poolSize: config.WALLET_DB_POOL_SIZE,
     statementTimeoutMs: config.WALLET_DB_STATEMENT_TIMEOUT_MS,
@@ -38,7 +44,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   await migrateWithRetry(store, logger);
 
   const registry = createMetricsRegistry("wallet");
-  const link = new NatsLink(config.NATS_URL, config.NATS_STREAM_REPLICAS, logger);
+  const link = new NatsLink(config.NATS_URL, config.NATS_STREAM_REPLICAS, logger, natsAuthOptions(config));
   const relay = new OutboxRelay(store, link, logger, new OutboxMetrics(registry, store, link), {
     sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
     batchSize: config.OUTBOX_BATCH_SIZE,
@@ -54,14 +60,19 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
     tolerateMalformedRequests(WalletServiceService),
-    walletServiceImpl(wallets, { logger, metrics: new RpcMetrics(registry, inFlight), inFlight }),
+    walletServiceImpl(wallets, {
+      logger,
+      metrics: new RpcMetrics(registry, inFlight),
+      inFlight,
+      auth: { verifier, creditScope: config.CREDIT_SCOPE },
+    }),
   );
   const health = createHealth(server);
   addReflectionService(server, descriptorSetBase64);
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${config.WALLET_GRPC_HOST}:${config.WALLET_GRPC_PORT}`,
-      grpc.ServerCredentials.createInsecure(),
+      serverCredentials(config),
       (err, port) => (err ? reject(err) : resolve(port)),
     ),
   );
@@ -97,7 +108,14 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
     }),
   });
   relay.start();
-  logger.info({ grpcPort, adminPort: admin.port }, "wallet started");
+  logger.info(
+    {
+      grpcPort,
+      adminPort: admin.port,
+      tls: config.WALLET_TLS_CLIENT_CA_FILE ? "mtls" : config.WALLET_TLS_CERT_FILE ? "tls" : "plaintext",
+    },
+    "wallet started",
+  );
 
   return {
     grpcPort,
@@ -116,6 +134,27 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
       return stopped;
     },
   };
+}
+
+/**
+ * TLS when a certificate and key are configured, requiring client certificates
+ * signed by WALLET_TLS_CLIENT_CA_FILE when that is set (mTLS); plaintext otherwise
+ * (DEV_MODE only, enforced by loadWalletConfig).
+ */
+function serverCredentials(config: WalletConfig): grpc.ServerCredentials {
+  if (!config.WALLET_TLS_CERT_FILE || !config.WALLET_TLS_KEY_FILE)
+    return grpc.ServerCredentials.createInsecure();
+  const clientCa = config.WALLET_TLS_CLIENT_CA_FILE ? readFileSync(config.WALLET_TLS_CLIENT_CA_FILE) : null;
+  return grpc.ServerCredentials.createSsl(
+    clientCa,
+    [
+      {
+        cert_chain: readFileSync(config.WALLET_TLS_CERT_FILE),
+        private_key: readFileSync(config.WALLET_TLS_KEY_FILE),
+      },
+    ],
+    clientCa !== null,
+  );
 }
 
 /**

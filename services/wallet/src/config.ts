@@ -1,4 +1,13 @@
-import { type ConfigOf, env, loadConfig } from "@wallet/runtime";
+import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
+import {
+  ConfigError,
+  type ConfigOf,
+  checkNatsCredentials,
+  devModeShape,
+  env,
+  loadConfig,
+  natsCredentialsShape,
+} from "@wallet/runtime";
 import type { z } from "zod";
 
 /** Every environment variable the wallet reads; the keys are the variable names. */
@@ -30,6 +39,15 @@ export const configShape = {
     ),
   WALLET_GRPC_HOST: env.string("0.0.0.0").describe("gRPC bind address"),
   WALLET_GRPC_PORT: env.int(50051, 0, 65535).describe("gRPC port"),
+  WALLET_TLS_CERT_FILE: env
+    .optionalString()
+    .describe(
+      "PEM certificate: serve gRPC over TLS (with `WALLET_TLS_KEY_FILE`); required unless `DEV_MODE=true`",
+    ),
+  WALLET_TLS_KEY_FILE: env.optionalString().describe("PEM key of `WALLET_TLS_CERT_FILE`"),
+  WALLET_TLS_CLIENT_CA_FILE: env
+    .optionalString()
+    .describe("PEM CA: require client certificates it signed (mTLS)"),
   WALLET_ADMIN_HOST: env
     .string("0.0.0.0")
     .describe("admin HTTP bind address (`/healthz`, `/readyz`, `/metrics`)"),
@@ -38,6 +56,9 @@ export const configShape = {
     .url("nats://127.0.0.1:4222", ["nats:", "tls:"])
     .describe("NATS server(s) for events (`nats:` or `tls:`)"),
   NATS_STREAM_REPLICAS: env.int(1, 1, 5).describe("replicas of the streams (3 in a NATS cluster)"),
+  ...natsCredentialsShape,
+  ...devModeShape,
+  ...authConfigShape,
   OUTBOX_SWEEP_INTERVAL_MS: env
     .int(1000, 10, 600_000)
     .describe("pace of taking over the outbox cursor and of retries (MongoDB: of sweeps)"),
@@ -56,9 +77,41 @@ export const configShape = {
     .describe("how long in-flight calls get after SIGTERM/SIGINT"),
 } satisfies Record<string, z.ZodType>;
 
-export type WalletConfig = ConfigOf<typeof configShape>;
+export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;
 
-/** Reads and validates the wallet's configuration; throws ConfigError naming the bad variable. */
+/**
+ * Reads and validates the wallet's configuration; throws ConfigError naming the
+ * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
+ * NATS credentials and a TLS certificate for the gRPC port.
+ */
 export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): WalletConfig {
-  return loadConfig(configShape, source);
+  const config = loadConfig(configShape, source);
+  checkAuthConfig(config);
+  checkNatsCredentials(config);
+  if ((config.WALLET_TLS_CERT_FILE === undefined) !== (config.WALLET_TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(
+      "invalid configuration: WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE must be set together",
+    );
+  }
+  if (config.WALLET_TLS_CLIENT_CA_FILE && !config.WALLET_TLS_CERT_FILE) {
+    throw new ConfigError(
+      "invalid configuration: WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
+    );
+  }
+  if (!config.DEV_MODE && !config.WALLET_TLS_CERT_FILE) {
+    throw new ConfigError(
+      "invalid configuration: WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS) unless DEV_MODE=true",
+    );
+  }
+  return config;
+}
+
+/** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
+export function walletDevDefaults(config: WalletConfig): string[] {
+  const used: string[] = [];
+  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
+    used.push("JWT_SECRET");
+  if (!config.WALLET_TLS_CERT_FILE) used.push("plaintext gRPC");
+  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
+  return used;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { TransactionType, type WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bufCurl, call, failure, type RunningWallet, startTestWallet } from "./harness.js";
+import { bufCurl, call, failure, type RunningWallet, startTestWallet, testToken } from "./harness.js";
 
 describe("wallet gRPC", () => {
   let w: RunningWallet;
@@ -112,7 +112,7 @@ describe("wallet gRPC", () => {
     );
     await expectFailure(credit(alice, "", 1n), INVALID, "VALIDATION_FAILED");
     await expectFailure(credit(alice, wallet.id, 1n, ""), INVALID, "VALIDATION_FAILED");
-    await expectFailure(credit("", wallet.id, 1n), INVALID, "VALIDATION_FAILED");
+    await expectFailure(credit("x".repeat(300), wallet.id, 1n), INVALID, "VALIDATION_FAILED");
     await expectFailure(
       call(c, c.getWallet, { ownerId: newOwner(), walletId: wallet.id }),
       status.NOT_FOUND,
@@ -229,8 +229,11 @@ describe("wallet gRPC", () => {
     expect(services).toEqual(expect.arrayContaining(["wallet.v1.WalletService", "grpc.health.v1.Health"]));
     const methods = await bufCurl("--list-methods", target);
     expect(methods).toContain("wallet.v1.WalletService/Credit");
+    const admin = await testToken("buf-operator", "wallet:admin");
     const created = JSON.parse(
       await bufCurl(
+        "-H",
+        `authorization: Bearer ${admin}`,
         "-d",
         '{"owner_id":"buf-user","currency":"USD"}',
         `${target}/wallet.v1.WalletService/CreateWallet`,

@@ -1,7 +1,15 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type CallOptions, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  credentials,
+  InterceptingCall,
+  type Interceptor,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
 import { WalletServiceClient } from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
 import { inject } from "vitest";
@@ -9,8 +17,42 @@ import { createDatabase } from "../../../test/support/postgres.js";
 import { startWallet, type WalletApp } from "../src/app.js";
 import { loadWalletConfig } from "../src/config.js";
 
+/** The HS256 secret of every test wallet (DEV_MODE stays on for plaintext and NATS without credentials). */
+export const JWT_SECRET = "wallet-test-secret-at-least-32-characters";
+
+/** A token the test wallets accept; `scope` is space separated (none: a plain user token). */
+export function testToken(sub: string, scope?: string, ttlSeconds?: number): Promise<string> {
+  return mintToken({ JWT_SECRET }, { sub, scope, ttlSeconds });
+}
+
+/** Metadata carrying `authorization: Bearer <token>`. */
+export function bearer(token: string): Metadata {
+  const md = new Metadata();
+  md.set("authorization", `Bearer ${token}`);
+  return md;
+}
+
+/**
+ * Adds `authorization: Bearer <token>` to every call that does not carry one, so
+ * tests about money and events act as an operator (wallet:admin, any owner)
+ * while the authorization tests send their own tokens.
+ */
+export function defaultToken(token: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        if (metadata.get("authorization").length === 0) metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
+}
+
+/** The default environment of test wallets, over which tests put their own. */
+export const TEST_WALLET_ENV = { DEV_MODE: "true", JWT_SECRET };
+
 export interface RunningWallet {
   app: WalletApp;
+  /** A client whose calls carry an operator token (wallet:admin) unless they bring their own. */
   client: WalletServiceClient;
   dbUrl: string;
   close(): Promise<void>;
@@ -32,10 +74,14 @@ export async function startTestWallet(
     NATS_URL: "nats://127.0.0.1:1",
     LOG_LEVEL: "silent",
     SHUTDOWN_GRACE_MS: "5000",
+    ...TEST_WALLET_ENV,
     ...env,
   });
   const app = await startWallet(config, createLogger("wallet", config.LOG_LEVEL));
-  const client = new WalletServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure());
+  const admin = await testToken("test-operator", ADMIN_SCOPE, 24 * 3600);
+  const client = new WalletServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure(), {
+    interceptors: [defaultToken(admin)],
+  });
   return {
     app,
     client,
@@ -56,14 +102,18 @@ type Unary<Req, Res> = (
   cb: (err: ServiceError | null, res: Res) => void,
 ) => unknown;
 
-/** Calls a unary RPC; resolves with the response or rejects with the ServiceError. */
+/**
+ * Calls a unary RPC; resolves with the response or rejects with the ServiceError.
+ * `token` replaces the client's default credential for this call.
+ */
 export function call<Req, Res>(
   client: WalletServiceClient,
   method: Unary<Req, Res>,
   req: Req,
   requestId?: string,
+  token?: string,
 ) {
-  const md = new Metadata();
+  const md = token ? bearer(token) : new Metadata();
   if (requestId) md.set("x-request-id", requestId);
   return new Promise<Res>((resolve, reject) =>
     method.call(client, req, md, {}, (err, res) => (err ? reject(err) : resolve(res))),
@@ -107,4 +157,14 @@ export async function bufCurl(...args: string[]): Promise<string> {
     { timeout: 20_000 },
   );
   return stdout;
+}
+
+/** Runs `buf curl` expecting failure; resolves with its stderr (the gRPC status as buf prints it). */
+export async function bufCurlFailure(...args: string[]): Promise<string> {
+  try {
+    await bufCurl(...args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error("expected buf curl to fail");
 }

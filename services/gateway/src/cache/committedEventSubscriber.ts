@@ -13,7 +13,13 @@ const QUEUE_GROUP = "gateway-history-cache";
  * Connects in the background and keeps retrying, so a NATS outage only leaves
  * the cache TTL as the bound on staleness.
  */
-export function startCommittedEventSubscriber(opts: { url: string; history: HistoryCache; logger: Logger }) {
+export function startCommittedEventSubscriber(opts: {
+  url: string;
+  /** NATS credentials (user/pass or token), from natsAuthOptions. */
+  auth: { user?: string; pass?: string; token?: string };
+  history: HistoryCache;
+  logger: Logger;
+}) {
   const { history, logger } = opts;
   let connection: NatsConnection | undefined;
   let stopped = false;
@@ -22,7 +28,12 @@ export function startCommittedEventSubscriber(opts: { url: string; history: Hist
 
   const run = async () => {
     try {
-      const nc = await connect({ servers: opts.url, name: "gateway", maxReconnectAttempts: -1 });
+      const nc = await connect({
+        servers: opts.url,
+        ...opts.auth,
+        name: "gateway",
+        maxReconnectAttempts: -1,
+      });
       if (stopped) return void (await nc.close());
       connection = nc;
       logger.info({ subject: TRANSACTION_COMMITTED_SUBJECT }, "subscribed to committed transactions");

@@ -2,6 +2,7 @@
 export type ErrorCode =
   | "VALIDATION_FAILED"
   | "UNAUTHORIZED"
+  | "FORBIDDEN"
   | "WALLET_NOT_FOUND"
   | "WALLET_EXISTS"
   | "INSUFFICIENT_FUNDS"

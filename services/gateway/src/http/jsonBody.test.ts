@@ -31,3 +31,30 @@ describe("jsonBody - integer literals", () => {
     expect(() => parseJsonBody("")).toThrow("Body is not valid JSON");
   });
 });
+
+describe("jsonBody - prototype poisoning", () => {
+  it.each([
+    ['{"walletId":"w","__proto__":{"admin":true}}'],
+    ['{"metadata":{"\\u005f_proto__":{"x":"1"}}}'],
+    ['{"a":{"constructor":{"prototype":{"polluted":"yes"}}}}'],
+  ])("refuses %s with VALIDATION_FAILED and pollutes nothing", (raw) => {
+    expect(() => parseJsonBody(raw)).toThrow(/forbidden key/);
+    try {
+      parseJsonBody(raw);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).statusCode).toBe(400);
+      expect((err as ApiError).code).toBe("VALIDATION_FAILED");
+    }
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("still accepts a plain constructor key and keeps the number checks", () => {
+    expect(parseJsonBody('{"metadata":{"constructor":"x"},"amount":3}')).toEqual({
+      metadata: { constructor: "x" },
+      amount: 3,
+    });
+    expect(typeof (parseJsonBody('{"amount":1e2}') as { amount: unknown }).amount).toBe("object");
+  });
+});

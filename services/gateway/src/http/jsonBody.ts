@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import secureJson from "secure-json-parse";
 import { ApiError } from "./apiError.js";
 
 // Matches a JSON string (skipped) or a JSON number literal.
@@ -11,6 +12,8 @@ const MAYBE_NON_INTEGER = /\d[.eE]/;
  * `JSON.parse` turns `1e3` into 1000 and `100.0` into 100, which would let such
  * amounts pass schema validation; each literal with a fraction or an exponent is
  * replaced by an object first, so the schema rejects it with the field's name.
+ * Like Fastify's own parser, keys that could poison prototypes (`__proto__`,
+ * `constructor.prototype`, escaped or not) are refused, with secure-json-parse.
  */
 export function parseJsonBody(raw: string): unknown {
   const text = MAYBE_NON_INTEGER.test(raw)
@@ -18,11 +21,24 @@ export function parseJsonBody(raw: string): unknown {
         token.startsWith('"') || /^-?\d+$/.test(token) ? token : `{"nonIntegerNumber":"${token}"}`,
       )
     : raw;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ApiError(400, "VALIDATION_FAILED", "Body is not valid JSON");
   }
+  if (value !== null && typeof value === "object") {
+    try {
+      secureJson.scan(value, { protoAction: "error", constructorAction: "error" });
+    } catch {
+      throw new ApiError(
+        400,
+        "VALIDATION_FAILED",
+        "Body contains a forbidden key (__proto__ or constructor.prototype)",
+      );
+    }
+  }
+  return value;
 }
 
 /**

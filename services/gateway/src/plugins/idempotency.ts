@@ -20,10 +20,12 @@ declare module "fastify" {
 
 export const REPLAYED_HEADER = "idempotent-replayed";
 
-// 401 and 429 say nothing about the request itself and 5xx may be transient: a retry must run again.
+// 401, 403 and 429 are about the credential or the caller's budget, not the request, and 5xx may be
+// transient: a retry (with a better token, later) must run again.
 function isReplayable(status: number): boolean {
   return (
-    (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 401 && status !== 429)
+    (status >= 200 && status < 300) ||
+    (status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429)
   );
 }
 

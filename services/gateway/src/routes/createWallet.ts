@@ -35,7 +35,7 @@ export function createWallet(app: FastifyInstance, { wallet }: RouteDeps): void 
       const { sub, email } = principalOf(request);
       const res = await wallet.createWallet(
         { ownerId: sub, currency: request.body.currency, ownerEmail: email ?? "" },
-        request.id,
+        request,
       );
       return reply.code(201).send({ data: toWalletResource(required(res.wallet, "wallet")) });
     },

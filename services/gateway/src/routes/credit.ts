@@ -7,7 +7,7 @@ import {
   movementResult,
 } from "../http/schemas.js";
 import { fingerprints } from "../idempotency/fingerprint.js";
-import { principalOf } from "../plugins/authentication.js";
+import { principalOf, requireCreditScope } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, movementResult as toMovementResult } from "../wallet/resources.js";
 import { type RouteDeps, writeAndInvalidate } from "./routeDeps.js";
@@ -18,12 +18,17 @@ interface CreditBody {
   metadata?: Record<string, string>;
 }
 
-/** POST /api/wallets/credit: adds money to one of the caller's wallets. */
-export function credit(app: FastifyInstance, { wallet, history }: RouteDeps): void {
+/**
+ * POST /api/wallets/credit: adds money to one of the caller's wallets. Creating
+ * money needs CREDIT_SCOPE (or wallet:admin): 403 FORBIDDEN otherwise, checked
+ * here early and again by the wallet.
+ */
+export function credit(app: FastifyInstance, { wallet, history, creditScope }: RouteDeps): void {
   app.post<{ Body: CreditBody; Headers: { "idempotency-key": string } }>(
     "/api/wallets/credit",
     {
       config: { idempotent: fingerprints.credit },
+      preParsing: requireCreditScope(creditScope),
       schema: {
         tags: ["wallets"],
         summary: "Credit a wallet",
@@ -43,7 +48,7 @@ export function credit(app: FastifyInstance, { wallet, history }: RouteDeps): vo
             idempotencyKey: request.headers["idempotency-key"],
             metadata,
           },
-          request.id,
+          request,
         ),
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");

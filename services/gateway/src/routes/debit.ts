@@ -54,7 +54,7 @@ export function debit(app: FastifyInstance, { wallet, history }: RouteDeps): voi
             metadata,
             expectedVersion: expectedVersion === undefined ? undefined : BigInt(expectedVersion),
           },
-          request.id,
+          request,
         ),
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");

@@ -19,7 +19,7 @@ export function getWallet(app: FastifyInstance, { wallet }: RouteDeps): void {
     async (request) => {
       const res = await wallet.getWallet(
         { ownerId: principalOf(request).sub, walletId: request.params.walletId },
-        request.id,
+        request,
       );
       return { data: toWalletResource(required(res.wallet, "wallet")) };
     },

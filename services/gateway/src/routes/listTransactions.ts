@@ -52,7 +52,7 @@ export function listTransactions(app: FastifyInstance, { wallet, history }: Rout
       const cached = await history.lookup(walletId, sub, limit, cursor);
       if (cached.body !== null) return reply.header("x-cache", "HIT").send(cached.body);
 
-      const res = await wallet.listTransactions({ ownerId: sub, walletId, limit, cursor }, request.id);
+      const res = await wallet.listTransactions({ ownerId: sub, walletId, limit, cursor }, request);
       const body = reply.serialize({
         data: { items: res.transactions.map(toTransactionResource), nextCursor: res.nextCursor || null },
       }) as string;

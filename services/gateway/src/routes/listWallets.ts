@@ -23,7 +23,7 @@ export function listWallets(app: FastifyInstance, { wallet }: RouteDeps): void {
       },
     },
     async (request) => {
-      const res = await wallet.listWallets({ ownerId: principalOf(request).sub }, request.id);
+      const res = await wallet.listWallets({ ownerId: principalOf(request).sub }, request);
       return { data: { items: res.wallets.map(toWalletResource) } };
     },
   );

@@ -6,6 +6,8 @@ import type { WalletUpstream } from "../wallet/walletClient.js";
 export interface RouteDeps {
   wallet: WalletUpstream;
   history: HistoryCache;
+  /** CREDIT_SCOPE: the scope a token needs to credit (wallet:admin implies it). */
+  creditScope: string;
 }
 
 /**

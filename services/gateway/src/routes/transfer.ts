@@ -52,7 +52,7 @@ export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): 
             idempotencyKey: request.headers["idempotency-key"],
             metadata,
           },
-          request.id,
+          request,
         ),
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");

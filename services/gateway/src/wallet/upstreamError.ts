@@ -3,6 +3,8 @@ import { ApiError, type ErrorCode } from "../http/apiError.js";
 
 const HTTP_STATUS: Record<string, { status: number; message: string }> = {
   VALIDATION_FAILED: { status: 400, message: "Request is invalid" },
+  UNAUTHORIZED: { status: 401, message: "Token not accepted by the wallet service" },
+  FORBIDDEN: { status: 403, message: "Not allowed" },
   WALLET_NOT_FOUND: { status: 404, message: "Wallet not found" },
   WALLET_EXISTS: { status: 409, message: "Wallet already exists for this currency" },
   INSUFFICIENT_FUNDS: { status: 409, message: "Insufficient funds" },
@@ -17,6 +19,8 @@ const HTTP_STATUS: Record<string, { status: number; message: string }> = {
 // Used when the wallet (or the channel itself) gave no `error-code`.
 const BY_GRPC_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
   [GrpcStatus.INVALID_ARGUMENT]: "VALIDATION_FAILED",
+  [GrpcStatus.UNAUTHENTICATED]: "UNAUTHORIZED",
+  [GrpcStatus.PERMISSION_DENIED]: "FORBIDDEN",
   [GrpcStatus.NOT_FOUND]: "WALLET_NOT_FOUND",
   [GrpcStatus.ALREADY_EXISTS]: "WALLET_EXISTS",
   [GrpcStatus.ABORTED]: "CONCURRENT_UPDATE",

@@ -51,6 +51,7 @@ export async function startTestNotifier(natsUrl: string, env: Record<string, str
   });
   const config = loadNotifierConfig({
     NATS_URL: natsUrl,
+    DEV_MODE: "true",
     NOTIFIER_ADMIN_HOST: "127.0.0.1",
     NOTIFIER_ADMIN_PORT: "0",
     SHUTDOWN_GRACE_MS: "10000",

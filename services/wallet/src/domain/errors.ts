@@ -1,6 +1,8 @@
 /** Machine-readable reasons, shared with the gateway's error envelope. */
 export type ErrorCode =
   | "VALIDATION_FAILED"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
   | "WALLET_NOT_FOUND"
   | "WALLET_EXISTS"
   | "INSUFFICIENT_FUNDS"
@@ -23,6 +25,18 @@ export class ValidationError extends WalletError {
   ) {
     super(`${field}: ${message}`);
   }
+}
+
+/** No bearer token, or one that was not accepted. */
+export class UnauthenticatedError extends WalletError {
+  override name = "UnauthenticatedError";
+  readonly code = "UNAUTHORIZED";
+}
+
+/** An authenticated caller without the scope the operation needs (crediting). */
+export class PermissionDeniedError extends WalletError {
+  override name = "PermissionDeniedError";
+  readonly code = "FORBIDDEN";
 }
 
 export class WalletNotFoundError extends WalletError {

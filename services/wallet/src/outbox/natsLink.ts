@@ -18,6 +18,8 @@ export class NatsLink {
     private readonly url: string,
     private readonly replicas: number,
     private readonly logger: Logger,
+    /** NATS credentials (user/pass or token), from natsAuthOptions. */
+    private readonly auth: { user?: string; pass?: string; token?: string } = {},
   ) {
     this.ready = this.connectLoop();
   }
@@ -41,6 +43,7 @@ export class NatsLink {
       try {
         const nc = await connect({
           servers: this.url,
+          ...this.auth,
           name: "wallet",
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,

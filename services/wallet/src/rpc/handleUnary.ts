@@ -4,6 +4,7 @@ import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
 import { ValidationError } from "../domain/errors.js";
 import { isMalformed } from "../grpc/malformedRequests.js";
+import { type Access, authorize, type RpcAuth } from "./authorize.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
@@ -12,6 +13,7 @@ export interface RpcDeps {
   logger: Logger;
   metrics: RpcMetrics;
   inFlight: InFlightCalls;
+  auth: RpcAuth;
 }
 
 export interface CallContext {
@@ -43,6 +45,11 @@ export function callSignal(call: ServerUnaryCall<unknown, unknown>): {
   };
 }
 
+const NOT_FOUND_MESSAGE: Record<string, string> = {
+  GetTransaction: "Transaction not found",
+  Transfer: "Source wallet not found",
+};
+
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The correlation id from the caller's metadata, or a new one. */
@@ -52,14 +59,18 @@ export function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
 }
 
 /**
- * Adapts an async handler to grpc-js: correlation id, logging, metrics, and the
- * single error-to-status mapping. The request id is echoed in the response metadata.
+ * Adapts an async handler to grpc-js: caller check (see authorize), correlation
+ * id, logging, metrics, and the single error-to-status mapping. The handler
+ * sees the request with its owner settled, and only once the caller may make it.
  */
-export function handleUnary<Req, Res>(
+export function handleUnary<Req extends { ownerId: string }, Res>(
   method: string,
   deps: RpcDeps,
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
+  access: Access = "owner",
 ): handleUnaryCall<Req, Res> {
+  // A refused owner gets the answer a missing wallet (or transaction) of this method gets.
+  const notFound = NOT_FOUND_MESSAGE[method];
   return (call, callback) => {
     const started = process.hrtime.bigint();
     deps.inFlight.begin();
@@ -80,7 +91,13 @@ export function handleUnary<Req, Res>(
     };
     const handled = isMalformed(call.request)
       ? Promise.reject(new ValidationError("request", "is not a valid message for this method"))
-      : handler(call.request, { requestId, log, signal: cancellation.signal });
+      : authorize(deps.auth, call.metadata, call.request, access, notFound).then(({ request, principal }) =>
+          handler(request, {
+            requestId,
+            log: log.child({ caller: principal.sub }),
+            signal: cancellation.signal,
+          }),
+        );
     handled
       .then(
         (res) => {

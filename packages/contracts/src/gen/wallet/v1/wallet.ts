@@ -2798,12 +2798,17 @@ export const GetTransactionResponse: MessageFns<GetTransactionResponse> = {
 };
 
 /**
- * WalletService owns wallets and their transactions. Every request names the
- * caller (owner_id); a wallet that is missing or belongs to someone else is
- * NOT_FOUND. Errors carry a machine reason in the trailing metadata key
- * "error-code" (VALIDATION_FAILED, WALLET_NOT_FOUND, WALLET_EXISTS,
- * INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, CONCURRENT_UPDATE,
- * IDEMPOTENCY_KEY_REUSED, UNAVAILABLE, TIMEOUT, INTERNAL).
+ * WalletService owns wallets and their transactions. Every call carries
+ * "authorization: Bearer <JWT>" metadata (UNAUTHENTICATED without a valid one).
+ * Every request names the owner (owner_id; empty means the token's subject); a
+ * user token acts only for its own subject, the scope wallet:admin for any
+ * owner. A wallet that is missing or belongs to someone else, and a request
+ * naming an owner the token may not act for, are NOT_FOUND. Credit needs the
+ * credit scope (PERMISSION_DENIED otherwise). Errors carry a machine reason in
+ * the trailing metadata key "error-code" (VALIDATION_FAILED, UNAUTHORIZED,
+ * FORBIDDEN, WALLET_NOT_FOUND, WALLET_EXISTS, INSUFFICIENT_FUNDS,
+ * CURRENCY_MISMATCH, CONCURRENT_UPDATE, IDEMPOTENCY_KEY_REUSED, UNAVAILABLE,
+ * TIMEOUT, INTERNAL).
  */
 export type WalletServiceService = typeof WalletServiceService;
 export const WalletServiceService = {

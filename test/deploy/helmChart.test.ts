@@ -304,7 +304,7 @@ describe("helm chart", () => {
     expect(lines(fixtureFindings(root, defaults, validate))).toEqual([]);
     const bad = `${VALUES_FIXTURES}/bad/misspelled-variable.yaml`;
     expect(lines(valuesFileFindings(root, defaults, validate, [bad], bad))).toEqual([
-      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_DB_BATCH_MAX, DEV_MODE, CREDIT_SCOPE, JWT_ALGORITHMS, JWT_JWKS_URL, JWT_JWKS_REFRESH_MS, JWT_ISSUER, JWT_AUDIENCE, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
+      `${bad}: refused by values.schema.json: /wallet/config has LOG_LEVL, which is not allowed; allowed: WALLET_DB_POOL_SIZE, WALLET_GRPC_HOST, WALLET_ADMIN_HOST, OUTBOX_SWEEP_INTERVAL_MS, OUTBOX_BATCH_SIZE, WALLET_DB_BATCH_MAX, WALLET_DB_STATEMENT_TIMEOUT_MS, WALLET_DB_LOCK_TIMEOUT_MS, WALLET_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, OUTBOX_RETENTION_HOURS, OUTBOX_PRUNE_INTERVAL_MS, DEV_MODE, CREDIT_SCOPE, JWT_ALGORITHMS, JWT_JWKS_URL, JWT_JWKS_REFRESH_MS, JWT_ISSUER, JWT_AUDIENCE, LOG_LEVEL, SHUTDOWN_GRACE_MS`,
     ]);
   });
 

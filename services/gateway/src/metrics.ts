@@ -39,7 +39,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     cacheInvalidations: new Counter({
       name: "gateway_history_cache_invalidations_total",
-      help: "Wallet history invalidations by source (write through the gateway, committed event)",
+      help: "Wallet history invalidations by source: write through this gateway, committed event, or event_skipped (an event of this gateway's own write, already invalidated)",
       labelNames: ["source"] as const,
       registers,
     }),

@@ -56,6 +56,21 @@ describe("gateway history - Flow 5 and Flow 8", () => {
     expect(next.body.data.items[0]).toMatchObject({ type: "credit", amount: 5, balanceAfter: 105 });
   });
 
+  it("Flow 5 - the committed event of the gateway's own credit does not invalidate a second time", async () => {
+    const skipped = async () => {
+      const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+      const m = /^gateway_history_cache_invalidations_total\{[^}]*source="event_skipped"[^}]*\} (\d+)/m.exec(
+        text,
+      );
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await skipped();
+    const walletId = await fundedWallet(stack.gateway, alice, "JPY", 100);
+    await expect.poll(skipped, { timeout: 5000 }).toBeGreaterThan(before);
+    await history(alice, `walletId=${walletId}`);
+    expect((await history(alice, `walletId=${walletId}`)).headers.get("x-cache")).toBe("HIT");
+  });
+
   it("Flow 5 - a credit made directly over gRPC is visible within 1 s", async () => {
     const walletId = await fundedWallet(stack.gateway, alice, "GBP", 100);
     await history(alice, `walletId=${walletId}`);

@@ -41,13 +41,15 @@ export function startCommittedEventSubscriber(opts: {
         queue: QUEUE_GROUP,
         callback: (err, msg) => {
           if (err) return logger.warn({ err }, "committed-event subscription error");
-          let walletId: string;
+          let event: TransactionCommitted;
           try {
-            walletId = TransactionCommitted.decode(msg.data).walletId;
+            event = TransactionCommitted.decode(msg.data);
           } catch (decodeErr) {
             return logger.warn({ err: decodeErr }, "undecodable committed event");
           }
-          if (walletId) void history.invalidate([walletId], "event");
+          if (event.walletId) {
+            void history.invalidateForEvent(event.walletId, [event.transactionId, event.transferId]);
+          }
         },
       });
     } catch (err) {

@@ -27,6 +27,10 @@ export interface HistoryLookup {
 // Outlives every cached page, so a generation never restarts while pages of it can still be read.
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 
+// How long, and how many, of this gateway's own writes are remembered so their events can be skipped.
+const OWN_WRITE_TTL_MS = 60_000;
+const OWN_WRITES_MAX = 10_000;
+
 /**
  * Cache of transaction-history pages in Redis. Each wallet has a generation
  * counter that is part of every page key; invalidating a wallet increments it,
@@ -46,6 +50,14 @@ export function createHistoryCache(
   const walletPrefix = (walletId: string) => `txc:{${walletId}}:`;
 
   const bypass: HistoryLookup = { body: null, store: async () => {} };
+  // Transaction and transfer ids this gateway wrote and already invalidated for, oldest first.
+  const ownWrites = new Map<string, number>();
+  const forgetExpired = (now: number) => {
+    for (const [id, until] of ownWrites) {
+      if (until > now && ownWrites.size <= OWN_WRITES_MAX) break;
+      ownWrites.delete(id);
+    }
+  };
 
   return {
     async lookup(walletId: string, subject: string, limit: number, cursor: string): Promise<HistoryLookup> {
@@ -69,6 +81,28 @@ export function createHistoryCache(
             .catch((err) => onRedisFailure("history_cache", err));
         },
       };
+    },
+
+    /**
+     * Invalidates for a write this gateway made, after the wallet answered: every page read from
+     * then on includes it, so the write's own committed events need not invalidate again (which
+     * would only turn the next read into a needless miss). `writtenIds` are its transaction or
+     * transfer ids.
+     */
+    async invalidateOwnWrite(walletIds: string[], writtenIds: string[]): Promise<void> {
+      const now = Date.now();
+      for (const id of writtenIds) if (id) ownWrites.set(id, now + OWN_WRITE_TTL_MS);
+      forgetExpired(now);
+      await this.invalidate(walletIds, "gateway");
+    },
+
+    /** Invalidates for a committed event, unless it belongs to a write this gateway already invalidated for. */
+    async invalidateForEvent(walletId: string, writtenIds: string[]): Promise<void> {
+      if (writtenIds.some((id) => id !== "" && ownWrites.has(id))) {
+        metrics.cacheInvalidations.inc({ source: "event_skipped" });
+        return;
+      }
+      await this.invalidate([walletId], "event");
     },
 
     /** Makes every cached page of these wallets stale; never throws (the TTL is the backstop). */

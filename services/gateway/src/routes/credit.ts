@@ -39,17 +39,21 @@ export function credit(app: FastifyInstance, { wallet, history, creditScope }: R
     },
     async (request, reply) => {
       const { walletId, amount, metadata = {} } = request.body;
-      const res = await writeAndInvalidate(history, [walletId], () =>
-        wallet.credit(
-          {
-            ownerId: principalOf(request).sub,
-            walletId,
-            amount: BigInt(amount),
-            idempotencyKey: request.headers["idempotency-key"],
-            metadata,
-          },
-          request,
-        ),
+      const res = await writeAndInvalidate(
+        history,
+        [walletId],
+        () =>
+          wallet.credit(
+            {
+              ownerId: principalOf(request).sub,
+              walletId,
+              amount: BigInt(amount),
+              idempotencyKey: request.headers["idempotency-key"],
+              metadata,
+            },
+            request,
+          ),
+        (r) => [r.transaction?.id ?? ""],
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");
       return { data: toMovementResult(required(res.transaction, "transaction")) };

@@ -44,18 +44,22 @@ export function debit(app: FastifyInstance, { wallet, history }: RouteDeps): voi
     },
     async (request, reply) => {
       const { walletId, amount, metadata = {}, expectedVersion } = request.body;
-      const res = await writeAndInvalidate(history, [walletId], () =>
-        wallet.debit(
-          {
-            ownerId: principalOf(request).sub,
-            walletId,
-            amount: BigInt(amount),
-            idempotencyKey: request.headers["idempotency-key"],
-            metadata,
-            expectedVersion: expectedVersion === undefined ? undefined : BigInt(expectedVersion),
-          },
-          request,
-        ),
+      const res = await writeAndInvalidate(
+        history,
+        [walletId],
+        () =>
+          wallet.debit(
+            {
+              ownerId: principalOf(request).sub,
+              walletId,
+              amount: BigInt(amount),
+              idempotencyKey: request.headers["idempotency-key"],
+              metadata,
+              expectedVersion: expectedVersion === undefined ? undefined : BigInt(expectedVersion),
+            },
+            request,
+          ),
+        (r) => [r.transaction?.id ?? ""],
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");
       return { data: toMovementResult(required(res.transaction, "transaction")) };

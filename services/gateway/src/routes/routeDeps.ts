@@ -19,6 +19,7 @@ export async function writeAndInvalidate<T>(
   history: HistoryCache,
   walletIds: string[],
   write: () => Promise<T>,
+  writtenIds: (result: T) => string[],
 ): Promise<T> {
   let result: T;
   try {
@@ -27,6 +28,6 @@ export async function writeAndInvalidate<T>(
     if (!(err instanceof ApiError && err.statusCode < 500)) await history.invalidate(walletIds, "gateway");
     throw err;
   }
-  await history.invalidate(walletIds, "gateway");
+  await history.invalidateOwnWrite(walletIds, writtenIds(result));
   return result;
 }

@@ -42,18 +42,22 @@ export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): 
     },
     async (request, reply) => {
       const { fromWalletId, toWalletId, amount, metadata = {} } = request.body;
-      const res = await writeAndInvalidate(history, [fromWalletId, toWalletId], () =>
-        wallet.transfer(
-          {
-            ownerId: principalOf(request).sub,
-            fromWalletId,
-            toWalletId,
-            amount: BigInt(amount),
-            idempotencyKey: request.headers["idempotency-key"],
-            metadata,
-          },
-          request,
-        ),
+      const res = await writeAndInvalidate(
+        history,
+        [fromWalletId, toWalletId],
+        () =>
+          wallet.transfer(
+            {
+              ownerId: principalOf(request).sub,
+              fromWalletId,
+              toWalletId,
+              amount: BigInt(amount),
+              idempotencyKey: request.headers["idempotency-key"],
+              metadata,
+            },
+            request,
+          ),
+        (r) => [r.transferId],
       );
       if (res.replayed) reply.header(REPLAYED_HEADER, "true");
       return { data: toTransferResult(res, fromWalletId, toWalletId) };

@@ -1,8 +1,7 @@
 import type pg from "pg";
-import { v7 as uuidv7 } from "uuid";
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { BalanceChange, MutationResult } from "../../domain/model.js";
-import { changeBalance } from "./balanceChange.js";
+import { changeBalance, changeParams } from "./balanceChange.js";
 import { CallAbortedError } from "./cancellable.js";
 import { isConnectionError } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
@@ -42,8 +41,9 @@ function batchSql(kind: "CREDIT" | "DEBIT"): string {
   return `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[],
-                         $7::text[], $8::uuid[], $9::text[], $10::int[])
-      AS i(wallet_id, owner_id, amount, tx_id, idempotency_key, fingerprint, metadata, event_id, request_id, ord)
+                         $7::text[], $8::uuid[], $9::bigint[], $10::text[], $11::int[])
+      AS i(wallet_id, owner_id, amount, tx_id, idempotency_key, fingerprint, metadata, event_id, expected_version,
+           request_id, ord)
   ), locked AS MATERIALIZED (
     -- Row locks in id order, so concurrent batches and transfers (which lock in id order too)
     -- never wait on each other in a cycle; the rows read are the latest committed ones.
@@ -169,22 +169,11 @@ export class BalanceBatcher {
   }
 }
 
+/** One array per parameter of the single-change statement (see changeParams), plus each change's position. */
 function params(batch: Pending[]): unknown[] {
-  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 11 }, () => []);
   batch.forEach(({ change }, ord) => {
-    const values = [
-      change.walletId,
-      change.ownerId,
-      change.amount.toString(),
-      uuidv7(),
-      change.idempotencyKey,
-      change.fingerprint,
-      JSON.stringify(change.metadata),
-      uuidv7(),
-      change.requestId,
-      ord,
-    ];
-    for (const [i, v] of values.entries()) columns[i].push(v);
+    for (const [i, v] of [...changeParams(change), ord].entries()) columns[i].push(v);
   });
   return columns;
 }

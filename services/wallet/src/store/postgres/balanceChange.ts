@@ -54,6 +54,22 @@ export type Queryable = Pick<pg.Pool, "query">;
  * request (nothing was applied): it is UNAVAILABLE, to be retried, never
  * CONCURRENT_UPDATE, which only a stale expectedVersion earns.
  */
+/** The parameters $1…$10 of the credit and debit statements, with fresh transaction and event ids. */
+export function changeParams(change: DebitChange): unknown[] {
+  return [
+    change.walletId,
+    change.ownerId,
+    change.amount.toString(),
+    uuidv7(),
+    change.idempotencyKey,
+    change.fingerprint,
+    JSON.stringify(change.metadata),
+    uuidv7(),
+    change.expectedVersion?.toString() ?? null,
+    change.requestId,
+  ];
+}
+
 export async function changeBalance(
   pool: Queryable,
   kind: "CREDIT" | "DEBIT",
@@ -63,18 +79,7 @@ export async function changeBalance(
   const text = kind === "CREDIT" ? CREDIT_SQL : DEBIT_SQL;
   const name = kind === "CREDIT" ? "wallet_credit" : "wallet_debit";
   for (let attempt = 1; ; attempt++) {
-    const params = [
-      change.walletId,
-      change.ownerId,
-      change.amount.toString(),
-      uuidv7(),
-      change.idempotencyKey,
-      change.fingerprint,
-      JSON.stringify(change.metadata),
-      uuidv7(),
-      change.expectedVersion?.toString() ?? null,
-      change.requestId,
-    ];
+    const params = changeParams(change);
     try {
       const { rows } = await pool.query({ name, text, values: params });
       if (rows.length === 1) {

@@ -117,19 +117,16 @@ export function pgbench(
   );
 }
 
-/** Starts a grpc-js server (its own process) answering every Credit with a fixed response. */
-export async function startGrpcEcho(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+/** A ceiling server: a script of scripts/bench run from source as its own process on a free port. */
+export async function startBenchServer(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      "--conditions=source",
-      "--import",
-      "tsx",
-      new URL("./grpcEcho.ts", import.meta.url).pathname,
-      String(port),
-    ],
-    { stdio: "inherit" },
+    ["--conditions=source", "--import", "tsx", new URL(script, import.meta.url).pathname, String(port)],
+    { stdio: "inherit", env: { ...process.env, ...env } },
   );
   await waitForPort(port, 30_000);
   return {
@@ -140,6 +137,11 @@ export async function startGrpcEcho(): Promise<{ port: number; pid: number; stop
       await once(child, "exit");
     },
   };
+}
+
+/** Starts a grpc-js server (its own process) answering every Credit with a fixed response. */
+export function startGrpcEcho() {
+  return startBenchServer("./grpcEcho.ts");
 }
 
 /** h2load driving unary Credit calls (one connection, `streams` concurrent) at `port`. */

@@ -1,28 +1,12 @@
-/**
- * Gateway benchmark, each result beside a ceiling measured in the same run, with wrk as the
- * load generator (its own process) and CPU µs per request of every process from /proc:
- *
- * - cached GET /api/transactions, 50 connections  vs Fastify + jose + one Redis GET of the
- *   same page (scripts/bench/ceilingServer.ts), same load;
- * - POST /api/wallets/credit with unique Idempotency-Keys, 32 connections over 32 wallets:
- *   the CPU per credit across the whole chain (gateway, wallet, PostgreSQL, Redis, NATS).
- *
- * The stack is private: a fresh PostgreSQL cluster with production durability, Redis and NATS
- * on free ports, wallet and gateway from dist/ with their production flags at log level info.
- *
- *   --alternate (or BENCH_ALTERNATE=1)  also run the cached GET and its ceiling back to back three times (median ratio)
- *   BENCH_SECONDS   per measured run (default 10), after a 3 s warm-up.
- */
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
+import { startBenchServer } from "../../../scripts/bench/ceilings.js";
 import { alternate, type Measurement, printTable } from "../../../scripts/bench/measure.js";
 import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
 import { luaString, wrk } from "../../../scripts/bench/wrk.js";
 import { startNats } from "../../../test/support/nats.js";
-import { freePort, waitForPort } from "../../../test/support/ports.js";
+import { freePort } from "../../../test/support/ports.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 import { startRedis } from "../../../test/support/redis.js";
 
@@ -94,38 +78,15 @@ async function api(token: string, method: string, path: string, body?: unknown, 
 
 /** Fastify + jose + one Redis GET of `page`, as its own process. */
 async function startCeiling(page: Buffer) {
-  const port = await freePort();
   const client = new Redis(redis.url);
   await client.set("bench:page", page);
   client.disconnect();
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions=source",
-      "--import",
-      "tsx",
-      new URL("../../../scripts/bench/ceilingServer.ts", import.meta.url).pathname,
-      String(port),
-    ],
-    {
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        BENCH_REDIS_URL: redis.url,
-        BENCH_JWT_SECRET: secret,
-        BENCH_PAGE_KEY: "bench:page",
-      },
-    },
-  );
-  await waitForPort(port, 30_000);
-  return {
-    url: `http://127.0.0.1:${port}/page`,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
+  const server = await startBenchServer("./ceilingServer.ts", {
+    BENCH_REDIS_URL: redis.url,
+    BENCH_JWT_SECRET: secret,
+    BENCH_PAGE_KEY: "bench:page",
+  });
+  return { ...server, url: `http://127.0.0.1:${server.port}/page` };
 }
 
 try {

@@ -350,7 +350,8 @@ describe("helm chart", () => {
       "description is required",
     ])
       expect(joined).toContain(expected);
-    expect(found.every((line) => line.includes("Chart.yaml"))).toBe(true);
+    expect(found.filter((line) => !line.includes("Chart.yaml"))).toEqual([]);
+    expect(found.length).toBeGreaterThan(0);
   });
 
   // kubectl kustomize and three renderings: slow on a loaded machine.

@@ -155,6 +155,7 @@ describe("graceful shutdown - SIGTERM with work in flight", () => {
     expect.soft({ missing: transactionIds.filter((id) => !delivered.includes(id)) }).toEqual({ missing: [] });
     const twice = [...countBy(deliveries.map((d) => d.webhookId))].filter(([, n]) => n > 1);
     expect({ deliveredMoreThanOnce: twice }).toEqual({ deliveredMoreThanOnce: [] });
-    expect(deliveries.every((d) => d.signatureValid)).toBe(true);
+    expect(deliveries.filter((d) => !d.signatureValid)).toEqual([]);
+    expect(deliveries.length).toBeGreaterThanOrEqual(transactionIds.length);
   }, 60_000);
 });

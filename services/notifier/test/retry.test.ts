@@ -59,7 +59,9 @@ describe("notifier retries", () => {
 
     const retries = notifier.logs.filter((l) => l.msg === "delivery failed, retry scheduled");
     expect(retries.map((l) => l.retryInMs)).toEqual([1_000, 2_000]);
-    expect(retries.every((l) => l.requestId === `req-${ev.eventId}` && l.eventId === ev.eventId)).toBe(true);
+    expect(retries.map((l) => [l.requestId, l.eventId])).toEqual(
+      Array(2).fill([`req-${ev.eventId}`, ev.eventId]),
+    );
   });
 
   it("retry - a webhook slower than its timeout counts as failed and is retried", async () => {

@@ -186,7 +186,8 @@ describe("wallet gRPC", () => {
         .filter((r) => r.status === "rejected")
         .map((r) => failure(Promise.reject((r as PromiseRejectedResult).reason))),
     );
-    expect(reasons.every((r) => r.reason === "INSUFFICIENT_FUNDS")).toBe(true);
+    expect(reasons.map((r) => r.reason)).toEqual(Array(reasons.length).fill("INSUFFICIENT_FUNDS"));
+    expect(reasons.length).toBeGreaterThan(0);
     expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.balance).toBe(25n);
   });
 

@@ -41,7 +41,7 @@ describe("wallet - graceful shutdown", () => {
     );
     // Refused calls are UNAVAILABLE (safe to retry); none is cut off half-way, and each
     // reported success, and only those, is in the store.
-    expect(failures.every((f) => f.code === status.UNAVAILABLE)).toBe(true);
+    expect(failures.map((f) => f.code)).toEqual(Array(failures.length).fill(status.UNAVAILABLE));
     const succeeded = outcomes.filter((o) => o.status === "fulfilled").length;
     expect(succeeded).toBeGreaterThan(0);
     expect(watch.statuses).toEqual(["SERVING", "NOT_SERVING"]);

@@ -62,6 +62,7 @@ export function composeFindings(project: ComposeProject, configs: ServiceConfig[
       problem("must set no-new-privileges");
     if (![service.tmpfs ?? []].flat().some((t) => t.split(":")[0] === "/tmp"))
       problem("must mount a tmpfs at /tmp");
+    // SHUTDOWN_GRACE_MS is the whole time from SIGTERM to exit, closing connections included.
     const grace = settingOf(config, env, "SHUTDOWN_GRACE_MS");
     const stopSeconds = durationSeconds(service.stop_grace_period) ?? 10;
     if (grace.known && typeof grace.value === "number" && stopSeconds * 1000 <= grace.value) {

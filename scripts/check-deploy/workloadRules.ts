@@ -8,7 +8,8 @@ const AUTOSCALED = new Set(["wallet", "gateway"]);
 
 /**
  * Rollout and disruption rules for a service's Deployment: surge-only rolling updates, a preStop
- * pause and a termination grace period longer than the pause plus the service's own drain time,
+ * pause and a termination grace period longer than the pause plus SHUTDOWN_GRACE_MS (each service's
+ * whole time from SIGTERM to exit),
  * its own token-less ServiceAccount, a PodDisruptionBudget, and an autoscaler where it scales.
  */
 export function workloadFindings(workload: ServiceWorkload, objects: K8sObject[]): Finding[] {

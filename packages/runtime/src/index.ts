@@ -23,4 +23,4 @@ export {
   natsAuthOptions,
   natsCredentialsShape,
 } from "./security.js";
-export { handleShutdownSignals } from "./shutdown.js";
+export { handleShutdownSignals, inFlightBudgetMs } from "./shutdown.js";

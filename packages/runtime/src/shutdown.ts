@@ -1,9 +1,24 @@
 import type { Logger } from "pino";
 
 /**
+ * `SHUTDOWN_GRACE_MS` means the same in every service: the whole time from SIGTERM/SIGINT
+ * to exit. In-flight work gets `inFlightBudgetMs(grace)` of it; the rest (a quarter of
+ * the grace, at most 2 s) is kept for handing work back and closing connections.
+ * Deploy files give the process at least this long (Kubernetes: preStop pause plus
+ * `SHUTDOWN_GRACE_MS` below `terminationGracePeriodSeconds`; Compose: below `stop_grace_period`).
+ */
+export const CLOSE_RESERVE_MAX_MS = 2_000;
+
+/** The part of the grace period in which in-flight work may finish; see above. */
+export function inFlightBudgetMs(graceMs: number): number {
+  return graceMs - Math.min(CLOSE_RESERVE_MAX_MS, Math.floor(graceMs / 4));
+}
+
+/**
  * Runs `stop` once on SIGTERM or SIGINT, then exits 0; exits 1 if it takes longer
- * than the grace period or throws. `stop` should refuse new work first, finish
- * in-flight work, then close connections (drain).
+ * than the grace period (`SHUTDOWN_GRACE_MS`, the whole time to exit) or throws.
+ * `stop` should refuse new work first, finish in-flight work within
+ * `inFlightBudgetMs(graceMs)`, then close connections (drain).
  */
 export function handleShutdownSignals(logger: Logger, graceMs: number, stop: () => Promise<void>): void {
   let stopping = false;

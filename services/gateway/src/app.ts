@@ -1,6 +1,12 @@
 import helmet from "@fastify/helmet";
 import { createTokenVerifier } from "@wallet/auth";
-import { createMetricsRegistry, type Logger, logDevMode, natsAuthOptions } from "@wallet/runtime";
+import {
+  createMetricsRegistry,
+  inFlightBudgetMs,
+  type Logger,
+  logDevMode,
+  natsAuthOptions,
+} from "@wallet/runtime";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -97,8 +103,8 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   registerJsonBody(app);
   registerErrorEnvelope(app);
   registerRequestTelemetry(app, gatewayMetrics);
-  // Leaves a second of the grace period for closing connections after the drain.
-  const draining = registerDraining(app, Math.max(config.SHUTDOWN_GRACE_MS - 1000, 0));
+  // The rest of the grace period is for closing connections after the drain.
+  const draining = registerDraining(app, inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
 
   app.register(helmet);
   registerApiDocs(app);

@@ -78,7 +78,11 @@ export const configShape = {
   CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
   BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024).describe("largest request body (413 above it)"),
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
-  SHUTDOWN_GRACE_MS: env.int(25_000, 0).describe("how long in-flight requests get after SIGTERM/SIGINT"),
+  SHUTDOWN_GRACE_MS: env
+    .int(25_000, 0)
+    .describe(
+      "whole time from SIGTERM/SIGINT to exit: in-flight requests finish first, the last quarter (at most 2 s) closes connections",
+    ),
 };
 
 export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;

@@ -4,6 +4,7 @@ import {
   createMetricsRegistry,
   EVENTS_STREAM,
   ensureWalletStreams,
+  inFlightBudgetMs,
   type Logger,
   logDevMode,
   natsAuthOptions,
@@ -164,10 +165,8 @@ async function startOn(
       stopped ??= (async () => {
         stopping = true;
         clearInterval(lagTimer);
-        // Keep a little of the grace for handing messages back and draining the connection.
-        await loop?.stop(
-          Math.max(500, config.SHUTDOWN_GRACE_MS - Math.min(2_000, config.SHUTDOWN_GRACE_MS / 4)),
-        );
+        // The rest of the grace is for handing messages back and draining the connection.
+        await loop?.stop(inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
         advisories.unsubscribe();
         await nc.drain().catch(async (err: unknown) => {
           logger.warn({ err }, "NATS drain failed, closing the connection");

@@ -51,7 +51,9 @@ export const configShape = {
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 1_000, 600_000)
-    .describe("how long in-flight deliveries may run after SIGTERM/SIGINT"),
+    .describe(
+      "whole time from SIGTERM/SIGINT to exit: in-flight deliveries finish first, the last quarter (at most 2 s) closes connections",
+    ),
   NOTIFIER_ADMIN_HOST: env.string("0.0.0.0").describe("bind address of the admin HTTP server"),
   NOTIFIER_ADMIN_PORT: env
     .int(9465, 0, 65_535)

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { createTokenVerifier } from "@wallet/auth";
 import { descriptorSetBase64, WalletServiceService } from "@wallet/contracts";
-import { createMetricsRegistry, logDevMode, natsAuthOptions, startAdminServer } from "@wallet/runtime";
+import {
+  createMetricsRegistry,
+  inFlightBudgetMs,
+  logDevMode,
+  natsAuthOptions,
+  startAdminServer,
+} from "@wallet/runtime";
 import type { Logger } from "pino";
 import { type WalletConfig, walletDevDefaults } from "./config.js";
 import { createHealth } from "./grpc/health.js";
@@ -125,7 +131,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
         stopping = true;
         health.setNotServing();
         clearInterval(storeTimer);
-        await shutdownGrpc(server, inFlight, config.SHUTDOWN_GRACE_MS);
+        await shutdownGrpc(server, inFlight, inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
         await relay.stop();
         await link.close();
         await store.close();
@@ -161,7 +167,7 @@ function serverCredentials(config: WalletConfig): grpc.ServerCredentials {
  * Stops accepting calls and waits until every session has closed, or, since
  * health Watch streams never end by themselves, until the unary calls in flight
  * are done and their responses had a moment to leave; closes what is left after
- * the grace period at the latest.
+ * `graceMs` (the in-flight share of the grace period) at the latest.
  */
 async function shutdownGrpc(server: grpc.Server, inFlight: InFlightCalls, graceMs: number): Promise<void> {
   const timers: NodeJS.Timeout[] = [];

@@ -74,7 +74,9 @@ export const configShape = {
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 0, 600_000)
-    .describe("how long in-flight calls get after SIGTERM/SIGINT"),
+    .describe(
+      "whole time from SIGTERM/SIGINT to exit: in-flight calls finish first, the last quarter (at most 2 s) closes connections",
+    ),
 } satisfies Record<string, z.ZodType>;
 
 export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;

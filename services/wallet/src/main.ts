@@ -6,5 +6,5 @@ runMain("wallet", async () => {
   const config = loadWalletConfig();
   const logger = createLogger("wallet", config.LOG_LEVEL);
   const app = await startWallet(config, logger);
-  handleShutdownSignals(logger, config.SHUTDOWN_GRACE_MS + 5000, () => app.stop());
+  handleShutdownSignals(logger, config.SHUTDOWN_GRACE_MS, () => app.stop());
 });

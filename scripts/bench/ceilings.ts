@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { CreditRequest } from "@wallet/contracts";
 import pg from "pg";
 import { CREDIT_SQL } from "../../services/wallet/src/store/postgres/balanceChange.js";
-import { freePort, waitForPort } from "../../test/support/ports.js";
+import { freePort, waitForPort } from "../lib/ports.js";
 import { type LoadOutcome, type Measurement, measureLoad } from "./measure.js";
 
 export function hasBinary(name: string): boolean {

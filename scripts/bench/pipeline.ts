@@ -11,7 +11,7 @@ import { EVENTS_STREAM } from "@wallet/runtime";
 import { createWallets, driveCredits } from "../../services/wallet/bench/load.js";
 import { readiness } from "../../services/wallet/test/harness.js";
 import { startNats } from "../../test/support/nats.js";
-import { freePort } from "../../test/support/ports.js";
+import { freePort } from "../lib/ports.js";
 import { benchSettings, benchWalletClient, dropDatabase, percentile, startService } from "./process.js";
 
 const { dbUrl, seconds, clients } = benchSettings();

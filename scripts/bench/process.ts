@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { credentials, InterceptingCall } from "@grpc/grpc-js";
 import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
 import { WalletServiceClient } from "@wallet/contracts";
-import { waitForPort } from "../../test/support/ports.js";
+import { waitForPort } from "../lib/ports.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mintToken } from "@wallet/gateway";
-import { type CallOptions, type Exchange, httpCall } from "../../test/e2e/support/http.js";
+import { type CallOptions, type Exchange, httpCall } from "../lib/http.js";
 import { showExchange } from "./transcript.js";
 
 /** Where the running platform is; every value has the local default `npm start` uses. */

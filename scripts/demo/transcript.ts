@@ -1,4 +1,4 @@
-import type { Exchange } from "../../test/e2e/support/http.js";
+import type { Exchange } from "../lib/http.js";
 
 // What the demo prints: one section per flow, each request and answer, and a ✓/✗ per expectation.
 

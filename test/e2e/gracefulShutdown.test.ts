@@ -1,8 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, startPlatform, waitUntil } from "./platform.js";
+import type { Exchange } from "../../scripts/lib/http.js";
+import { waitUntil } from "../support/wait.js";
+import { type Platform, startPlatform } from "./platform.js";
 import { countBy } from "./support/events.js";
-import type { Exchange } from "./support/http.js";
 import { fundedWallet, newKey, walletOf } from "./support/wallets.js";
 
 const isShuttingDown = (line: { msg?: string }) => line.msg === "shutting down";

@@ -1,18 +1,18 @@
 import { mintToken } from "@wallet/gateway";
 import { inject } from "vitest";
-import { makeTestCerts } from "../support/certs.js";
-import { startNats, type TestNats } from "../support/nats.js";
-import { freePort } from "../support/ports.js";
-import { createDatabase } from "../support/postgres.js";
-import { startRedis, type TestRedis } from "../support/redis.js";
-import { type CallOptions, type Exchange, httpCall } from "./support/http.js";
+import { type CallOptions, type Exchange, httpCall } from "../../scripts/lib/http.js";
+import { freePort } from "../../scripts/lib/ports.js";
 import {
   type ServiceName,
   type ServiceProcess,
   spawnService,
   waitUntilReady,
-} from "./support/serviceProcess.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
+} from "../../scripts/lib/serviceProcess.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../scripts/lib/webhookReceiver.js";
+import { makeTestCerts } from "../support/certs.js";
+import { startNats, type TestNats } from "../support/nats.js";
+import { createDatabase } from "../support/postgres.js";
+import { startRedis, type TestRedis } from "../support/redis.js";
 
 export const JWT_SECRET = "e2e-secret-that-is-at-least-32-characters-long";
 
@@ -176,17 +176,4 @@ export async function startPlatform(
     token: (sub, email, scope = "wallet:credit") => mintToken({ JWT_SECRET }, { sub, email, scope }),
     stop,
   };
-}
-
-/** Polls until `check` holds, failing with `what` after the timeout. */
-export async function waitUntil(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, startPlatform, waitUntil } from "./platform.js";
+import { waitUntil } from "../support/wait.js";
+import { type Platform, startPlatform } from "./platform.js";
 import { fullHistory, fundedWallet, moveMoney, newKey, walletOf } from "./support/wallets.js";
 
 // Flows 1-3 and 5-8 of docs/flows.md, over HTTP against the three services running as processes.

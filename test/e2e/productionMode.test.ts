@@ -1,8 +1,9 @@
 import { credentials, Metadata, status } from "@grpc/grpc-js";
 import { WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, startPlatform, waitUntil } from "./platform.js";
-import { type ServiceName, spawnService } from "./support/serviceProcess.js";
+import { type ServiceName, spawnService } from "../../scripts/lib/serviceProcess.js";
+import { waitUntil } from "../support/wait.js";
+import { type Platform, startPlatform } from "./platform.js";
 import { fundedWallet, moveMoney } from "./support/wallets.js";
 
 // Production-safe defaults: without DEV_MODE a service refuses to start until its keys are

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, startPlatform, waitUntil } from "./platform.js";
+import { waitUntil } from "../support/wait.js";
+import { type Platform, startPlatform } from "./platform.js";
 import { countBy, storedEvents } from "./support/events.js";
 import { isSettled, send, startMoneyLoad } from "./support/load.js";
 import { fullHistory, fundedWallet, walletOf } from "./support/wallets.js";

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForPort } from "./ports.js";
+import { freePort, waitForPort } from "../../scripts/lib/ports.js";
 import { requireBinary, spawnServer, stopProcess } from "./process.js";
 
 export interface TestNats {

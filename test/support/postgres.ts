@@ -3,7 +3,7 @@ import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { freePort, waitForPort } from "./ports.js";
+import { freePort, waitForPort } from "../../scripts/lib/ports.js";
 import { spawnServer, stopProcess } from "./process.js";
 
 export interface TestPostgresCluster {

@@ -1,4 +1,4 @@
-import { freePort, waitForPort } from "./ports.js";
+import { freePort, waitForPort } from "../../scripts/lib/ports.js";
 import { requireBinary, spawnServer, stopProcess } from "./process.js";
 
 export interface TestRedis {

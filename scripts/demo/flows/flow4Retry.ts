@@ -1,9 +1,9 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
-import { spawnService, waitUntilReady } from "../../../test/e2e/support/serviceProcess.js";
-import { type ReceivedWebhook, startWebhookReceiver } from "../../../test/e2e/support/webhookReceiver.js";
-import { freePort } from "../../../test/support/ports.js";
+import { freePort } from "../../lib/ports.js";
+import { spawnService, waitUntilReady } from "../../lib/serviceProcess.js";
+import { type ReceivedWebhook, startWebhookReceiver } from "../../lib/webhookReceiver.js";
 import type { Session } from "../session.js";
 import { check, heading, say } from "../transcript.js";
 

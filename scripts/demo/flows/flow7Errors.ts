@@ -1,4 +1,4 @@
-import type { Exchange } from "../../../test/e2e/support/http.js";
+import type { Exchange } from "../../lib/http.js";
 import type { Session } from "../session.js";
 import { check, clip, dim, heading, say } from "../transcript.js";
 

@@ -1,6 +1,6 @@
-import type { Exchange } from "../../../test/e2e/support/http.js";
-import { spawnService, waitUntilReady } from "../../../test/e2e/support/serviceProcess.js";
-import { freePort } from "../../../test/support/ports.js";
+import type { Exchange } from "../../lib/http.js";
+import { freePort } from "../../lib/ports.js";
+import { spawnService, waitUntilReady } from "../../lib/serviceProcess.js";
 import { startPausableProxy } from "../pausableProxy.js";
 import type { Session } from "../session.js";
 import { check, heading, say, showExchange } from "../transcript.js";

@@ -5,8 +5,8 @@ import { startBenchServer } from "../../../scripts/bench/ceilings.js";
 import { alternate, type Measurement, printTable } from "../../../scripts/bench/measure.js";
 import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
 import { luaString, wrk } from "../../../scripts/bench/wrk.js";
+import { freePort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
-import { freePort } from "../../../test/support/ports.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 import { startRedis } from "../../../test/support/redis.js";
 

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitForPort } from "../../../test/support/ports.js";
+import { freePort, waitForPort } from "../../../scripts/lib/ports.js";
 import { balanceOf, fundedWallet, type GatewayStack, JWT_SECRET, newKey, startStack } from "./stack.js";
 
 // Flow 9 of docs/flows.md (graceful shutdown).

@@ -19,8 +19,8 @@ import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { ensureWalletStreams } from "@wallet/runtime";
+import { freePort, waitForPort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
-import { freePort, waitForPort } from "../../../test/support/ports.js";
 import { publishEvent, transactionCommitted } from "../test/support/events.js";
 import { WEBHOOK_SECRET } from "../test/support/harness.js";
 

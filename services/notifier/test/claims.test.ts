@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { type DeliveryClaim, openDeliveryRecords } from "../src/deliveryRecords.js";
-import { type NatsFixture, startNatsFixture, waitUntil } from "./support/harness.js";
+import { type NatsFixture, startNatsFixture } from "./support/harness.js";
 
 describe("notifier delivery claims", () => {
   let fx: NatsFixture;

@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
@@ -9,7 +10,6 @@ import {
   startNatsFixture,
   startTestNotifier,
   type TestNotifier,
-  waitUntil,
 } from "./support/harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 

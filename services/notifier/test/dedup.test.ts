@@ -1,5 +1,6 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
   logChannelLines,
@@ -8,7 +9,6 @@ import {
   startNatsFixture,
   startTestNotifier,
   type TestNotifier,
-  waitUntil,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";

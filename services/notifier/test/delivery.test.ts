@@ -1,6 +1,7 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
   logChannelLines,
@@ -10,7 +11,6 @@ import {
   startTestNotifier,
   type TestNotifier,
   WEBHOOK_SECRET,
-  waitUntil,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";

@@ -3,17 +3,18 @@ import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { DLQ_STREAM, EVENTS_STREAM, ensureWalletStreams } from "@wallet/runtime";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../scripts/lib/ports.js";
 import {
   type ServiceProcess,
   spawnService,
   tail,
   waitUntilReady,
-} from "../../../test/e2e/support/serviceProcess.js";
+} from "../../../scripts/lib/serviceProcess.js";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
-import { freePort } from "../../../test/support/ports.js";
+import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_SUBJECT, DELIVERY_BUCKET } from "../src/index.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
-import { WEBHOOK_SECRET, waitUntil } from "./support/harness.js";
+import { WEBHOOK_SECRET } from "./support/harness.js";
 import { type StallProxy, startStallProxy } from "./support/stallProxy.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
   startNatsFixture,
   startTestNotifier,
   type TestNotifier,
-  waitUntil,
 } from "./support/harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 

@@ -1,5 +1,6 @@
 import { DLQ_STREAM, EVENTS_STREAM, ensureWalletStreams, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
 import { publishEvent, publishRaw, transactionCommitted } from "./support/events.js";
 import {
@@ -8,7 +9,6 @@ import {
   startNatsFixture,
   startTestNotifier,
   type TestNotifier,
-  waitUntil,
 } from "./support/harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 

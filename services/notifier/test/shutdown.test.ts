@@ -1,13 +1,8 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
-import {
-  type NatsFixture,
-  settle,
-  startNatsFixture,
-  startTestNotifier,
-  waitUntil,
-} from "./support/harness.js";
+import { type NatsFixture, settle, startNatsFixture, startTestNotifier } from "./support/harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier shutdown", () => {

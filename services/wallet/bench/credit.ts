@@ -31,8 +31,8 @@ import {
 import type { LoadPlan, LoadResult } from "../../../scripts/bench/grpcLoad.js";
 import { alternate, type Measurement, measureLoad, printTable } from "../../../scripts/bench/measure.js";
 import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
+import { freePort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
-import { freePort } from "../../../test/support/ports.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 
 const { seconds, clients } = benchSettings();

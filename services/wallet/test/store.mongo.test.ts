@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../../../test/support/ports.js";
+import { freePort } from "../../../scripts/lib/ports.js";
 import { StoreUnavailableError } from "../src/domain/errors.js";
 import { MongoStore } from "../src/store/mongo/mongoStore.js";
 import { describeStoreConformance } from "./storeConformance.js";

@@ -1,4 +1,4 @@
-import type { Exchange } from "./http.js";
+import type { Exchange } from "../../../scripts/lib/http.js";
 import { type GatewayCall, moveMoney, newKey } from "./wallets.js";
 
 /** One credit or debit a load client sent, with its latest answer. */

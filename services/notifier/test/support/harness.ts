@@ -64,19 +64,6 @@ export async function startTestNotifier(natsUrl: string, env: Record<string, str
   return { adminUrl: `http://127.0.0.1:${notifier.adminPort}`, logs, stop: notifier.stop };
 }
 
-/** Polls until `check` returns true, failing with `what` after the timeout. */
-export async function waitUntil(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Waits long enough for a wrongly scheduled redelivery to show up, so tests can assert it did not. */
 export function settle(ms = 1_000): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

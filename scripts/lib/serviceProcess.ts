@@ -32,7 +32,7 @@ export interface ServiceProcess {
 }
 
 /** The repository root, where `--import tsx` and the services' source paths resolve. */
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 // Only what node itself needs: a service must see the environment it is given and nothing of ours.
 const INHERITED = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];

@@ -18,6 +18,8 @@ export interface Exchange {
 export interface CallOptions {
   token?: string;
   body?: unknown;
+  /** Sent as-is instead of JSON.stringify(body). */
+  rawBody?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -31,8 +33,13 @@ export async function httpCall(
 ): Promise<Exchange> {
   const requestHeaders: Record<string, string> = { ...opts.headers };
   if (opts.token) requestHeaders.authorization = `Bearer ${opts.token}`;
-  const requestBody = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  if (requestBody !== undefined) requestHeaders["content-type"] ??= "application/json";
+  const requestBody = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  if (
+    requestBody !== undefined &&
+    !Object.keys(requestHeaders).some((h) => h.toLowerCase() === "content-type")
+  ) {
+    requestHeaders["content-type"] = "application/json";
+  }
   const started = performance.now();
   const res = await fetch(baseUrl + path, {
     method,

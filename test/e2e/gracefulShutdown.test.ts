@@ -2,9 +2,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Exchange } from "../../scripts/lib/http.js";
 import { waitUntil } from "../support/wait.js";
+import { fundedWallet, newKey, walletOf } from "../support/wallets.js";
 import { type Platform, startPlatform } from "./platform.js";
 import { countBy } from "./support/events.js";
-import { fundedWallet, newKey, walletOf } from "./support/wallets.js";
 
 const isShuttingDown = (line: { msg?: string }) => line.msg === "shutting down";
 

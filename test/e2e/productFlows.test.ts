@@ -1,8 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/wait.js";
+import { fullHistory, fundedWallet, moveMoney, newKey, walletOf } from "../support/wallets.js";
 import { type Platform, startPlatform } from "./platform.js";
-import { fullHistory, fundedWallet, moveMoney, newKey, walletOf } from "./support/wallets.js";
 
 // Flows 1-3 and 5-8 of docs/flows.md, over HTTP against the three services running as processes.
 // Flow 4 (retries) is in services/notifier/test/retry.test.ts, Flow 9 in test/e2e/gracefulShutdown.test.ts.

@@ -3,8 +3,8 @@ import { WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServiceName, spawnService } from "../../scripts/lib/serviceProcess.js";
 import { waitUntil } from "../support/wait.js";
+import { fundedWallet, moveMoney } from "../support/wallets.js";
 import { type Platform, startPlatform } from "./platform.js";
-import { fundedWallet, moveMoney } from "./support/wallets.js";
 
 // Production-safe defaults: without DEV_MODE a service refuses to start until its keys are
 // configured, and with them the whole platform runs on credentials only.

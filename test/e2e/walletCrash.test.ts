@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/wait.js";
+import { fullHistory, fundedWallet, walletOf } from "../support/wallets.js";
 import { type Platform, startPlatform } from "./platform.js";
 import { countBy, storedEvents } from "./support/events.js";
 import { isSettled, send, startMoneyLoad } from "./support/load.js";
-import { fullHistory, fundedWallet, walletOf } from "./support/wallets.js";
 
 describe("wallet crash - SIGKILL under load", () => {
   let p: Platform;

@@ -2,31 +2,19 @@ import { mintToken } from "@wallet/auth";
 import { createLogger } from "@wallet/runtime";
 import { loadWalletConfig, startWallet, type WalletApp } from "@wallet/wallet";
 import { inject } from "vitest";
+import { type CallOptions, type Exchange, httpCall } from "../../../scripts/lib/http.js";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { startRedis, type TestRedis } from "../../../test/support/redis.js";
+import * as shared from "../../../test/support/wallets.js";
 import { type GatewayConfig, loadGatewayConfig } from "../src/config.js";
 import { type RunningGateway, startGateway } from "../src/index.js";
 
 export const JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
 const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 
-/** One HTTP exchange, with the raw body kept for byte-for-byte comparisons. */
-export interface Exchange {
-  status: number;
-  headers: Headers;
-  text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
-  body: any;
-}
-
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  /** Sent as-is instead of JSON.stringify(body). */
-  rawBody?: string;
-  headers?: Record<string, string>;
-}
+export { newKey } from "../../../test/support/wallets.js";
+export type { CallOptions, Exchange };
 
 /** A gateway under test, as seen by an HTTP client. */
 export interface TestGateway {
@@ -140,56 +128,12 @@ export async function startTestGateway(env: Record<string, string>): Promise<Tes
   };
 }
 
-async function httpCall(
-  base: string,
-  method: string,
-  path: string,
-  opts: CallOptions = {},
-): Promise<Exchange> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let payload: string | undefined = opts.rawBody;
-  if (payload === undefined && opts.body !== undefined) payload = JSON.stringify(opts.body);
-  if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
-    headers["content-type"] = "application/json";
-  }
-  const res = await fetch(base + path, { method, headers, body: payload });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
-}
-
-let keySeq = 0;
-/** A fresh Idempotency-Key. */
-export function newKey(prefix = "k"): string {
-  keySeq += 1;
-  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${keySeq}`;
-}
-
 /** Creates a wallet for the token's subject and credits it with `balance` (if > 0); returns its id. */
-export async function fundedWallet(gw: TestGateway, token: string, currency: string, balance = 0) {
-  const created = await gw.call("POST", "/api/wallets", { token, body: { currency } });
-  if (created.status !== 201) throw new Error(`create wallet: ${created.status} ${created.text}`);
-  const walletId: string = created.body.data.id;
-  if (balance > 0) {
-    const credited = await gw.call("POST", "/api/wallets/credit", {
-      token,
-      body: { walletId, amount: balance },
-      headers: { "idempotency-key": newKey("fund") },
-    });
-    if (credited.status !== 200) throw new Error(`fund wallet: ${credited.status} ${credited.text}`);
-  }
-  return walletId;
+export function fundedWallet(gw: TestGateway, token: string, currency: string, balance = 0): Promise<string> {
+  return shared.fundedWallet(gw.call, token, currency, balance);
 }
 
 /** The wallet's current balance as the gateway reports it. */
 export async function balanceOf(gw: TestGateway, token: string, walletId: string): Promise<number> {
-  const res = await gw.call("GET", `/api/wallets/${walletId}`, { token });
-  if (res.status !== 200) throw new Error(`get wallet: ${res.status} ${res.text}`);
-  return res.body.data.balance;
+  return (await shared.walletOf(gw.call, token, walletId)).balance;
 }

@@ -1,5 +1,5 @@
 import type { Exchange } from "../../../scripts/lib/http.js";
-import { type GatewayCall, moveMoney, newKey } from "./wallets.js";
+import { type GatewayCall, moveMoney, newKey } from "../../support/wallets.js";
 
 /** One credit or debit a load client sent, with its latest answer. */
 export interface Operation {

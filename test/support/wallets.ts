@@ -1,4 +1,4 @@
-import type { CallOptions, Exchange } from "../../../scripts/lib/http.js";
+import type { CallOptions, Exchange } from "../../scripts/lib/http.js";
 
 /** Anything that sends requests to the gateway (the e2e platform, the demo's session). */
 export type GatewayCall = (method: string, path: string, opts?: CallOptions) => Promise<Exchange>;

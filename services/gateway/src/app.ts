@@ -1,4 +1,3 @@
-import helmet from "@fastify/helmet";
 import { createTokenVerifier } from "@wallet/auth";
 import {
   createMetricsRegistry,
@@ -27,6 +26,7 @@ import { registerDraining } from "./plugins/draining.js";
 import { registerIdempotency } from "./plugins/idempotency.js";
 import { apiRateLimit, registerRateLimit } from "./plugins/rateLimit.js";
 import { registerRequestTelemetry, requestIdOf } from "./plugins/requestTelemetry.js";
+import { registerSecurityHeaders } from "./plugins/securityHeaders.js";
 import { createRedisClient, createRedisFailureReporter, waitForRedis } from "./redis.js";
 import { createWallet } from "./routes/createWallet.js";
 import { credit } from "./routes/credit.js";
@@ -106,7 +106,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   // The rest of the grace period is for closing connections after the drain.
   const draining = registerDraining(app, inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
 
-  app.register(helmet);
+  registerSecurityHeaders(app);
   registerApiDocs(app);
   const rateLimits = {
     redis,

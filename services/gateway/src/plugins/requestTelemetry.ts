@@ -14,7 +14,8 @@ export function requestIdOf(req: IncomingMessage): string {
 
 /**
  * Echoes x-request-id on every response, and on completion writes one log line
- * (carrying reqId) and the request's metrics, labelled by route template.
+ * (carrying reqId) and the request's metrics, labelled by route template. The
+ * line is at info, except for cache hits (`x-cache: HIT`), logged at debug.
  */
 export function registerRequestTelemetry(app: FastifyInstance, metrics: GatewayMetrics): void {
   app.addHook("onRequest", async (request, reply) => {
@@ -29,7 +30,11 @@ export function registerRequestTelemetry(app: FastifyInstance, metrics: GatewayM
     };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-    request.log.info(
+    // A history page served from the cache is the hot path: its line is at debug, so at
+    // the production level it costs neither the object nor the write.
+    const level = reply.getHeader("x-cache") === "HIT" ? "debug" : "info";
+    if (!request.log.isLevelEnabled(level)) return;
+    request.log[level](
       {
         method: request.method,
         url: request.url,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { REQUEST_ID_HEADER } from "@wallet/runtime";
+import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { FastifyInstance } from "fastify";
 import type { GatewayMetrics } from "../metrics.js";
 
@@ -33,7 +33,7 @@ export function registerRequestTelemetry(app: FastifyInstance, metrics: GatewayM
     // A history page served from the cache is the hot path: its line is at debug, so at
     // the production level it costs neither the object nor the write.
     const level = reply.getHeader("x-cache") === "HIT" ? "debug" : "info";
-    if (!request.log.isLevelEnabled(level)) return;
+    if (!(request.log as Logger).isLevelEnabled(level)) return;
     request.log[level](
       {
         method: request.method,

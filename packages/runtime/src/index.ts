@@ -8,7 +8,9 @@ export {
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
   ensureWalletStreams,
+  isValidRequestId,
   REQUEST_ID_HEADER,
+  REQUEST_ID_PATTERN,
   TRANSACTION_COMMITTED_SUBJECT,
   walletStreamConfigs,
 } from "./jetstream.js";

@@ -17,6 +17,16 @@ export const DLQ_SUBJECT_PREFIX = "wallet.dlq";
 export const EVENT_CONTENT_TYPE = "application/x-protobuf; messageType=wallet.v1.TransactionCommitted";
 /** The correlation id header, the same name on HTTP, gRPC metadata and NATS. */
 export const REQUEST_ID_HEADER = "x-request-id";
+/**
+ * The request ids both services accept from a caller (others are replaced by a new UUID):
+ * 1 to 128 letters, digits, ".", "_", ":" or "-", so they are safe in logs, headers and subjects.
+ */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Whether a caller's request id matches REQUEST_ID_PATTERN. */
+export function isValidRequestId(value: unknown): value is string {
+  return typeof value === "string" && REQUEST_ID_PATTERN.test(value);
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

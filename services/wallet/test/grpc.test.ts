@@ -1,8 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { status } from "@grpc/grpc-js";
-import { TransactionType, type WalletServiceClient } from "@wallet/contracts";
+import { type ServiceError, status } from "@grpc/grpc-js";
+import {
+  ErrorInfo,
+  RpcStatus,
+  STATUS_DETAILS_KEY,
+  TransactionType,
+  type WalletServiceClient,
+} from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bufCurl, call, failure, type RunningWallet, startTestWallet, testToken } from "./harness.js";
+import {
+  bufCurl,
+  bufCurlFailure,
+  call,
+  failure,
+  type RunningWallet,
+  startTestWallet,
+  testToken,
+} from "./harness.js";
 
 describe("wallet gRPC", () => {
   let w: RunningWallet;
@@ -222,6 +236,48 @@ describe("wallet gRPC", () => {
       wallets.map((wl, i) => call(c, c.getWallet, { ownerId: owners[i], walletId: wl.id })),
     );
     expect(balances.reduce((s, r) => s + r.wallet!.balance, 0n)).toBe(10_000n);
+  });
+
+  it("errors - the reason travels as google.rpc.ErrorInfo in grpc-status-details-bin", async () => {
+    const alice = newOwner();
+    const wallet = await create(alice);
+    const err = (await debit(alice, wallet.id, 1n).then(
+      () => expect.unreachable("the debit should fail"),
+      (e: unknown) => e,
+    )) as ServiceError;
+    const bin = err.metadata.get(STATUS_DETAILS_KEY);
+    expect(bin).toHaveLength(1);
+    expect(bin[0]).toBeInstanceOf(Buffer);
+    const st = RpcStatus.decode(bin[0] as Buffer);
+    expect(st).toMatchObject({ code: status.FAILED_PRECONDITION, message: "Insufficient funds" });
+    expect(st.details.map((d) => d.typeUrl)).toEqual(["type.googleapis.com/google.rpc.ErrorInfo"]);
+    expect(ErrorInfo.decode(st.details[0]!.value)).toEqual({
+      reason: "INSUFFICIENT_FUNDS",
+      domain: "wallet.v1",
+      metadata: {},
+    });
+    // The reason is no longer duplicated in a trailer of its own.
+    expect(err.metadata.get("error-code")).toEqual([]);
+  });
+
+  it("errors - buf curl shows the ErrorInfo of a failed call", async () => {
+    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const token = await testToken("buf-error-user");
+    const stderr = await bufCurlFailure(
+      "-H",
+      `authorization: Bearer ${token}`,
+      "-d",
+      `{"wallet_id":"${randomUUID()}"}`,
+      `${target}/wallet.v1.WalletService/GetWallet`,
+    );
+    // buf curl prints the status with its details; the value is the ErrorInfo, base64-encoded.
+    const printed = JSON.parse(stderr) as { code: string; details: Array<{ type: string; value: string }> };
+    expect(printed.code).toBe("not_found");
+    expect(printed.details.map((d) => d.type)).toEqual(["google.rpc.ErrorInfo"]);
+    expect(ErrorInfo.decode(Buffer.from(printed.details[0]!.value, "base64"))).toMatchObject({
+      reason: "WALLET_NOT_FOUND",
+      domain: "wallet.v1",
+    });
   });
 
   it("reflection - the running wallet is listed, described and called by buf curl without a schema", async () => {

@@ -10,7 +10,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
-import { WalletServiceClient } from "@wallet/contracts";
+import { decodeErrorInfo, ERROR_DOMAIN, STATUS_DETAILS_KEY, WalletServiceClient } from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
 import { inject } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
@@ -120,7 +120,7 @@ export function call<Req, Res>(
   );
 }
 
-/** The error's gRPC code and the machine reason from its trailing metadata. */
+/** The error's gRPC code and the machine reason from the ErrorInfo in its `grpc-status-details-bin` trailer. */
 export async function failure(
   p: Promise<unknown>,
 ): Promise<{ code: number; reason: string; details: string }> {
@@ -128,7 +128,9 @@ export async function failure(
     await p;
   } catch (e) {
     const err = e as ServiceError;
-    return { code: err.code, reason: String(err.metadata?.get("error-code")[0] ?? ""), details: err.details };
+    const info = decodeErrorInfo(err.metadata?.get(STATUS_DETAILS_KEY)[0]);
+    const reason = info?.domain === ERROR_DOMAIN ? info.reason : "";
+    return { code: err.code, reason, details: err.details };
   }
   throw new Error("expected the call to fail");
 }

@@ -1,22 +1,7 @@
-/** Machine-readable error codes of the gateway's error envelope. */
-export type ErrorCode =
-  | "VALIDATION_FAILED"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "WALLET_NOT_FOUND"
-  | "WALLET_EXISTS"
-  | "INSUFFICIENT_FUNDS"
-  | "CURRENCY_MISMATCH"
-  | "CONCURRENT_UPDATE"
-  | "IDEMPOTENCY_KEY_REUSED"
-  | "IDEMPOTENCY_IN_FLIGHT"
-  | "RATE_LIMITED"
-  | "NOT_FOUND"
-  | "PAYLOAD_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "UNAVAILABLE"
-  | "TIMEOUT"
-  | "INTERNAL";
+import type { ErrorCode } from "@wallet/contracts";
+
+/** Machine-readable error codes of the gateway's error envelope: the proto's `ErrorReason` names. */
+export type { ErrorCode };
 
 /**
  * An error the client is meant to see: status, code and message go into the

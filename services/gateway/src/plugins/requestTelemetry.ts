@@ -1,15 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
+import { isValidRequestId, type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { FastifyInstance } from "fastify";
 import type { GatewayMetrics } from "../metrics.js";
-
-const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's x-request-id when it is sane, else a new UUID (Fastify's genReqId). */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === "string" && VALID_REQUEST_ID.test(given) ? given : randomUUID();
+  return isValidRequestId(given) ? given : randomUUID();
 }
 
 /**

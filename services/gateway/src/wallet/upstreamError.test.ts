@@ -1,10 +1,18 @@
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import {
+  type ErrorCode,
+  ErrorInfo,
+  encodeErrorDetails,
+  RpcStatus,
+  STATUS_DETAILS_KEY,
+} from "@wallet/contracts";
 import { describe, expect, it } from "vitest";
 import { toApiError } from "./upstreamError.js";
 
+// `errorCode` is a string so that a reason from a newer wallet (unknown here) can be sent too.
 function grpcError(code: status, details: string, errorCode?: string): ServiceError {
   const metadata = new Metadata();
-  if (errorCode) metadata.set("error-code", errorCode);
+  if (errorCode) metadata.set(STATUS_DETAILS_KEY, encodeErrorDetails(code, details, errorCode as ErrorCode));
   return Object.assign(new Error(details), { code, details, metadata });
 }
 
@@ -30,6 +38,31 @@ describe("upstreamError - gRPC to HTTP", () => {
       "retry-after": "1",
     });
     expect(toApiError(grpcError(status.ABORTED, "x", "CONCURRENT_UPDATE")).headers).toEqual({});
+  });
+
+  it("ignores an ErrorInfo of another domain and undecodable details", () => {
+    const metadata = new Metadata();
+    const info = ErrorInfo.encode({
+      reason: "INSUFFICIENT_FUNDS",
+      domain: "other.v1",
+      metadata: {},
+    }).finish();
+    const other = RpcStatus.encode({
+      code: status.FAILED_PRECONDITION,
+      message: "x",
+      details: [{ typeUrl: "type.googleapis.com/google.rpc.ErrorInfo", value: Buffer.from(info) }],
+    }).finish();
+    metadata.set(STATUS_DETAILS_KEY, Buffer.from(other));
+    const foreign = Object.assign(new Error("x"), {
+      code: status.FAILED_PRECONDITION,
+      details: "x",
+      metadata,
+    });
+    expect(toApiError(foreign).code).toBe("INTERNAL");
+    const garbage = new Metadata();
+    garbage.set(STATUS_DETAILS_KEY, Buffer.from([0xff, 0xff, 0xff]));
+    const broken = Object.assign(new Error("x"), { code: status.ABORTED, details: "x", metadata: garbage });
+    expect(toApiError(broken).code).toBe("CONCURRENT_UPDATE");
   });
 
   it("falls back to the status when the trailer is missing", () => {

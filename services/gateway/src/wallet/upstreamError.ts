@@ -1,7 +1,8 @@
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { decodeErrorCode, STATUS_DETAILS_KEY } from "@wallet/contracts";
 import { ApiError, type ErrorCode } from "../http/apiError.js";
 
-const HTTP_STATUS: Record<string, { status: number; message: string }> = {
+const HTTP_STATUS: Partial<Record<ErrorCode, { status: number; message: string }>> = {
   VALIDATION_FAILED: { status: 400, message: "Request is invalid" },
   UNAUTHORIZED: { status: 401, message: "Token not accepted by the wallet service" },
   FORBIDDEN: { status: 403, message: "Not allowed" },
@@ -16,7 +17,7 @@ const HTTP_STATUS: Record<string, { status: number; message: string }> = {
   INTERNAL: { status: 500, message: "Internal server error" },
 };
 
-// Used when the wallet (or the channel itself) gave no `error-code`.
+// Used when the wallet (or the channel itself) gave no ErrorInfo the gateway maps.
 const BY_GRPC_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
   [GrpcStatus.INVALID_ARGUMENT]: "VALIDATION_FAILED",
   [GrpcStatus.UNAUTHENTICATED]: "UNAUTHORIZED",
@@ -30,14 +31,14 @@ const BY_GRPC_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
 
 /**
  * The one mapping from a wallet gRPC failure to the gateway's HTTP error
- * (the error table in docs/architecture.md). The machine code comes from the `error-code`
- * trailer, else from the status; business errors keep the wallet's user-facing
+ * (the error table in docs/architecture.md). The machine code comes from the ErrorInfo
+ * (domain "wallet.v1") in the `grpc-status-details-bin` trailer, else from the status; business errors keep the wallet's user-facing
  * message, server-side failures get a fixed text so no internals leak.
  */
 export function toApiError(err: ServiceError): ApiError {
-  const trailer = String(err.metadata?.get("error-code")[0] ?? "");
+  const reason = decodeErrorCode(err.metadata?.get(STATUS_DETAILS_KEY)[0]);
   const code: ErrorCode =
-    trailer in HTTP_STATUS ? (trailer as ErrorCode) : (BY_GRPC_STATUS[err.code as GrpcStatus] ?? "INTERNAL");
+    reason && reason in HTTP_STATUS ? reason : (BY_GRPC_STATUS[err.code as GrpcStatus] ?? "INTERNAL");
   const { status, message } = HTTP_STATUS[code]!;
   const userMessage = status < 500 && err.details ? err.details : message;
   // Nothing was applied (or a retry with the same Idempotency-Key replays what was): come back shortly.

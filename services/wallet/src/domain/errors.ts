@@ -1,5 +1,11 @@
-/** Machine-readable reasons, shared with the gateway's error envelope. */
-export type ErrorCode =
+import type { ErrorCode as ReasonCode } from "@wallet/contracts";
+
+/**
+ * The machine-readable reasons the wallet reports: a subset of the proto's `ErrorReason`
+ * (shared with the gateway's error envelope), so a code cannot exist here and not there.
+ */
+export type ErrorCode = Extract<
+  ReasonCode,
   | "VALIDATION_FAILED"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
@@ -9,7 +15,8 @@ export type ErrorCode =
   | "CURRENCY_MISMATCH"
   | "CONCURRENT_UPDATE"
   | "IDEMPOTENCY_KEY_REUSED"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+>;
 
 /** Base of every error the wallet reports to its callers on purpose. */
 export abstract class WalletError extends Error {

@@ -1,8 +1,6 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
+import { encodeErrorDetails, STATUS_DETAILS_KEY } from "@wallet/contracts";
 import { type ErrorCode, WalletError } from "../domain/errors.js";
-
-/** The trailing metadata key that carries the machine-readable error code. */
-export const ERROR_CODE_KEY = "error-code";
 
 const STATUS_BY_CODE: Record<ErrorCode, status> = {
   VALIDATION_FAILED: status.INVALID_ARGUMENT,
@@ -20,13 +18,15 @@ const STATUS_BY_CODE: Record<ErrorCode, status> = {
 /**
  * The one place where errors become gRPC statuses. Domain errors keep their
  * message; anything else becomes a generic INTERNAL (details go to the log only).
+ * The machine code travels as a `google.rpc.ErrorInfo` (reason = code, domain
+ * "wallet.v1") inside a `google.rpc.Status` in the `grpc-status-details-bin` trailer.
  */
 export function errorStatus(err: unknown): StatusObject & { errorCode: string } {
+  const [code, details, errorCode] =
+    err instanceof WalletError
+      ? [STATUS_BY_CODE[err.code], err.message, err.code]
+      : [status.INTERNAL, "Internal error", "INTERNAL" as const];
   const metadata = new Metadata();
-  if (err instanceof WalletError) {
-    metadata.set(ERROR_CODE_KEY, err.code);
-    return { code: STATUS_BY_CODE[err.code], details: err.message, metadata, errorCode: err.code };
-  }
-  metadata.set(ERROR_CODE_KEY, "INTERNAL");
-  return { code: status.INTERNAL, details: "Internal error", metadata, errorCode: "INTERNAL" };
+  metadata.set(STATUS_DETAILS_KEY, encodeErrorDetails(code, details, errorCode));
+  return { code, details, metadata, errorCode };
 }

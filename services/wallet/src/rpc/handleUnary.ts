@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
-import { REQUEST_ID_HEADER } from "@wallet/runtime";
+import { isValidRequestId, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
 import { ValidationError } from "../domain/errors.js";
 import { isMalformed } from "../grpc/malformedRequests.js";
@@ -50,12 +50,10 @@ const NOT_FOUND_MESSAGE: Record<string, string> = {
   Transfer: "Source wallet not found",
 };
 
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-
 /** The correlation id from the caller's metadata, or a new one. */
 export function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
   const value = call.metadata.get(REQUEST_ID_HEADER)[0];
-  return typeof value === "string" && REQUEST_ID.test(value) ? value : randomUUID();
+  return isValidRequestId(value) ? value : randomUUID();
 }
 
 /**

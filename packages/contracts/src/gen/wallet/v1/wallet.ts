@@ -2804,11 +2804,10 @@ export const GetTransactionResponse: MessageFns<GetTransactionResponse> = {
  * user token acts only for its own subject, the scope wallet:admin for any
  * owner. A wallet that is missing or belongs to someone else, and a request
  * naming an owner the token may not act for, are NOT_FOUND. Credit needs the
- * credit scope (PERMISSION_DENIED otherwise). Errors carry a machine reason in
- * the trailing metadata key "error-code" (VALIDATION_FAILED, UNAUTHORIZED,
- * FORBIDDEN, WALLET_NOT_FOUND, WALLET_EXISTS, INSUFFICIENT_FUNDS,
- * CURRENCY_MISMATCH, CONCURRENT_UPDATE, IDEMPOTENCY_KEY_REUSED, UNAVAILABLE,
- * TIMEOUT, INTERNAL).
+ * credit scope (PERMISSION_DENIED otherwise). Errors carry their machine reason
+ * as a google.rpc.ErrorInfo (domain "wallet.v1", reason an ErrorReason name
+ * without its prefix, e.g. "INSUFFICIENT_FUNDS") in the google.rpc.Status of the
+ * "grpc-status-details-bin" trailer; see errors.proto.
  */
 export type WalletServiceService = typeof WalletServiceService;
 export const WalletServiceService = {

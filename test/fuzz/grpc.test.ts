@@ -4,7 +4,12 @@ import type { Transaction, Wallet, WalletServiceClient } from "@wallet/contracts
 import fc from "fast-check";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type RunningWallet, startTestWallet } from "../../services/wallet/test/harness.js";
+import {
+  call,
+  OPERATOR_SUB,
+  type RunningWallet,
+  startTestWallet,
+} from "../../services/wallet/test/harness.js";
 import {
   type Effect,
   edgeInteger,
@@ -276,7 +281,11 @@ describe("fuzz - gRPC API", () => {
               kind: "created",
               walletId: present(response.wallet, "wallet").id,
               // Protobuf strings are UTF-8 on the wire: the client sends a lone surrogate as U+FFFD.
-              ownerId: Buffer.from(c.request.ownerId as string).toString(),
+              // An empty owner_id means the caller's own subject (the operator token's here).
+              ownerId:
+                (c.request.ownerId as string) === ""
+                  ? OPERATOR_SUB
+                  : Buffer.from(c.request.ownerId as string).toString(),
               currency: present(response.wallet, "wallet").currency,
             };
           }

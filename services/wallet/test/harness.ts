@@ -21,6 +21,9 @@ import { loadWalletConfig } from "../src/config.js";
 export const JWT_SECRET = "wallet-test-secret-at-least-32-characters";
 
 /** A token the test wallets accept; `scope` is space separated (none: a plain user token). */
+/** The subject of the operator token test clients send by default (an empty owner_id means this owner). */
+export const OPERATOR_SUB = "test-operator";
+
 export function testToken(sub: string, scope?: string, ttlSeconds?: number): Promise<string> {
   return mintToken({ JWT_SECRET }, { sub, scope, ttlSeconds });
 }
@@ -78,7 +81,7 @@ export async function startTestWallet(
     ...env,
   });
   const app = await startWallet(config, createLogger("wallet", config.LOG_LEVEL));
-  const admin = await testToken("test-operator", ADMIN_SCOPE, 24 * 3600);
+  const admin = await testToken(OPERATOR_SUB, ADMIN_SCOPE, 24 * 3600);
   const client = new WalletServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure(), {
     interceptors: [defaultToken(admin)],
   });

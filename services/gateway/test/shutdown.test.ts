@@ -33,6 +33,8 @@ describe("gateway shutdown - Flow 9", () => {
         headers: { "idempotency-key": newKey("in-flight") },
       });
       await waitFor(async () => {
+        // Inside a transaction pg_stat_activity is a snapshot taken at its first read: refresh it.
+        await lock.query("SELECT pg_stat_clear_snapshot()");
         const { rows } = await lock.query(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
         );

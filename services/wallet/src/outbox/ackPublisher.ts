@@ -39,9 +39,16 @@ export class AckPublisher {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** Publishes publishes awaiting their ack. */
+  /** Publishes awaiting their ack. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** Waits, at most `maxWaitMs`, until no publish awaits its ack (for shutdown). */
+  async settled(maxWaitMs = 2000): Promise<void> {
+    for (const until = Date.now() + maxWaitMs; this.pending.size > 0 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /**

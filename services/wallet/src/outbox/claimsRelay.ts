@@ -46,7 +46,7 @@ export class ClaimsRelay implements Relay {
     this.stopped = true;
     this.wake?.();
     await this.sweeping;
-    for (let i = 0; i < 100 && this.publisher.inFlight > 0; i++) await sleep(20);
+    await this.publisher.settled();
     await this.flush();
   }
 
@@ -123,5 +123,3 @@ export class ClaimsRelay implements Relay {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -97,7 +97,7 @@ export class LogRelay implements Relay {
     this.stopped = true;
     this.wake?.();
     await this.running;
-    for (let i = 0; i < 100 && this.publisher.inFlight > 0; i++) await sleep(20);
+    await this.publisher.settled();
     if (this.holding && this.link.connection()) {
       await this.round(true).catch(() => false);
       await this.log.release(this.owner).catch(() => {});
@@ -267,5 +267,3 @@ export class LogRelay implements Relay {
     });
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

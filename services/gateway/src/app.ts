@@ -40,7 +40,7 @@ import { openapi } from "./routes/openapi.js";
 import { readyz } from "./routes/readyz.js";
 import type { RouteDeps } from "./routes/routeDeps.js";
 import { transfer } from "./routes/transfer.js";
-import { createWalletUpstream } from "./wallet/walletClient.js";
+import { createWalletUpstream } from "./upstream/walletClient.js";
 
 /**
  * Builds the gateway: REST in front of the wallet gRPC service, with JWT auth,

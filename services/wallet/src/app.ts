@@ -12,17 +12,17 @@ import {
 import type { Logger } from "pino";
 import { type WalletConfig, walletDevDefaults } from "./config.js";
 import { createHealth } from "./grpc/health.js";
+import { InFlightCalls } from "./grpc/inFlightCalls.js";
 import { tolerateMalformedRequests } from "./grpc/malformedRequests.js";
 import { addReflectionService } from "./grpc/reflection.js";
+import { RpcMetrics } from "./grpc/rpcMetrics.js";
+import { walletHandlers } from "./grpc/walletHandlers.js";
+import { Ledger } from "./ledger.js";
 import { NatsLink } from "./outbox/natsLink.js";
 import { OutboxMetrics } from "./outbox/outboxMetrics.js";
 import { OutboxRelay } from "./outbox/outboxRelay.js";
-import { InFlightCalls } from "./rpc/inFlightCalls.js";
-import { RpcMetrics } from "./rpc/rpcMetrics.js";
-import { walletServiceImpl } from "./rpc/walletServiceImpl.js";
 import { openStore } from "./store/openStore.js";
 import type { WalletStore } from "./store/port.js";
-import { WalletService } from "./walletService.js";
 
 export interface WalletApp {
   grpcPort: number;
@@ -60,13 +60,13 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
     retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
     pruneIntervalMs: config.OUTBOX_PRUNE_INTERVAL_MS,
   });
-  const wallets = new WalletService(store, relay);
+  const ledger = new Ledger(store, relay);
 
   const inFlight = new InFlightCalls();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
   server.addService(
     tolerateMalformedRequests(WalletServiceService),
-    walletServiceImpl(wallets, {
+    walletHandlers(ledger, {
       logger,
       metrics: new RpcMetrics(registry, inFlight),
       inFlight,

@@ -9,7 +9,7 @@ import {
 } from "../http/schemas.js";
 import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
-import { required, walletResource as toWalletResource } from "../wallet/resources.js";
+import { required, walletResource as toWalletResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
 
 /** POST /api/wallets: opens the caller's wallet in a currency; 409 WALLET_EXISTS for a second one. */

@@ -10,7 +10,7 @@ import {
 import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
-import { required, movementResult as toMovementResult } from "../wallet/resources.js";
+import { required, movementResult as toMovementResult } from "../upstream/resources.js";
 import { type RouteDeps, writeAndInvalidate } from "./routeDeps.js";
 
 interface DebitBody {

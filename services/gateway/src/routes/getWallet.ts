@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { apiErrors, dataEnvelope, walletId, walletResource } from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
-import { required, walletResource as toWalletResource } from "../wallet/resources.js";
+import { required, walletResource as toWalletResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
 
 /** GET /api/wallets/:walletId: one of the caller's wallets; 404 if missing or someone else's. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { apiErrors, dataEnvelope, transactionResource, walletId } from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
-import { transactionResource as toTransactionResource } from "../wallet/resources.js";
+import { transactionResource as toTransactionResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
 
 interface HistoryQuery {

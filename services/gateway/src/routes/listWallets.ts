@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { apiErrors, dataEnvelope, walletResource } from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
-import { walletResource as toWalletResource } from "../wallet/resources.js";
+import { walletResource as toWalletResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
 
 /** GET /api/wallets: the caller's wallets, oldest first. */

@@ -1,6 +1,6 @@
 import type { HistoryCache } from "../cache/historyCache.js";
 import { ApiError } from "../http/apiError.js";
-import type { WalletUpstream } from "../wallet/walletClient.js";
+import type { WalletUpstream } from "../upstream/walletClient.js";
 
 /** What the API routes call. */
 export interface RouteDeps {

@@ -11,7 +11,7 @@ import {
 import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
-import { transferResult as toTransferResult } from "../wallet/resources.js";
+import { transferResult as toTransferResult } from "../upstream/resources.js";
 import { type RouteDeps, writeAndInvalidate } from "./routeDeps.js";
 
 interface TransferBody {

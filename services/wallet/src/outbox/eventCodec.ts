@@ -1,6 +1,6 @@
 import { TransactionCommitted } from "@wallet/contracts";
 import type { OutboxEvent } from "../domain/model.js";
-import { transactionTypeToProto } from "../rpc/toProto.js";
+import { transactionTypeToProto } from "../grpc/toProto.js";
 
 /** The wire form of an outbox event: wallet.v1.TransactionCommitted. */
 export function encodeEvent(event: OutboxEvent): Uint8Array {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
+import type { CommittedEventSink } from "../ledger.js";
 import type { WalletStore } from "../store/port.js";
-import type { CommittedEventSink } from "../walletService.js";
 import { AckPublisher } from "./ackPublisher.js";
 import { ClaimsRelay } from "./claimsRelay.js";
 import { LogRelay } from "./logRelay.js";

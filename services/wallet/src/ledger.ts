@@ -31,7 +31,7 @@ export interface MoneyRequest {
 }
 
 /** The wallet's use cases: validation, then one atomic store operation, then the event hand-off. */
-export class WalletService {
+export class Ledger {
   constructor(
     private readonly store: WalletStore,
     private readonly events: CommittedEventSink,

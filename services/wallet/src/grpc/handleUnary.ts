@@ -3,10 +3,10 @@ import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-j
 import { isValidRequestId, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
 import { ValidationError } from "../domain/errors.js";
-import { isMalformed } from "../grpc/malformedRequests.js";
 import { type Access, authorize, type RpcAuth } from "./authorize.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
+import { isMalformed } from "./malformedRequests.js";
 import type { RpcMetrics } from "./rpcMetrics.js";
 
 export interface RpcDeps {

@@ -11,6 +11,15 @@ import { nanos } from "@nats-io/transport-node";
 export const EVENTS_STREAM = "WALLET_EVENTS";
 export const EVENTS_SUBJECTS = "wallet.events.>";
 export const TRANSACTION_COMMITTED_SUBJECT = "wallet.events.transaction.committed";
+/** wallet.v1.HoldChanged, one subject per state a hold enters: placed, captured, voided, expired. */
+export const HOLD_SUBJECT_PREFIX = "wallet.events.hold";
+export const HOLD_SUBJECTS = `${HOLD_SUBJECT_PREFIX}.>`;
+export const HOLD_STATUS_SUBJECT = {
+  PENDING: `${HOLD_SUBJECT_PREFIX}.placed`,
+  CAPTURED: `${HOLD_SUBJECT_PREFIX}.captured`,
+  VOIDED: `${HOLD_SUBJECT_PREFIX}.voided`,
+  EXPIRED: `${HOLD_SUBJECT_PREFIX}.expired`,
+} as const;
 export const DLQ_STREAM = "WALLET_DLQ";
 export const DLQ_SUBJECTS = "wallet.dlq.>";
 export const DLQ_SUBJECT_PREFIX = "wallet.dlq";

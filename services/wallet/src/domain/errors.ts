@@ -16,6 +16,10 @@ export type ErrorCode = Extract<
   | "CONCURRENT_UPDATE"
   | "IDEMPOTENCY_KEY_REUSED"
   | "UNAVAILABLE"
+  | "HOLD_NOT_FOUND"
+  | "HOLD_NOT_PENDING"
+  | "AMOUNT_EXCEEDS_REMAINING"
+  | "NOT_REVERSIBLE"
 >;
 
 /** Base of every error the wallet reports to its callers on purpose. */
@@ -52,6 +56,34 @@ export class WalletNotFoundError extends WalletError {
   constructor(message = "Wallet not found") {
     super(message);
   }
+}
+
+export class HoldNotFoundError extends WalletError {
+  override name = "HoldNotFoundError";
+  readonly code = "HOLD_NOT_FOUND";
+  constructor(message = "Hold not found") {
+    super(message);
+  }
+}
+
+/** The hold has already been captured, voided or expired. */
+export class HoldNotPendingError extends WalletError {
+  override name = "HoldNotPendingError";
+  readonly code = "HOLD_NOT_PENDING";
+  constructor(status: string) {
+    super(`Hold is ${status.toLowerCase()}, not pending`);
+  }
+}
+
+/** A capture above the hold's amount, or a reversal above what is left of the original. */
+export class AmountExceedsRemainingError extends WalletError {
+  override name = "AmountExceedsRemainingError";
+  readonly code = "AMOUNT_EXCEEDS_REMAINING";
+}
+
+export class NotReversibleError extends WalletError {
+  override name = "NotReversibleError";
+  readonly code = "NOT_REVERSIBLE";
 }
 
 export class WalletExistsError extends WalletError {

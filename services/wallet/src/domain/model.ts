@@ -9,6 +9,8 @@ export interface Wallet {
   ownerEmail: string;
   currency: string;
   balance: Money;
+  /** Sum of the wallet's pending holds; available = balance - heldBalance, never negative. */
+  heldBalance: Money;
   version: bigint;
   createdAt: Date;
   updatedAt: Date;
@@ -27,6 +29,36 @@ export interface Transaction {
   counterpartyWalletId: string;
   metadata: Record<string, string>;
   createdAt: Date;
+  /** The transaction this one reverses; "" for any other transaction. */
+  reversalOf: string;
+  /** The hold whose capture made this transaction; "" otherwise. */
+  holdId: string;
+  /** How much of this transaction has been reversed so far (0 for reversals themselves). */
+  reversedAmount: Money;
+}
+
+/** A hold starts PENDING and ends exactly once, as CAPTURED, VOIDED or EXPIRED. */
+export type HoldStatus = "PENDING" | "CAPTURED" | "VOIDED" | "EXPIRED";
+
+export interface Hold {
+  id: string;
+  walletId: string;
+  ownerId: string;
+  currency: string;
+  /** What the hold reserves while PENDING. */
+  amount: Money;
+  status: HoldStatus;
+  /** What the capture moved: 0 unless CAPTURED; the rest was released. */
+  capturedAmount: Money;
+  /** The capture's DEBIT, or the TRANSFER_OUT leg of its transfer; "" unless CAPTURED. */
+  captureTransactionId: string;
+  /** Set when the capture was a transfer. */
+  destinationWalletId: string;
+  expiresAt: Date;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  /** When the hold was captured, voided or expired; null while PENDING. */
+  endedAt: Date | null;
 }
 
 /** A committed (or replayed) mutation's result. */
@@ -73,10 +105,97 @@ export interface TransferChange {
   signal?: AbortSignal;
 }
 
-/** One unpublished TransactionCommitted event, as stored in the outbox. */
-export interface OutboxEvent {
+export interface HoldPlacement {
+  ownerId: string;
+  walletId: string;
+  amount: Money;
+  /** Absolute expiry, already bounded by the ledger's default and maximum. */
+  expiresAt: Date;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+  fingerprint: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface HoldCapture {
+  ownerId: string;
+  holdId: string;
+  /** 0 captures the whole hold; the rest of the hold is released. */
+  amount: Money;
+  /** "" captures as a debit; a wallet id captures as a transfer into it (same currency). */
+  destinationWalletId: string;
+  /** Scoped to the hold: a repeat with the same key and request replays the capture. */
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+  fingerprint: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface HoldRelease {
+  ownerId: string;
+  holdId: string;
+  /** Scoped to the hold: a repeat with the same key replays the void. */
+  idempotencyKey: string;
+  fingerprint: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface HoldResult {
+  hold: Hold;
+  replayed: boolean;
+  events: OutboxEvent[];
+}
+
+export interface CaptureResult extends HoldResult {
+  transaction: Transaction;
+}
+
+export interface ReversalRequest {
+  ownerId: string;
+  /** A CREDIT, a DEBIT, or the TRANSFER_IN leg of a transfer, of a wallet the owner holds. */
+  transactionId: string;
+  /** 0 reverses everything not reversed yet. */
+  amount: Money;
+  /** Whether the caller may bring money in from outside (credit scope): needed to reverse a DEBIT. */
+  mayCredit: boolean;
+  /** In the owner's transaction key space, like credits and debits. */
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+  fingerprint: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface ReversalResult {
+  /** The new transaction on the wallet the money returns from (for a transfer, its TRANSFER_OUT leg). */
+  reversal: Transaction;
+  /** The reversal's own transfer id when a transfer was reversed; "" otherwise. */
+  transferId: string;
+  replayed: boolean;
+  events: OutboxEvent[];
+}
+
+/** One unpublished event, as stored in the outbox: a committed transaction or a hold transition. */
+export type OutboxEvent = TransactionEvent | HoldEvent;
+
+/** wallet.v1.TransactionCommitted, one per transaction (a transfer or its reversal commits two). */
+export interface TransactionEvent {
+  kind: "transaction";
   eventId: string;
   requestId: string;
   ownerEmail: string;
   transaction: Transaction;
+}
+
+/** wallet.v1.HoldChanged, one per hold transition; `hold` as of that transition. */
+export interface HoldEvent {
+  kind: "hold";
+  eventId: string;
+  requestId: string;
+  ownerEmail: string;
+  hold: Hold;
+  occurredAt: Date;
 }

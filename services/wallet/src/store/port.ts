@@ -1,13 +1,27 @@
 import type {
   BalanceChange,
+  CaptureResult,
   DebitChange,
+  Hold,
+  HoldCapture,
+  HoldPlacement,
+  HoldRelease,
+  HoldResult,
   MutationResult,
   OutboxEvent,
+  ReversalRequest,
+  ReversalResult,
   Transaction,
   TransferChange,
   TransferResult,
   Wallet,
 } from "../domain/model.js";
+
+/** A place in a wallet's holds, newest first: holds strictly older than this one come next. */
+export interface HoldPosition {
+  createdAt: Date;
+  id: string;
+}
 
 /**
  * The wallet's storage port. Both adapters (PostgreSQL, MongoDB) pass the same
@@ -43,6 +57,41 @@ export interface WalletStore {
     beforeVersion?: bigint,
   ): Promise<Transaction[] | null>;
   getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null>;
+  /**
+   * Reserves `amount` of the wallet's available funds (InsufficientFundsError otherwise):
+   * heldBalance grows, balance does not; one HoldEvent (PENDING). Idempotent per
+   * (owner, key) among holds: a replay returns the hold as it is now.
+   */
+  placeHold(placement: HoldPlacement): Promise<HoldResult>;
+  /**
+   * Ends a PENDING hold as CAPTURED: a DEBIT of the captured amount, or a transfer into
+   * the destination wallet (CurrencyMismatchError, WalletNotFoundError), with holdId set
+   * on the transaction(s); the rest is released. HoldNotFoundError, HoldNotPendingError
+   * when it has ended (or is past its expiry: it is then expired in the same commit),
+   * AmountExceedsRemainingError above the hold's amount. Events: the transaction(s) and
+   * one HoldEvent (CAPTURED).
+   */
+  captureHold(capture: HoldCapture): Promise<CaptureResult>;
+  /** Ends a PENDING hold as VOIDED, releasing it; errors and expiry as for captureHold. */
+  voidHold(release: HoldRelease): Promise<HoldResult>;
+  /** The hold, or null when missing or on a wallet of another owner. */
+  getHold(ownerId: string, holdId: string): Promise<Hold | null>;
+  /** Newest first, after `after` when given; null when the wallet is missing or not the owner's. */
+  listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null>;
+  /**
+   * Ends up to `limit` PENDING holds whose expiry is at or before `now` as EXPIRED, each
+   * exactly once even with several replicas sweeping, and returns their HoldEvents.
+   */
+  expireHolds(now: Date, limit: number): Promise<OutboxEvent[]>;
+  /**
+   * Reverses a CREDIT, DEBIT or TRANSFER_IN (both legs of its transfer, atomically), in
+   * full or in part, as new transaction(s) with reversalOf set, and adds the amount to
+   * the original's reversedAmount. Errors: WalletNotFoundError (missing or not the
+   * owner's), NotReversibleError (a reversal or a TRANSFER_OUT leg),
+   * PermissionDeniedError (a DEBIT without mayCredit), AmountExceedsRemainingError,
+   * InsufficientFundsError (taking money back needs available funds).
+   */
+  reverseTransaction(request: ReversalRequest): Promise<ReversalResult>;
   /** How the relay finds the events to publish: see OutboxClaims and OutboxLog. */
   readonly outbox: OutboxClaims | OutboxLog;
   /** Events committed and not yet recorded as published. */

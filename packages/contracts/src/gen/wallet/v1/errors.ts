@@ -52,6 +52,14 @@ export enum ErrorReason {
   ERROR_REASON_TIMEOUT = 16,
   /** ERROR_REASON_INTERNAL - An unexpected failure; the details are in the server's log only. */
   ERROR_REASON_INTERNAL = 17,
+  /** ERROR_REASON_HOLD_NOT_FOUND - The hold is missing or on a wallet the caller may not see. */
+  ERROR_REASON_HOLD_NOT_FOUND = 18,
+  /** ERROR_REASON_HOLD_NOT_PENDING - The hold has already ended (captured, voided or expired); it changes nothing. */
+  ERROR_REASON_HOLD_NOT_PENDING = 19,
+  /** ERROR_REASON_AMOUNT_EXCEEDS_REMAINING - A capture above the hold's amount, or a reversal above what is left to reverse. */
+  ERROR_REASON_AMOUNT_EXCEEDS_REMAINING = 20,
+  /** ERROR_REASON_NOT_REVERSIBLE - The transaction cannot be reversed (a reversal, or the sending leg of a transfer). */
+  ERROR_REASON_NOT_REVERSIBLE = 21,
   UNRECOGNIZED = -1,
 }
 
@@ -111,6 +119,18 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 17:
     case "ERROR_REASON_INTERNAL":
       return ErrorReason.ERROR_REASON_INTERNAL;
+    case 18:
+    case "ERROR_REASON_HOLD_NOT_FOUND":
+      return ErrorReason.ERROR_REASON_HOLD_NOT_FOUND;
+    case 19:
+    case "ERROR_REASON_HOLD_NOT_PENDING":
+      return ErrorReason.ERROR_REASON_HOLD_NOT_PENDING;
+    case 20:
+    case "ERROR_REASON_AMOUNT_EXCEEDS_REMAINING":
+      return ErrorReason.ERROR_REASON_AMOUNT_EXCEEDS_REMAINING;
+    case 21:
+    case "ERROR_REASON_NOT_REVERSIBLE":
+      return ErrorReason.ERROR_REASON_NOT_REVERSIBLE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -156,6 +176,14 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_TIMEOUT";
     case ErrorReason.ERROR_REASON_INTERNAL:
       return "ERROR_REASON_INTERNAL";
+    case ErrorReason.ERROR_REASON_HOLD_NOT_FOUND:
+      return "ERROR_REASON_HOLD_NOT_FOUND";
+    case ErrorReason.ERROR_REASON_HOLD_NOT_PENDING:
+      return "ERROR_REASON_HOLD_NOT_PENDING";
+    case ErrorReason.ERROR_REASON_AMOUNT_EXCEEDS_REMAINING:
+      return "ERROR_REASON_AMOUNT_EXCEEDS_REMAINING";
+    case ErrorReason.ERROR_REASON_NOT_REVERSIBLE:
+      return "ERROR_REASON_NOT_REVERSIBLE";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -4,7 +4,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
-import { TransactionType, transactionTypeFromJSON, transactionTypeToJSON } from "./wallet.js";
+import { Hold, TransactionType, transactionTypeFromJSON, transactionTypeToJSON } from "./wallet.js";
 
 export const protobufPackage = "wallet.v1";
 
@@ -31,11 +31,30 @@ export interface TransactionCommitted {
   walletVersion: bigint;
   transferId: string;
   counterpartyWalletId: string;
+  /** reversal_of is the transaction this one reverses; hold_id the hold whose capture made it. */
+  reversalOf: string;
+  holdId: string;
 }
 
 export interface TransactionCommitted_MetadataEntry {
   key: string;
   value: string;
+}
+
+/**
+ * HoldChanged is published once per hold transition, on
+ * wallet.events.hold.placed, .captured, .voided or .expired; hold.status is the
+ * state the hold entered. Headers as for TransactionCommitted.
+ */
+export interface HoldChanged {
+  eventId: string;
+  /** hold is the hold as of this transition. */
+  hold:
+    | Hold
+    | undefined;
+  /** owner_email is empty when the owner's email is not known. */
+  ownerEmail: string;
+  occurredAt: Date | undefined;
 }
 
 function createBaseTransactionCommitted(): TransactionCommitted {
@@ -54,6 +73,8 @@ function createBaseTransactionCommitted(): TransactionCommitted {
     walletVersion: 0n,
     transferId: "",
     counterpartyWalletId: "",
+    reversalOf: "",
+    holdId: "",
   };
 }
 
@@ -109,6 +130,12 @@ export const TransactionCommitted: MessageFns<TransactionCommitted> = {
     }
     if (message.counterpartyWalletId !== "") {
       writer.uint32(114).string(message.counterpartyWalletId);
+    }
+    if (message.reversalOf !== "") {
+      writer.uint32(122).string(message.reversalOf);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(130).string(message.holdId);
     }
     return writer;
   },
@@ -241,6 +268,22 @@ export const TransactionCommitted: MessageFns<TransactionCommitted> = {
             message.counterpartyWalletId = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reversalOf = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.holdId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -322,6 +365,16 @@ export const TransactionCommitted: MessageFns<TransactionCommitted> = {
         : isSet(object.counterparty_wallet_id)
         ? globalThis.String(object.counterparty_wallet_id)
         : "",
+      reversalOf: isSet(object.reversalOf)
+        ? globalThis.String(object.reversalOf)
+        : isSet(object.reversal_of)
+        ? globalThis.String(object.reversal_of)
+        : "",
+      holdId: isSet(object.holdId)
+        ? globalThis.String(object.holdId)
+        : isSet(object.hold_id)
+        ? globalThis.String(object.hold_id)
+        : "",
     };
   },
 
@@ -375,6 +428,12 @@ export const TransactionCommitted: MessageFns<TransactionCommitted> = {
     if (message.counterpartyWalletId !== "") {
       obj.counterpartyWalletId = message.counterpartyWalletId;
     }
+    if (message.reversalOf !== "") {
+      obj.reversalOf = message.reversalOf;
+    }
+    if (message.holdId !== "") {
+      obj.holdId = message.holdId;
+    }
     return obj;
   },
 
@@ -409,6 +468,8 @@ export const TransactionCommitted: MessageFns<TransactionCommitted> = {
       : 0n;
     message.transferId = object.transferId ?? "";
     message.counterpartyWalletId = object.counterpartyWalletId ?? "";
+    message.reversalOf = object.reversalOf ?? "";
+    message.holdId = object.holdId ?? "";
     return message;
   },
 };
@@ -498,6 +559,135 @@ export const TransactionCommitted_MetadataEntry: MessageFns<TransactionCommitted
     const message = createBaseTransactionCommitted_MetadataEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHoldChanged(): HoldChanged {
+  return { eventId: "", hold: undefined, ownerEmail: "", occurredAt: undefined };
+}
+
+export const HoldChanged: MessageFns<HoldChanged> = {
+  encode(message: HoldChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.hold !== undefined) {
+      Hold.encode(message.hold, writer.uint32(18).fork()).join();
+    }
+    if (message.ownerEmail !== "") {
+      writer.uint32(26).string(message.ownerEmail);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HoldChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHoldChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hold = Hold.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ownerEmail = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HoldChanged {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      hold: isSet(object.hold) ? Hold.fromJSON(object.hold) : undefined,
+      ownerEmail: isSet(object.ownerEmail)
+        ? globalThis.String(object.ownerEmail)
+        : isSet(object.owner_email)
+        ? globalThis.String(object.owner_email)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: HoldChanged): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.hold !== undefined) {
+      obj.hold = Hold.toJSON(message.hold);
+    }
+    if (message.ownerEmail !== "") {
+      obj.ownerEmail = message.ownerEmail;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HoldChanged>, I>>(base?: I): HoldChanged {
+    return HoldChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HoldChanged>, I>>(object: I): HoldChanged {
+    const message = createBaseHoldChanged();
+    message.eventId = object.eventId ?? "";
+    message.hold = (object.hold !== undefined && object.hold !== null) ? Hold.fromPartial(object.hold) : undefined;
+    message.ownerEmail = object.ownerEmail ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
     return message;
   },
 };

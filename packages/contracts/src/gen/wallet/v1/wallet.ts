@@ -73,6 +73,61 @@ export function transactionTypeToJSON(object: TransactionType): string {
   }
 }
 
+/**
+ * HoldStatus is where a hold is in its life: it starts PENDING and ends exactly
+ * once, as CAPTURED, VOIDED or EXPIRED.
+ */
+export enum HoldStatus {
+  HOLD_STATUS_UNSPECIFIED = 0,
+  HOLD_STATUS_PENDING = 1,
+  HOLD_STATUS_CAPTURED = 2,
+  HOLD_STATUS_VOIDED = 3,
+  HOLD_STATUS_EXPIRED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function holdStatusFromJSON(object: any): HoldStatus {
+  switch (object) {
+    case 0:
+    case "HOLD_STATUS_UNSPECIFIED":
+      return HoldStatus.HOLD_STATUS_UNSPECIFIED;
+    case 1:
+    case "HOLD_STATUS_PENDING":
+      return HoldStatus.HOLD_STATUS_PENDING;
+    case 2:
+    case "HOLD_STATUS_CAPTURED":
+      return HoldStatus.HOLD_STATUS_CAPTURED;
+    case 3:
+    case "HOLD_STATUS_VOIDED":
+      return HoldStatus.HOLD_STATUS_VOIDED;
+    case 4:
+    case "HOLD_STATUS_EXPIRED":
+      return HoldStatus.HOLD_STATUS_EXPIRED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HoldStatus.UNRECOGNIZED;
+  }
+}
+
+export function holdStatusToJSON(object: HoldStatus): string {
+  switch (object) {
+    case HoldStatus.HOLD_STATUS_UNSPECIFIED:
+      return "HOLD_STATUS_UNSPECIFIED";
+    case HoldStatus.HOLD_STATUS_PENDING:
+      return "HOLD_STATUS_PENDING";
+    case HoldStatus.HOLD_STATUS_CAPTURED:
+      return "HOLD_STATUS_CAPTURED";
+    case HoldStatus.HOLD_STATUS_VOIDED:
+      return "HOLD_STATUS_VOIDED";
+    case HoldStatus.HOLD_STATUS_EXPIRED:
+      return "HOLD_STATUS_EXPIRED";
+    case HoldStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Wallet holds one owner's balance in one currency. Amounts are minor units. */
 export interface Wallet {
   id: string;
@@ -82,7 +137,15 @@ export interface Wallet {
   /** version counts the mutations applied to this wallet. */
   version: bigint;
   createdAt: Date | undefined;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /**
+   * held_balance is the sum of the wallet's pending holds; available_balance =
+   * balance - held_balance is what debits, transfers and new holds may use.
+   */
+  heldBalance: bigint;
+  availableBalance: bigint;
 }
 
 /** Transaction is one committed change of one wallet's balance. */
@@ -100,10 +163,47 @@ export interface Transaction {
   transferId: string;
   counterpartyWalletId: string;
   metadata: { [key: string]: string };
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** reversal_of is the transaction this one reverses (empty for other transactions). */
+  reversalOf: string;
+  /** hold_id is the hold whose capture made this transaction (empty otherwise). */
+  holdId: string;
+  /** reversed_amount is how much of this transaction has been reversed so far. */
+  reversedAmount: bigint;
 }
 
 export interface Transaction_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+/** Hold reserves part of a wallet's funds for a later capture. */
+export interface Hold {
+  id: string;
+  walletId: string;
+  ownerId: string;
+  currency: string;
+  /** amount is what the hold reserves while pending. */
+  amount: bigint;
+  status: HoldStatus;
+  /** captured_amount is what the capture moved (0 unless CAPTURED); the rest was released. */
+  capturedAmount: bigint;
+  /** capture_transaction_id is the debit or TRANSFER_OUT leg the capture made. */
+  captureTransactionId: string;
+  /** destination_wallet_id is set when the capture was a transfer. */
+  destinationWalletId: string;
+  expiresAt: Date | undefined;
+  metadata: { [key: string]: string };
+  createdAt:
+    | Date
+    | undefined;
+  /** ended_at is when the hold was captured, voided or expired. */
+  endedAt: Date | undefined;
+}
+
+export interface Hold_MetadataEntry {
   key: string;
   value: string;
 }
@@ -223,8 +323,128 @@ export interface GetTransactionResponse {
   transaction: Transaction | undefined;
 }
 
+export interface ReverseTransactionRequest {
+  ownerId: string;
+  transactionId: string;
+  /** amount to reverse; 0 reverses everything not reversed yet. */
+  amount: bigint;
+  idempotencyKey: string;
+  metadata: { [key: string]: string };
+}
+
+export interface ReverseTransactionRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface ReverseTransactionResponse {
+  /**
+   * reversal is the new transaction on the wallet the money returns from: a DEBIT
+   * for a credit, a CREDIT for a debit, the TRANSFER_OUT leg for a transfer.
+   */
+  reversal:
+    | Transaction
+    | undefined;
+  /** transfer_id is set when a transfer was reversed (the reversal's own transfer). */
+  transferId: string;
+  replayed: boolean;
+}
+
+export interface PlaceHoldRequest {
+  ownerId: string;
+  walletId: string;
+  amount: bigint;
+  idempotencyKey: string;
+  metadata: { [key: string]: string };
+  /**
+   * expires_in_seconds bounds the hold's life; 0 takes the server's default. Above
+   * the server's maximum is INVALID_ARGUMENT.
+   */
+  expiresInSeconds: bigint;
+}
+
+export interface PlaceHoldRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface PlaceHoldResponse {
+  hold: Hold | undefined;
+  replayed: boolean;
+}
+
+export interface CaptureHoldRequest {
+  ownerId: string;
+  holdId: string;
+  /** amount to capture; 0 captures the whole hold. The rest is released. */
+  amount: bigint;
+  /**
+   * destination_wallet_id, when set, makes the capture a transfer into that wallet
+   * (same currency); otherwise it is a debit.
+   */
+  destinationWalletId: string;
+  idempotencyKey: string;
+  metadata: { [key: string]: string };
+}
+
+export interface CaptureHoldRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface CaptureHoldResponse {
+  hold:
+    | Hold
+    | undefined;
+  /** transaction is the capture's debit, or the TRANSFER_OUT leg of its transfer. */
+  transaction: Transaction | undefined;
+  replayed: boolean;
+}
+
+export interface VoidHoldRequest {
+  ownerId: string;
+  holdId: string;
+  idempotencyKey: string;
+}
+
+export interface VoidHoldResponse {
+  hold: Hold | undefined;
+  replayed: boolean;
+}
+
+export interface GetHoldRequest {
+  ownerId: string;
+  holdId: string;
+}
+
+export interface GetHoldResponse {
+  hold: Hold | undefined;
+}
+
+export interface ListHoldsRequest {
+  ownerId: string;
+  walletId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListHoldsResponse {
+  holds: Hold[];
+  nextCursor: string;
+}
+
 function createBaseWallet(): Wallet {
-  return { id: "", ownerId: "", currency: "", balance: 0n, version: 0n, createdAt: undefined, updatedAt: undefined };
+  return {
+    id: "",
+    ownerId: "",
+    currency: "",
+    balance: 0n,
+    version: 0n,
+    createdAt: undefined,
+    updatedAt: undefined,
+    heldBalance: 0n,
+    availableBalance: 0n,
+  };
 }
 
 export const Wallet: MessageFns<Wallet> = {
@@ -255,6 +475,18 @@ export const Wallet: MessageFns<Wallet> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.heldBalance !== 0n) {
+      if (BigInt.asIntN(64, message.heldBalance) !== message.heldBalance) {
+        throw new globalThis.Error("value provided for field message.heldBalance of type int64 too large");
+      }
+      writer.uint32(64).int64(message.heldBalance);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(72).int64(message.availableBalance);
     }
     return writer;
   },
@@ -328,6 +560,22 @@ export const Wallet: MessageFns<Wallet> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.heldBalance = reader.int64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -361,6 +609,16 @@ export const Wallet: MessageFns<Wallet> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      heldBalance: isSet(object.heldBalance)
+        ? BigInt(object.heldBalance)
+        : isSet(object.held_balance)
+        ? BigInt(object.held_balance)
+        : 0n,
+      availableBalance: isSet(object.availableBalance)
+        ? BigInt(object.availableBalance)
+        : isSet(object.available_balance)
+        ? BigInt(object.available_balance)
+        : 0n,
     };
   },
 
@@ -387,6 +645,12 @@ export const Wallet: MessageFns<Wallet> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.heldBalance !== 0n) {
+      obj.heldBalance = message.heldBalance.toString();
+    }
+    if (message.availableBalance !== 0n) {
+      obj.availableBalance = message.availableBalance.toString();
+    }
     return obj;
   },
 
@@ -402,6 +666,12 @@ export const Wallet: MessageFns<Wallet> = {
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.heldBalance = (object.heldBalance !== undefined && object.heldBalance !== null)
+      ? BigInt(object.heldBalance)
+      : 0n;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -420,6 +690,9 @@ function createBaseTransaction(): Transaction {
     counterpartyWalletId: "",
     metadata: {},
     createdAt: undefined,
+    reversalOf: "",
+    holdId: "",
+    reversedAmount: 0n,
   };
 }
 
@@ -469,6 +742,18 @@ export const Transaction: MessageFns<Transaction> = {
     });
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(98).fork()).join();
+    }
+    if (message.reversalOf !== "") {
+      writer.uint32(106).string(message.reversalOf);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(114).string(message.holdId);
+    }
+    if (message.reversedAmount !== 0n) {
+      if (BigInt.asIntN(64, message.reversedAmount) !== message.reversedAmount) {
+        throw new globalThis.Error("value provided for field message.reversedAmount of type int64 too large");
+      }
+      writer.uint32(120).int64(message.reversedAmount);
     }
     return writer;
   },
@@ -585,6 +870,30 @@ export const Transaction: MessageFns<Transaction> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.reversalOf = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.holdId = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.reversedAmount = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +961,21 @@ export const Transaction: MessageFns<Transaction> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      reversalOf: isSet(object.reversalOf)
+        ? globalThis.String(object.reversalOf)
+        : isSet(object.reversal_of)
+        ? globalThis.String(object.reversal_of)
+        : "",
+      holdId: isSet(object.holdId)
+        ? globalThis.String(object.holdId)
+        : isSet(object.hold_id)
+        ? globalThis.String(object.hold_id)
+        : "",
+      reversedAmount: isSet(object.reversedAmount)
+        ? BigInt(object.reversedAmount)
+        : isSet(object.reversed_amount)
+        ? BigInt(object.reversed_amount)
+        : 0n,
     };
   },
 
@@ -699,6 +1023,15 @@ export const Transaction: MessageFns<Transaction> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.reversalOf !== "") {
+      obj.reversalOf = message.reversalOf;
+    }
+    if (message.holdId !== "") {
+      obj.holdId = message.holdId;
+    }
+    if (message.reversedAmount !== 0n) {
+      obj.reversedAmount = message.reversedAmount.toString();
+    }
     return obj;
   },
 
@@ -731,6 +1064,11 @@ export const Transaction: MessageFns<Transaction> = {
       {},
     );
     message.createdAt = object.createdAt ?? undefined;
+    message.reversalOf = object.reversalOf ?? "";
+    message.holdId = object.holdId ?? "";
+    message.reversedAmount = (object.reversedAmount !== undefined && object.reversedAmount !== null)
+      ? BigInt(object.reversedAmount)
+      : 0n;
     return message;
   },
 };
@@ -814,6 +1152,436 @@ export const Transaction_MetadataEntry: MessageFns<Transaction_MetadataEntry> = 
   },
   fromPartial<I extends Exact<DeepPartial<Transaction_MetadataEntry>, I>>(object: I): Transaction_MetadataEntry {
     const message = createBaseTransaction_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHold(): Hold {
+  return {
+    id: "",
+    walletId: "",
+    ownerId: "",
+    currency: "",
+    amount: 0n,
+    status: 0,
+    capturedAmount: 0n,
+    captureTransactionId: "",
+    destinationWalletId: "",
+    expiresAt: undefined,
+    metadata: {},
+    createdAt: undefined,
+    endedAt: undefined,
+  };
+}
+
+export const Hold: MessageFns<Hold> = {
+  encode(message: Hold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.walletId !== "") {
+      writer.uint32(18).string(message.walletId);
+    }
+    if (message.ownerId !== "") {
+      writer.uint32(26).string(message.ownerId);
+    }
+    if (message.currency !== "") {
+      writer.uint32(34).string(message.currency);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asIntN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type int64 too large");
+      }
+      writer.uint32(40).int64(message.amount);
+    }
+    if (message.status !== 0) {
+      writer.uint32(48).int32(message.status);
+    }
+    if (message.capturedAmount !== 0n) {
+      if (BigInt.asIntN(64, message.capturedAmount) !== message.capturedAmount) {
+        throw new globalThis.Error("value provided for field message.capturedAmount of type int64 too large");
+      }
+      writer.uint32(56).int64(message.capturedAmount);
+    }
+    if (message.captureTransactionId !== "") {
+      writer.uint32(66).string(message.captureTransactionId);
+    }
+    if (message.destinationWalletId !== "") {
+      writer.uint32(74).string(message.destinationWalletId);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(82).fork()).join();
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      Hold_MetadataEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(98).fork()).join();
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHold();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.walletId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.amount = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.capturedAmount = reader.int64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.captureTransactionId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.destinationWalletId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = Hold_MetadataEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.metadata[entry11.key] = entry11.value;
+            }
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hold {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      walletId: isSet(object.walletId)
+        ? globalThis.String(object.walletId)
+        : isSet(object.wallet_id)
+        ? globalThis.String(object.wallet_id)
+        : "",
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      status: isSet(object.status) ? holdStatusFromJSON(object.status) : 0,
+      capturedAmount: isSet(object.capturedAmount)
+        ? BigInt(object.capturedAmount)
+        : isSet(object.captured_amount)
+        ? BigInt(object.captured_amount)
+        : 0n,
+      captureTransactionId: isSet(object.captureTransactionId)
+        ? globalThis.String(object.captureTransactionId)
+        : isSet(object.capture_transaction_id)
+        ? globalThis.String(object.capture_transaction_id)
+        : "",
+      destinationWalletId: isSet(object.destinationWalletId)
+        ? globalThis.String(object.destinationWalletId)
+        : isSet(object.destination_wallet_id)
+        ? globalThis.String(object.destination_wallet_id)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Hold): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.walletId !== "") {
+      obj.walletId = message.walletId;
+    }
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.status !== 0) {
+      obj.status = holdStatusToJSON(message.status);
+    }
+    if (message.capturedAmount !== 0n) {
+      obj.capturedAmount = message.capturedAmount.toString();
+    }
+    if (message.captureTransactionId !== "") {
+      obj.captureTransactionId = message.captureTransactionId;
+    }
+    if (message.destinationWalletId !== "") {
+      obj.destinationWalletId = message.destinationWalletId;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = message.endedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Hold>, I>>(base?: I): Hold {
+    return Hold.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Hold>, I>>(object: I): Hold {
+    const message = createBaseHold();
+    message.id = object.id ?? "";
+    message.walletId = object.walletId ?? "";
+    message.ownerId = object.ownerId ?? "";
+    message.currency = object.currency ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.status = object.status ?? 0;
+    message.capturedAmount = (object.capturedAmount !== undefined && object.capturedAmount !== null)
+      ? BigInt(object.capturedAmount)
+      : 0n;
+    message.captureTransactionId = object.captureTransactionId ?? "";
+    message.destinationWalletId = object.destinationWalletId ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.createdAt = object.createdAt ?? undefined;
+    message.endedAt = object.endedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseHold_MetadataEntry(): Hold_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const Hold_MetadataEntry: MessageFns<Hold_MetadataEntry> = {
+  encode(message: Hold_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hold_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHold_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hold_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Hold_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Hold_MetadataEntry>, I>>(base?: I): Hold_MetadataEntry {
+    return Hold_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Hold_MetadataEntry>, I>>(object: I): Hold_MetadataEntry {
+    const message = createBaseHold_MetadataEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -2797,6 +3565,1717 @@ export const GetTransactionResponse: MessageFns<GetTransactionResponse> = {
   },
 };
 
+function createBaseReverseTransactionRequest(): ReverseTransactionRequest {
+  return { ownerId: "", transactionId: "", amount: 0n, idempotencyKey: "", metadata: {} };
+}
+
+export const ReverseTransactionRequest: MessageFns<ReverseTransactionRequest> = {
+  encode(message: ReverseTransactionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.transactionId !== "") {
+      writer.uint32(18).string(message.transactionId);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asIntN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type int64 too large");
+      }
+      writer.uint32(24).int64(message.amount);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      ReverseTransactionRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReverseTransactionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReverseTransactionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transactionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = ReverseTransactionRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.metadata[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReverseTransactionRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      transactionId: isSet(object.transactionId)
+        ? globalThis.String(object.transactionId)
+        : isSet(object.transaction_id)
+        ? globalThis.String(object.transaction_id)
+        : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ReverseTransactionRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.transactionId !== "") {
+      obj.transactionId = message.transactionId;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReverseTransactionRequest>, I>>(base?: I): ReverseTransactionRequest {
+    return ReverseTransactionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReverseTransactionRequest>, I>>(object: I): ReverseTransactionRequest {
+    const message = createBaseReverseTransactionRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.transactionId = object.transactionId ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseReverseTransactionRequest_MetadataEntry(): ReverseTransactionRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const ReverseTransactionRequest_MetadataEntry: MessageFns<ReverseTransactionRequest_MetadataEntry> = {
+  encode(message: ReverseTransactionRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReverseTransactionRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReverseTransactionRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReverseTransactionRequest_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ReverseTransactionRequest_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReverseTransactionRequest_MetadataEntry>, I>>(
+    base?: I,
+  ): ReverseTransactionRequest_MetadataEntry {
+    return ReverseTransactionRequest_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReverseTransactionRequest_MetadataEntry>, I>>(
+    object: I,
+  ): ReverseTransactionRequest_MetadataEntry {
+    const message = createBaseReverseTransactionRequest_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseReverseTransactionResponse(): ReverseTransactionResponse {
+  return { reversal: undefined, transferId: "", replayed: false };
+}
+
+export const ReverseTransactionResponse: MessageFns<ReverseTransactionResponse> = {
+  encode(message: ReverseTransactionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reversal !== undefined) {
+      Transaction.encode(message.reversal, writer.uint32(10).fork()).join();
+    }
+    if (message.transferId !== "") {
+      writer.uint32(18).string(message.transferId);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(24).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReverseTransactionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReverseTransactionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reversal = Transaction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReverseTransactionResponse {
+    return {
+      reversal: isSet(object.reversal) ? Transaction.fromJSON(object.reversal) : undefined,
+      transferId: isSet(object.transferId)
+        ? globalThis.String(object.transferId)
+        : isSet(object.transfer_id)
+        ? globalThis.String(object.transfer_id)
+        : "",
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: ReverseTransactionResponse): unknown {
+    const obj: any = {};
+    if (message.reversal !== undefined) {
+      obj.reversal = Transaction.toJSON(message.reversal);
+    }
+    if (message.transferId !== "") {
+      obj.transferId = message.transferId;
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReverseTransactionResponse>, I>>(base?: I): ReverseTransactionResponse {
+    return ReverseTransactionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReverseTransactionResponse>, I>>(object: I): ReverseTransactionResponse {
+    const message = createBaseReverseTransactionResponse();
+    message.reversal = (object.reversal !== undefined && object.reversal !== null)
+      ? Transaction.fromPartial(object.reversal)
+      : undefined;
+    message.transferId = object.transferId ?? "";
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBasePlaceHoldRequest(): PlaceHoldRequest {
+  return { ownerId: "", walletId: "", amount: 0n, idempotencyKey: "", metadata: {}, expiresInSeconds: 0n };
+}
+
+export const PlaceHoldRequest: MessageFns<PlaceHoldRequest> = {
+  encode(message: PlaceHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.walletId !== "") {
+      writer.uint32(18).string(message.walletId);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asIntN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type int64 too large");
+      }
+      writer.uint32(24).int64(message.amount);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      PlaceHoldRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    if (message.expiresInSeconds !== 0n) {
+      if (BigInt.asIntN(64, message.expiresInSeconds) !== message.expiresInSeconds) {
+        throw new globalThis.Error("value provided for field message.expiresInSeconds of type int64 too large");
+      }
+      writer.uint32(48).int64(message.expiresInSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.walletId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = PlaceHoldRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.metadata[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.expiresInSeconds = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceHoldRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      walletId: isSet(object.walletId)
+        ? globalThis.String(object.walletId)
+        : isSet(object.wallet_id)
+        ? globalThis.String(object.wallet_id)
+        : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      expiresInSeconds: isSet(object.expiresInSeconds)
+        ? BigInt(object.expiresInSeconds)
+        : isSet(object.expires_in_seconds)
+        ? BigInt(object.expires_in_seconds)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PlaceHoldRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.walletId !== "") {
+      obj.walletId = message.walletId;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.expiresInSeconds !== 0n) {
+      obj.expiresInSeconds = message.expiresInSeconds.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceHoldRequest>, I>>(base?: I): PlaceHoldRequest {
+    return PlaceHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceHoldRequest>, I>>(object: I): PlaceHoldRequest {
+    const message = createBasePlaceHoldRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.walletId = object.walletId ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.expiresInSeconds = (object.expiresInSeconds !== undefined && object.expiresInSeconds !== null)
+      ? BigInt(object.expiresInSeconds)
+      : 0n;
+    return message;
+  },
+};
+
+function createBasePlaceHoldRequest_MetadataEntry(): PlaceHoldRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const PlaceHoldRequest_MetadataEntry: MessageFns<PlaceHoldRequest_MetadataEntry> = {
+  encode(message: PlaceHoldRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceHoldRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceHoldRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceHoldRequest_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PlaceHoldRequest_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceHoldRequest_MetadataEntry>, I>>(base?: I): PlaceHoldRequest_MetadataEntry {
+    return PlaceHoldRequest_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceHoldRequest_MetadataEntry>, I>>(
+    object: I,
+  ): PlaceHoldRequest_MetadataEntry {
+    const message = createBasePlaceHoldRequest_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBasePlaceHoldResponse(): PlaceHoldResponse {
+  return { hold: undefined, replayed: false };
+}
+
+export const PlaceHoldResponse: MessageFns<PlaceHoldResponse> = {
+  encode(message: PlaceHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      Hold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(16).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = Hold.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceHoldResponse {
+    return {
+      hold: isSet(object.hold) ? Hold.fromJSON(object.hold) : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: PlaceHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = Hold.toJSON(message.hold);
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceHoldResponse>, I>>(base?: I): PlaceHoldResponse {
+    return PlaceHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceHoldResponse>, I>>(object: I): PlaceHoldResponse {
+    const message = createBasePlaceHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? Hold.fromPartial(object.hold) : undefined;
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBaseCaptureHoldRequest(): CaptureHoldRequest {
+  return { ownerId: "", holdId: "", amount: 0n, destinationWalletId: "", idempotencyKey: "", metadata: {} };
+}
+
+export const CaptureHoldRequest: MessageFns<CaptureHoldRequest> = {
+  encode(message: CaptureHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(18).string(message.holdId);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asIntN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type int64 too large");
+      }
+      writer.uint32(24).int64(message.amount);
+    }
+    if (message.destinationWalletId !== "") {
+      writer.uint32(34).string(message.destinationWalletId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(42).string(message.idempotencyKey);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      CaptureHoldRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.holdId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.destinationWalletId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = CaptureHoldRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.metadata[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureHoldRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      holdId: isSet(object.holdId)
+        ? globalThis.String(object.holdId)
+        : isSet(object.hold_id)
+        ? globalThis.String(object.hold_id)
+        : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      destinationWalletId: isSet(object.destinationWalletId)
+        ? globalThis.String(object.destinationWalletId)
+        : isSet(object.destination_wallet_id)
+        ? globalThis.String(object.destination_wallet_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: CaptureHoldRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.holdId !== "") {
+      obj.holdId = message.holdId;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.destinationWalletId !== "") {
+      obj.destinationWalletId = message.destinationWalletId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CaptureHoldRequest>, I>>(base?: I): CaptureHoldRequest {
+    return CaptureHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CaptureHoldRequest>, I>>(object: I): CaptureHoldRequest {
+    const message = createBaseCaptureHoldRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.holdId = object.holdId ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.destinationWalletId = object.destinationWalletId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCaptureHoldRequest_MetadataEntry(): CaptureHoldRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const CaptureHoldRequest_MetadataEntry: MessageFns<CaptureHoldRequest_MetadataEntry> = {
+  encode(message: CaptureHoldRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureHoldRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureHoldRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureHoldRequest_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CaptureHoldRequest_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CaptureHoldRequest_MetadataEntry>, I>>(
+    base?: I,
+  ): CaptureHoldRequest_MetadataEntry {
+    return CaptureHoldRequest_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CaptureHoldRequest_MetadataEntry>, I>>(
+    object: I,
+  ): CaptureHoldRequest_MetadataEntry {
+    const message = createBaseCaptureHoldRequest_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCaptureHoldResponse(): CaptureHoldResponse {
+  return { hold: undefined, transaction: undefined, replayed: false };
+}
+
+export const CaptureHoldResponse: MessageFns<CaptureHoldResponse> = {
+  encode(message: CaptureHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      Hold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    if (message.transaction !== undefined) {
+      Transaction.encode(message.transaction, writer.uint32(18).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(24).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = Hold.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transaction = Transaction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureHoldResponse {
+    return {
+      hold: isSet(object.hold) ? Hold.fromJSON(object.hold) : undefined,
+      transaction: isSet(object.transaction) ? Transaction.fromJSON(object.transaction) : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: CaptureHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = Hold.toJSON(message.hold);
+    }
+    if (message.transaction !== undefined) {
+      obj.transaction = Transaction.toJSON(message.transaction);
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CaptureHoldResponse>, I>>(base?: I): CaptureHoldResponse {
+    return CaptureHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CaptureHoldResponse>, I>>(object: I): CaptureHoldResponse {
+    const message = createBaseCaptureHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? Hold.fromPartial(object.hold) : undefined;
+    message.transaction = (object.transaction !== undefined && object.transaction !== null)
+      ? Transaction.fromPartial(object.transaction)
+      : undefined;
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBaseVoidHoldRequest(): VoidHoldRequest {
+  return { ownerId: "", holdId: "", idempotencyKey: "" };
+}
+
+export const VoidHoldRequest: MessageFns<VoidHoldRequest> = {
+  encode(message: VoidHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(18).string(message.holdId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.holdId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidHoldRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      holdId: isSet(object.holdId)
+        ? globalThis.String(object.holdId)
+        : isSet(object.hold_id)
+        ? globalThis.String(object.hold_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: VoidHoldRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.holdId !== "") {
+      obj.holdId = message.holdId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VoidHoldRequest>, I>>(base?: I): VoidHoldRequest {
+    return VoidHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VoidHoldRequest>, I>>(object: I): VoidHoldRequest {
+    const message = createBaseVoidHoldRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.holdId = object.holdId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseVoidHoldResponse(): VoidHoldResponse {
+  return { hold: undefined, replayed: false };
+}
+
+export const VoidHoldResponse: MessageFns<VoidHoldResponse> = {
+  encode(message: VoidHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      Hold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(16).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = Hold.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidHoldResponse {
+    return {
+      hold: isSet(object.hold) ? Hold.fromJSON(object.hold) : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: VoidHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = Hold.toJSON(message.hold);
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VoidHoldResponse>, I>>(base?: I): VoidHoldResponse {
+    return VoidHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VoidHoldResponse>, I>>(object: I): VoidHoldResponse {
+    const message = createBaseVoidHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? Hold.fromPartial(object.hold) : undefined;
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBaseGetHoldRequest(): GetHoldRequest {
+  return { ownerId: "", holdId: "" };
+}
+
+export const GetHoldRequest: MessageFns<GetHoldRequest> = {
+  encode(message: GetHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(18).string(message.holdId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.holdId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHoldRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      holdId: isSet(object.holdId)
+        ? globalThis.String(object.holdId)
+        : isSet(object.hold_id)
+        ? globalThis.String(object.hold_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetHoldRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.holdId !== "") {
+      obj.holdId = message.holdId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHoldRequest>, I>>(base?: I): GetHoldRequest {
+    return GetHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHoldRequest>, I>>(object: I): GetHoldRequest {
+    const message = createBaseGetHoldRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.holdId = object.holdId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetHoldResponse(): GetHoldResponse {
+  return { hold: undefined };
+}
+
+export const GetHoldResponse: MessageFns<GetHoldResponse> = {
+  encode(message: GetHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      Hold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = Hold.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHoldResponse {
+    return { hold: isSet(object.hold) ? Hold.fromJSON(object.hold) : undefined };
+  },
+
+  toJSON(message: GetHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = Hold.toJSON(message.hold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetHoldResponse>, I>>(base?: I): GetHoldResponse {
+    return GetHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetHoldResponse>, I>>(object: I): GetHoldResponse {
+    const message = createBaseGetHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? Hold.fromPartial(object.hold) : undefined;
+    return message;
+  },
+};
+
+function createBaseListHoldsRequest(): ListHoldsRequest {
+  return { ownerId: "", walletId: "", limit: 0, cursor: "" };
+}
+
+export const ListHoldsRequest: MessageFns<ListHoldsRequest> = {
+  encode(message: ListHoldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ownerId !== "") {
+      writer.uint32(10).string(message.ownerId);
+    }
+    if (message.walletId !== "") {
+      writer.uint32(18).string(message.walletId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListHoldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListHoldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ownerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.walletId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListHoldsRequest {
+    return {
+      ownerId: isSet(object.ownerId)
+        ? globalThis.String(object.ownerId)
+        : isSet(object.owner_id)
+        ? globalThis.String(object.owner_id)
+        : "",
+      walletId: isSet(object.walletId)
+        ? globalThis.String(object.walletId)
+        : isSet(object.wallet_id)
+        ? globalThis.String(object.wallet_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListHoldsRequest): unknown {
+    const obj: any = {};
+    if (message.ownerId !== "") {
+      obj.ownerId = message.ownerId;
+    }
+    if (message.walletId !== "") {
+      obj.walletId = message.walletId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListHoldsRequest>, I>>(base?: I): ListHoldsRequest {
+    return ListHoldsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListHoldsRequest>, I>>(object: I): ListHoldsRequest {
+    const message = createBaseListHoldsRequest();
+    message.ownerId = object.ownerId ?? "";
+    message.walletId = object.walletId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListHoldsResponse(): ListHoldsResponse {
+  return { holds: [], nextCursor: "" };
+}
+
+export const ListHoldsResponse: MessageFns<ListHoldsResponse> = {
+  encode(message: ListHoldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.holds) {
+      Hold.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListHoldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListHoldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.holds.push(Hold.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListHoldsResponse {
+    return {
+      holds: globalThis.Array.isArray(object?.holds) ? object.holds.map((e: any) => Hold.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListHoldsResponse): unknown {
+    const obj: any = {};
+    if (message.holds?.length) {
+      obj.holds = message.holds.map((e) => Hold.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListHoldsResponse>, I>>(base?: I): ListHoldsResponse {
+    return ListHoldsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListHoldsResponse>, I>>(object: I): ListHoldsResponse {
+    const message = createBaseListHoldsResponse();
+    message.holds = object.holds?.map((e) => Hold.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
 /**
  * WalletService owns wallets and their transactions. Every call carries
  * "authorization: Bearer <JWT>" metadata (UNAUTHENTICATED without a valid one).
@@ -2896,6 +5375,83 @@ export const WalletServiceService = {
       Buffer.from(GetTransactionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTransactionResponse => GetTransactionResponse.decode(value),
   },
+  /**
+   * ReverseTransaction undoes a committed credit, debit or transfer, in full or in
+   * part, as new transaction(s) linked to the original by reversal_of. The caller
+   * must own the wallet the reversal takes money from: a credit's wallet, a
+   * transfer's receiving wallet (address the TRANSFER_IN leg); reversing a debit
+   * returns money from outside and needs the credit scope. The total reversed never
+   * exceeds the original (AMOUNT_EXCEEDS_REMAINING); taking money back needs
+   * available funds (INSUFFICIENT_FUNDS). Reversals themselves are not reversible.
+   */
+  reverseTransaction: {
+    path: "/wallet.v1.WalletService/ReverseTransaction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReverseTransactionRequest): Buffer =>
+      Buffer.from(ReverseTransactionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReverseTransactionRequest => ReverseTransactionRequest.decode(value),
+    responseSerialize: (value: ReverseTransactionResponse): Buffer =>
+      Buffer.from(ReverseTransactionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReverseTransactionResponse => ReverseTransactionResponse.decode(value),
+  },
+  /**
+   * PlaceHold reserves amount of a wallet's available funds until it is captured,
+   * voided or expires: available_balance drops, balance does not.
+   */
+  placeHold: {
+    path: "/wallet.v1.WalletService/PlaceHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceHoldRequest): Buffer => Buffer.from(PlaceHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceHoldRequest => PlaceHoldRequest.decode(value),
+    responseSerialize: (value: PlaceHoldResponse): Buffer => Buffer.from(PlaceHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceHoldResponse => PlaceHoldResponse.decode(value),
+  },
+  /**
+   * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
+   * transfer into another wallet of the same currency; the rest is released.
+   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   */
+  captureHold: {
+    path: "/wallet.v1.WalletService/CaptureHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CaptureHoldRequest): Buffer => Buffer.from(CaptureHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CaptureHoldRequest => CaptureHoldRequest.decode(value),
+    responseSerialize: (value: CaptureHoldResponse): Buffer => Buffer.from(CaptureHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaptureHoldResponse => CaptureHoldResponse.decode(value),
+  },
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  voidHold: {
+    path: "/wallet.v1.WalletService/VoidHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VoidHoldRequest): Buffer => Buffer.from(VoidHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VoidHoldRequest => VoidHoldRequest.decode(value),
+    responseSerialize: (value: VoidHoldResponse): Buffer => Buffer.from(VoidHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VoidHoldResponse => VoidHoldResponse.decode(value),
+  },
+  /** GetHold returns one hold on one of the caller's wallets. */
+  getHold: {
+    path: "/wallet.v1.WalletService/GetHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetHoldRequest): Buffer => Buffer.from(GetHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetHoldRequest => GetHoldRequest.decode(value),
+    responseSerialize: (value: GetHoldResponse): Buffer => Buffer.from(GetHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetHoldResponse => GetHoldResponse.decode(value),
+  },
+  /** ListHolds pages through a wallet's holds, newest first. */
+  listHolds: {
+    path: "/wallet.v1.WalletService/ListHolds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListHoldsRequest): Buffer => Buffer.from(ListHoldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListHoldsRequest => ListHoldsRequest.decode(value),
+    responseSerialize: (value: ListHoldsResponse): Buffer => Buffer.from(ListHoldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListHoldsResponse => ListHoldsResponse.decode(value),
+  },
 } as const;
 
 export interface WalletServiceServer extends UntypedServiceImplementation {
@@ -2915,6 +5471,33 @@ export interface WalletServiceServer extends UntypedServiceImplementation {
   listTransactions: handleUnaryCall<ListTransactionsRequest, ListTransactionsResponse>;
   /** GetTransaction returns one transaction of one of the caller's wallets. */
   getTransaction: handleUnaryCall<GetTransactionRequest, GetTransactionResponse>;
+  /**
+   * ReverseTransaction undoes a committed credit, debit or transfer, in full or in
+   * part, as new transaction(s) linked to the original by reversal_of. The caller
+   * must own the wallet the reversal takes money from: a credit's wallet, a
+   * transfer's receiving wallet (address the TRANSFER_IN leg); reversing a debit
+   * returns money from outside and needs the credit scope. The total reversed never
+   * exceeds the original (AMOUNT_EXCEEDS_REMAINING); taking money back needs
+   * available funds (INSUFFICIENT_FUNDS). Reversals themselves are not reversible.
+   */
+  reverseTransaction: handleUnaryCall<ReverseTransactionRequest, ReverseTransactionResponse>;
+  /**
+   * PlaceHold reserves amount of a wallet's available funds until it is captured,
+   * voided or expires: available_balance drops, balance does not.
+   */
+  placeHold: handleUnaryCall<PlaceHoldRequest, PlaceHoldResponse>;
+  /**
+   * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
+   * transfer into another wallet of the same currency; the rest is released.
+   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   */
+  captureHold: handleUnaryCall<CaptureHoldRequest, CaptureHoldResponse>;
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  voidHold: handleUnaryCall<VoidHoldRequest, VoidHoldResponse>;
+  /** GetHold returns one hold on one of the caller's wallets. */
+  getHold: handleUnaryCall<GetHoldRequest, GetHoldResponse>;
+  /** ListHolds pages through a wallet's holds, newest first. */
+  listHolds: handleUnaryCall<ListHoldsRequest, ListHoldsResponse>;
 }
 
 export interface WalletServiceClient extends Client {
@@ -3045,6 +5628,117 @@ export interface WalletServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTransactionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ReverseTransaction undoes a committed credit, debit or transfer, in full or in
+   * part, as new transaction(s) linked to the original by reversal_of. The caller
+   * must own the wallet the reversal takes money from: a credit's wallet, a
+   * transfer's receiving wallet (address the TRANSFER_IN leg); reversing a debit
+   * returns money from outside and needs the credit scope. The total reversed never
+   * exceeds the original (AMOUNT_EXCEEDS_REMAINING); taking money back needs
+   * available funds (INSUFFICIENT_FUNDS). Reversals themselves are not reversible.
+   */
+  reverseTransaction(
+    request: ReverseTransactionRequest,
+    callback: (error: ServiceError | null, response: ReverseTransactionResponse) => void,
+  ): ClientUnaryCall;
+  reverseTransaction(
+    request: ReverseTransactionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReverseTransactionResponse) => void,
+  ): ClientUnaryCall;
+  reverseTransaction(
+    request: ReverseTransactionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReverseTransactionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * PlaceHold reserves amount of a wallet's available funds until it is captured,
+   * voided or expires: available_balance drops, balance does not.
+   */
+  placeHold(
+    request: PlaceHoldRequest,
+    callback: (error: ServiceError | null, response: PlaceHoldResponse) => void,
+  ): ClientUnaryCall;
+  placeHold(
+    request: PlaceHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceHoldResponse) => void,
+  ): ClientUnaryCall;
+  placeHold(
+    request: PlaceHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceHoldResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
+   * transfer into another wallet of the same currency; the rest is released.
+   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   */
+  captureHold(
+    request: CaptureHoldRequest,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  captureHold(
+    request: CaptureHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  captureHold(
+    request: CaptureHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  voidHold(
+    request: VoidHoldRequest,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  voidHold(
+    request: VoidHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  voidHold(
+    request: VoidHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** GetHold returns one hold on one of the caller's wallets. */
+  getHold(
+    request: GetHoldRequest,
+    callback: (error: ServiceError | null, response: GetHoldResponse) => void,
+  ): ClientUnaryCall;
+  getHold(
+    request: GetHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetHoldResponse) => void,
+  ): ClientUnaryCall;
+  getHold(
+    request: GetHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** ListHolds pages through a wallet's holds, newest first. */
+  listHolds(
+    request: ListHoldsRequest,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listHolds(
+    request: ListHoldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listHolds(
+    request: ListHoldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -9,7 +9,6 @@ import { connect } from "@nats-io/transport-node";
 import { TransactionCommitted } from "@wallet/contracts";
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { createWallets, driveCredits } from "../../services/wallet/bench/load.js";
-import { readiness } from "../../services/wallet/test/harness.js";
 import { startNats } from "../../test/support/nats.js";
 import { freePort } from "../lib/ports.js";
 import { benchSettings, benchWalletClient, dropDatabase, percentile, startService } from "./process.js";
@@ -52,7 +51,9 @@ nc.subscribe(`$JS.ACK.${EVENTS_STREAM}.notifier.>`, {
 let maxBacklog = 0;
 let maxLag = 0;
 const watch = setInterval(async () => {
-  const ready = await readiness(walletAdmin).catch(() => null);
+  const ready = await fetch(`http://127.0.0.1:${walletAdmin}/readyz`)
+    .then((r) => r.json() as Promise<{ outboxBacklog?: number }>)
+    .catch(() => null);
   maxBacklog = Math.max(maxBacklog, ready?.outboxBacklog ?? 0);
   const metrics = await fetch(`http://127.0.0.1:${notifierAdmin}/metrics`).then(
     (r) => r.text(),

@@ -3,10 +3,12 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 
-/** One POST the receiver got, with how it answered. */
-export interface ReceivedWebhook {
+/** One POST as it arrived. */
+export interface WebhookDelivery {
   receivedAt: number;
   headers: IncomingHttpHeaders;
+  /** The request path and query, e.g. "/hooks/wallet?replica=a". */
+  url: string;
   webhookId: string;
   body: string;
   /** The parsed body (null if it was not JSON). */
@@ -14,12 +16,18 @@ export interface ReceivedWebhook {
   json: any;
   /** The Standard Webhooks signature checked out against the receiver's secret. */
   signatureValid: boolean;
-  /** The HTTP status the receiver answered with. */
+}
+
+/** One POST the receiver got, with the status it answers (or answered) with. */
+export interface ReceivedWebhook extends WebhookDelivery {
   status: number;
 }
 
-/** Decides the answer to a delivery: an HTTP status, optionally after a delay. */
-export type WebhookBehaviour = (delivery: Omit<ReceivedWebhook, "status">) => {
+/** Decides the answer to the `index`-th delivery (0-based): an HTTP status, optionally after a delay. */
+export type WebhookBehaviour = (
+  delivery: WebhookDelivery,
+  index: number,
+) => {
   status: number;
   delayMs?: number;
 };
@@ -27,19 +35,21 @@ export type WebhookBehaviour = (delivery: Omit<ReceivedWebhook, "status">) => {
 /** A local endpoint standing in for a customer's webhook URL. */
 export interface WebhookReceiver {
   url: string;
-  /** The `whsec_` secret the notifier must sign with. */
+  /** The `whsec_` secret a notifier must sign with for `signatureValid`. */
   secret: string;
-  /** Deliveries answered so far, in the order they were answered. */
+  /** Every delivery in arrival order, including those whose answer is still delayed. */
   received: ReceivedWebhook[];
-  /** Deliveries that arrived, answered or not yet. */
+  /** How many deliveries arrived. */
   arrivals(): number;
-  /** Deliveries answered with a 2xx (the notifier counts them as delivered). */
+  /** Deliveries whose answer has been fully sent, in the order they were answered. */
+  answered(): ReceivedWebhook[];
+  /** Answered deliveries with a 2xx (a notifier counts them as delivered). */
   delivered(): ReceivedWebhook[];
   setBehaviour(behaviour: WebhookBehaviour): void;
   close(): Promise<void>;
 }
 
-/** Starts a receiver on 127.0.0.1 that verifies every signature and answers 204 unless told otherwise. */
+/** Starts a receiver on 127.0.0.1 that checks every signature and answers 204 unless told otherwise. */
 export async function startWebhookReceiver(
   behaviour: WebhookBehaviour = () => ({ status: 204 }),
 ): Promise<WebhookReceiver> {
@@ -47,12 +57,11 @@ export async function startWebhookReceiver(
   const verifier = new Webhook(secret);
   let answer = behaviour;
   const received: ReceivedWebhook[] = [];
-  let arrivals = 0;
+  const answered: ReceivedWebhook[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      arrivals++;
       const body = Buffer.concat(chunks).toString("utf8");
       const header = (name: string) => String(req.headers[name] ?? "");
       let signatureValid = true;
@@ -69,18 +78,21 @@ export async function startWebhookReceiver(
       try {
         json = JSON.parse(body);
       } catch {}
-      const delivery = {
+      const delivery: WebhookDelivery = {
         receivedAt: Date.now(),
         headers: req.headers,
+        url: req.url ?? "",
         webhookId: header("webhook-id"),
         body,
         json,
         signatureValid,
       };
-      const { status, delayMs = 0 } = answer(delivery);
+      const { status, delayMs = 0 } = answer(delivery, received.length);
+      const record = { ...delivery, status };
+      received.push(record);
       setTimeout(() => {
-        received.push({ ...delivery, status });
-        res.writeHead(status, { "content-type": "text/plain" }).end(String(status));
+        res.writeHead(status, { "content-type": "text/plain" });
+        res.end(String(status), () => answered.push(record));
       }, delayMs);
     });
   });
@@ -89,8 +101,9 @@ export async function startWebhookReceiver(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/wallet`,
     secret,
     received,
-    arrivals: () => arrivals,
-    delivered: () => received.filter((r) => r.status >= 200 && r.status < 300),
+    arrivals: () => received.length,
+    answered: () => [...answered],
+    delivered: () => answered.filter((r) => r.status >= 200 && r.status < 300),
     setBehaviour: (b) => {
       answer = b;
     },

@@ -19,10 +19,13 @@ export { runMain } from "./main.js";
 export { createMetricsRegistry } from "./metrics.js";
 export {
   checkNatsCredentials,
+  commonDevDefaults,
   devModeShape,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
   natsCredentialsShape,
+  requireSetting,
+  requireTogether,
 } from "./security.js";
 export { handleShutdownSignals, inFlightBudgetMs } from "./shutdown.js";

@@ -30,20 +30,46 @@ export interface NatsCredentialsConfig {
   NATS_TOKEN?: string;
 }
 
+/** Throws ConfigError("invalid configuration: <message>") unless `ok`. */
+export function requireSetting(ok: unknown, message: string): void {
+  if (!ok) throw new ConfigError(`invalid configuration: ${message}`);
+}
+
+/** Settings that only work together (a certificate and its key): both or neither. */
+export function requireTogether(config: Record<string, unknown>, a: string, b: string): void {
+  requireSetting(
+    (config[a] === undefined) === (config[b] === undefined),
+    `${a} and ${b} must be set together`,
+  );
+}
+
+/** The development defaults every service may use: the public JWT secret, NATS without credentials. */
+export function commonDevDefaults(
+  config: NatsCredentialsConfig & {
+    JWT_SECRET?: string;
+    JWT_PUBLIC_KEY?: string;
+    JWT_JWKS_URL?: string;
+  },
+): string[] {
+  const used: string[] = [];
+  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
+    used.push("JWT_SECRET");
+  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
+  return used;
+}
+
 /** Throws a ConfigError for incomplete NATS credentials, or for none outside DEV_MODE. */
 export function checkNatsCredentials(config: NatsCredentialsConfig): void {
-  const { NATS_USER: user, NATS_PASSWORD: pass, NATS_TOKEN: token } = config;
-  if ((user === undefined) !== (pass === undefined)) {
-    throw new ConfigError("invalid configuration: NATS_USER and NATS_PASSWORD must be set together");
-  }
-  if (user !== undefined && token !== undefined) {
-    throw new ConfigError("invalid configuration: set NATS_USER/NATS_PASSWORD or NATS_TOKEN, not both");
-  }
-  if (user === undefined && token === undefined && !config.DEV_MODE) {
-    throw new ConfigError(
-      "invalid configuration: NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required unless DEV_MODE=true",
-    );
-  }
+  const { NATS_USER: user, NATS_TOKEN: token } = config;
+  requireTogether({ ...config }, "NATS_USER", "NATS_PASSWORD");
+  requireSetting(
+    user === undefined || token === undefined,
+    "set NATS_USER/NATS_PASSWORD or NATS_TOKEN, not both",
+  );
+  requireSetting(
+    user !== undefined || token !== undefined || config.DEV_MODE,
+    "NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required unless DEV_MODE=true",
+  );
 }
 
 /** The credential options of a nats.js `connect()` call. */

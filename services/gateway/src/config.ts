@@ -1,13 +1,15 @@
 import { isIP } from "node:net";
 import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
 import {
-  ConfigError,
   type ConfigOf,
   checkNatsCredentials,
+  commonDevDefaults,
   devModeShape,
   env,
   loadConfig,
   natsCredentialsShape,
+  requireSetting,
+  requireTogether,
 } from "@wallet/runtime";
 import { z } from "zod";
 
@@ -96,38 +98,26 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
   const config = loadConfig(configShape, source);
   checkAuthConfig(config);
   checkNatsCredentials(config);
-  if ((config.WALLET_GRPC_CERT_FILE === undefined) !== (config.WALLET_GRPC_KEY_FILE === undefined)) {
-    throw new ConfigError(
-      "invalid configuration: WALLET_GRPC_CERT_FILE and WALLET_GRPC_KEY_FILE must be set together",
-    );
-  }
-  if (config.WALLET_GRPC_CERT_FILE && !config.WALLET_GRPC_CA_FILE) {
-    throw new ConfigError(
-      "invalid configuration: WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
-    );
-  }
-  if (!config.DEV_MODE) {
-    if (new URL(config.REDIS_URL).password === "") {
-      throw new ConfigError(
-        "invalid configuration: REDIS_URL must carry a password (redis://default:PASSWORD@host:6379) unless DEV_MODE=true",
-      );
-    }
-    if (!config.WALLET_GRPC_CA_FILE) {
-      throw new ConfigError(
-        "invalid configuration: WALLET_GRPC_CA_FILE is required (TLS to the wallet) unless DEV_MODE=true",
-      );
-    }
-  }
+  requireTogether(config, "WALLET_GRPC_CERT_FILE", "WALLET_GRPC_KEY_FILE");
+  requireSetting(
+    !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
+    "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
+  );
+  requireSetting(
+    config.DEV_MODE || new URL(config.REDIS_URL).password !== "",
+    "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379) unless DEV_MODE=true",
+  );
+  requireSetting(
+    config.DEV_MODE || config.WALLET_GRPC_CA_FILE,
+    "WALLET_GRPC_CA_FILE is required (TLS to the wallet) unless DEV_MODE=true",
+  );
   return config;
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
 export function gatewayDevDefaults(config: GatewayConfig): string[] {
-  const used: string[] = [];
-  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
-    used.push("JWT_SECRET");
+  const used = commonDevDefaults(config);
   if (!config.WALLET_GRPC_CA_FILE) used.push("plaintext gRPC");
-  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
   if (new URL(config.REDIS_URL).password === "") used.push("Redis without password");
   return used;
 }

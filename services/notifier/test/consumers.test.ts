@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
@@ -11,7 +12,6 @@ import {
   startTestNotifier,
   type TestNotifier,
 } from "./support/harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier consumers", () => {
   let fx: NatsFixture;

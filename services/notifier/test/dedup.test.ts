@@ -1,5 +1,6 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
@@ -11,7 +12,6 @@ import {
   type TestNotifier,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier effectively once", () => {
   let fx: NatsFixture;
@@ -83,7 +83,7 @@ describe("notifier effectively once", () => {
   });
 
   it("dedup - a redelivery after a partial failure retries only the failed channel", async () => {
-    receiver.setBehaviour((i) => ({ status: i === 0 ? 502 : 200 }));
+    receiver.setBehaviour((_d, i) => ({ status: i === 0 ? 502 : 200 }));
     notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100" });
     const ev = transactionCommitted();
     await publishEvent(fx.js, ev);

@@ -1,6 +1,7 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
@@ -13,7 +14,6 @@ import {
   WEBHOOK_SECRET,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier delivery", () => {
   let fx: NatsFixture;

@@ -10,13 +10,13 @@ import {
   tail,
   waitUntilReady,
 } from "../../../scripts/lib/serviceProcess.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_SUBJECT, DELIVERY_BUCKET } from "../src/index.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import { WEBHOOK_SECRET } from "./support/harness.js";
 import { type StallProxy, startStallProxy } from "./support/stallProxy.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 /**
  * Every committed event ends delivered (recorded, 2xx at the receiver) or dead-lettered
@@ -112,7 +112,7 @@ describe("notifier faults", () => {
     const faultWindows: Array<[number, number]> = [];
     const lastSender = new Map<string, string>();
     const hooks = new Map<string, (n: number) => { status: number; delayMs?: number } | undefined>();
-    receiver = await startWebhookReceiver((_i, req) => {
+    receiver = await startWebhookReceiver((req) => {
       const id = String(req.headers["webhook-id"]);
       lastSender.set(id, new URL(req.url, "http://x").searchParams.get("replica") ?? "");
       const seen = arrivals.get(id) ?? [];

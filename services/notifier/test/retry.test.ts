@@ -1,5 +1,6 @@
 import { DLQ_STREAM, EVENTS_STREAM, ensureWalletStreams, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
 import { publishEvent, publishRaw, transactionCommitted } from "./support/events.js";
@@ -10,7 +11,6 @@ import {
   startTestNotifier,
   type TestNotifier,
 } from "./support/harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier retries", () => {
   let fx: NatsFixture;
@@ -37,7 +37,7 @@ describe("notifier retries", () => {
     });
 
   it("retry - receiver failing twice gets one delivery after growing redelivery gaps", async () => {
-    receiver.setBehaviour((i) => ({ status: i < 2 ? 500 : 200 }));
+    receiver.setBehaviour((_d, i) => ({ status: i < 2 ? 500 : 200 }));
     // Delays long enough that a busy machine's scheduling noise cannot reorder the gaps.
     notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "1000", NOTIFIER_MAX_DELIVER: "6" });
     const ev = transactionCommitted();
@@ -65,7 +65,7 @@ describe("notifier retries", () => {
   });
 
   it("retry - a webhook slower than its timeout counts as failed and is retried", async () => {
-    receiver.setBehaviour((i) => ({ status: 200, delayMs: i === 0 ? 2_000 : 0 }));
+    receiver.setBehaviour((_d, i) => ({ status: 200, delayMs: i === 0 ? 2_000 : 0 }));
     notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_WEBHOOK_TIMEOUT_MS: "300" });
     const ev = transactionCommitted();
     await publishEvent(fx.js, ev);

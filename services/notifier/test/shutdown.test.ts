@@ -1,9 +1,9 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import { type NatsFixture, settle, startNatsFixture, startTestNotifier } from "./support/harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
 
 describe("notifier shutdown", () => {
   let fx: NatsFixture;
@@ -36,7 +36,7 @@ describe("notifier shutdown", () => {
   const consumerInfo = () => fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
 
   it("shutdown - a slow in-flight delivery completes and is acked; nothing is lost or repeated after restart", async () => {
-    receiver.setBehaviour((i) => ({ status: 200, delayMs: i === 0 ? 1_500 : 0 }));
+    receiver.setBehaviour((_d, i) => ({ status: 200, delayMs: i === 0 ? 1_500 : 0 }));
     const first = await start();
     const slow = transactionCommitted();
     await publishEvent(fx.js, slow);

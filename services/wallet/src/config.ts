@@ -1,12 +1,14 @@
 import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
 import {
-  ConfigError,
   type ConfigOf,
   checkNatsCredentials,
+  commonDevDefaults,
   devModeShape,
   env,
   loadConfig,
   natsCredentialsShape,
+  requireSetting,
+  requireTogether,
 } from "@wallet/runtime";
 import type { z } from "zod";
 
@@ -90,30 +92,21 @@ export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): Walle
   const config = loadConfig(configShape, source);
   checkAuthConfig(config);
   checkNatsCredentials(config);
-  if ((config.WALLET_TLS_CERT_FILE === undefined) !== (config.WALLET_TLS_KEY_FILE === undefined)) {
-    throw new ConfigError(
-      "invalid configuration: WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE must be set together",
-    );
-  }
-  if (config.WALLET_TLS_CLIENT_CA_FILE && !config.WALLET_TLS_CERT_FILE) {
-    throw new ConfigError(
-      "invalid configuration: WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
-    );
-  }
-  if (!config.DEV_MODE && !config.WALLET_TLS_CERT_FILE) {
-    throw new ConfigError(
-      "invalid configuration: WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS) unless DEV_MODE=true",
-    );
-  }
+  requireTogether(config, "WALLET_TLS_CERT_FILE", "WALLET_TLS_KEY_FILE");
+  requireSetting(
+    !config.WALLET_TLS_CLIENT_CA_FILE || config.WALLET_TLS_CERT_FILE,
+    "WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
+  );
+  requireSetting(
+    config.DEV_MODE || config.WALLET_TLS_CERT_FILE,
+    "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS) unless DEV_MODE=true",
+  );
   return config;
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
 export function walletDevDefaults(config: WalletConfig): string[] {
-  const used: string[] = [];
-  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
-    used.push("JWT_SECRET");
+  const used = commonDevDefaults(config);
   if (!config.WALLET_TLS_CERT_FILE) used.push("plaintext gRPC");
-  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
   return used;
 }

@@ -1,4 +1,4 @@
-// `npm run demo`: walks through Flows 1-9 of docs/flows.md against a running platform
+// `npm run demo`: walks through Flows 1-12 of docs/flows.md against a running platform
 // (`npm start`), printing each request and answer and whether it matched.
 import { type FirstCredit, flow1Credit } from "./flows/flow1Credit.js";
 import { flow2Replay } from "./flows/flow2Replay.js";
@@ -9,6 +9,7 @@ import { flow6RateLimit } from "./flows/flow6RateLimit.js";
 import { flow7Errors } from "./flows/flow7Errors.js";
 import { flow8Pagination } from "./flows/flow8Pagination.js";
 import { flow9Shutdown } from "./flows/flow9Shutdown.js";
+import { type CapturedPayment, flow10Holds, flow11Expiry, flow12Refund } from "./flows/flow10Holds.js";
 import { setup } from "./flows/setup.js";
 import { demoConfig, openSession } from "./session.js";
 import { bold, dim, failStep, summary } from "./transcript.js";
@@ -69,6 +70,9 @@ if (s.user.walletId) {
   await step(() => flow6RateLimit(s));
   await step(() => flow7Errors(s));
   await step(() => flow8Pagination(s));
+  const payment: CapturedPayment | undefined = await step(() => flow10Holds(s));
+  await step(() => flow11Expiry(s));
+  await step(() => flow12Refund(s, payment));
   await step(() => flow9Shutdown(s));
 }
 

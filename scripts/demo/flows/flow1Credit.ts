@@ -1,7 +1,7 @@
 import type { Exchange } from "../../lib/http.js";
-import { watchCommittedEvents } from "../committedEvents.js";
 import type { Session } from "../session.js";
 import { check, heading, say } from "../transcript.js";
+import { watchWalletEvents } from "../walletEvents.js";
 
 /** The credit of Flow 1, which Flow 2 sends again. */
 export interface FirstCredit {
@@ -19,7 +19,7 @@ export async function flow1Credit(s: Session): Promise<FirstCredit> {
   const { token, walletId } = s.user;
   const before = await s.call("GET", `/api/wallets/${walletId}`, { token });
   const balance: number = before.body?.data?.balance;
-  const events = await watchCommittedEvents(s.config.natsUrl, s.config.natsAuth).catch((err: Error) => {
+  const events = await watchWalletEvents(s.config.natsUrl, s.config.natsAuth).catch((err: Error) => {
     say(`(cannot watch NATS at ${s.config.natsUrl}: ${err.message})`);
     return undefined;
   });
@@ -39,7 +39,7 @@ export async function flow1Credit(s: Session): Promise<FirstCredit> {
       res.status === 200 && tx?.balance === balance + 100,
       `200 with transaction ${tx?.transactionId}; balance ${balance} → ${tx?.balance}`,
     );
-    const seen = await events?.find((e) => e.transactionId === tx?.transactionId);
+    const seen = await events?.transactions.find((e) => e.transactionId === tx?.transactionId);
     if (seen) {
       say(
         `NATS wallet.events.transaction.committed: ${seen.event.amount} ${seen.event.currency} credit, balance after ${seen.event.balanceAfter}, Nats-Msg-Id ${seen.headers?.get("Nats-Msg-Id")}`,

@@ -5411,7 +5411,7 @@ export const WalletServiceService = {
   /**
    * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
    * transfer into another wallet of the same currency; the rest is released.
-   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   * HOLD_NOT_PENDING (FAILED_PRECONDITION) when the hold has already ended.
    */
   captureHold: {
     path: "/wallet.v1.WalletService/CaptureHold" as const,
@@ -5422,7 +5422,7 @@ export const WalletServiceService = {
     responseSerialize: (value: CaptureHoldResponse): Buffer => Buffer.from(CaptureHoldResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CaptureHoldResponse => CaptureHoldResponse.decode(value),
   },
-  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (FAILED_PRECONDITION) when it has already ended. */
   voidHold: {
     path: "/wallet.v1.WalletService/VoidHold" as const,
     requestStream: false as const,
@@ -5489,10 +5489,10 @@ export interface WalletServiceServer extends UntypedServiceImplementation {
   /**
    * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
    * transfer into another wallet of the same currency; the rest is released.
-   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   * HOLD_NOT_PENDING (FAILED_PRECONDITION) when the hold has already ended.
    */
   captureHold: handleUnaryCall<CaptureHoldRequest, CaptureHoldResponse>;
-  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (FAILED_PRECONDITION) when it has already ended. */
   voidHold: handleUnaryCall<VoidHoldRequest, VoidHoldResponse>;
   /** GetHold returns one hold on one of the caller's wallets. */
   getHold: handleUnaryCall<GetHoldRequest, GetHoldResponse>;
@@ -5675,7 +5675,7 @@ export interface WalletServiceClient extends Client {
   /**
    * CaptureHold moves all or part of a pending hold's amount, as a debit or as a
    * transfer into another wallet of the same currency; the rest is released.
-   * HOLD_NOT_PENDING (ABORTED) when the hold has already ended.
+   * HOLD_NOT_PENDING (FAILED_PRECONDITION) when the hold has already ended.
    */
   captureHold(
     request: CaptureHoldRequest,
@@ -5692,7 +5692,7 @@ export interface WalletServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
   ): ClientUnaryCall;
-  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (ABORTED) when it has already ended. */
+  /** VoidHold releases a pending hold. HOLD_NOT_PENDING (FAILED_PRECONDITION) when it has already ended. */
   voidHold(
     request: VoidHoldRequest,
     callback: (error: ServiceError | null, response: VoidHoldResponse) => void,

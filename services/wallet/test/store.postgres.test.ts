@@ -254,6 +254,47 @@ describe("holds - PostgreSQL", () => {
     }
   });
 
+  it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", async () => {
+    const s = await openStore();
+    try {
+      const credited = await s.store.credit(s.credit());
+      const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+      for (const attempt of [
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, 0n, new Date(Date.now() + 60_000))),
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, -1n, new Date(Date.now() + 60_000))),
+        () =>
+          s.store.captureHold({
+            ownerId: s.ownerId,
+            holdId: placed.hold.id,
+            amount: -1n,
+            destinationWalletId: "",
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "c",
+            requestId: "",
+          }),
+        () =>
+          s.store.reverseTransaction({
+            ownerId: s.ownerId,
+            transactionId: credited.transaction.id,
+            amount: -1n,
+            mayCredit: true,
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "r",
+            requestId: "",
+          }),
+      ]) {
+        await expect(attempt()).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "amount" });
+      }
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 1n, heldBalance: 1n });
+      expect((await s.store.getHold(s.ownerId, placed.hold.id))?.status).toBe("PENDING");
+      expect((await s.store.getTransaction(s.ownerId, credited.transaction.id))?.reversedAmount).toBe(0n);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("store rules - the database itself refuses more held than the balance, or a negative held", async () => {
     const s = await openStore();
     try {

@@ -3,7 +3,7 @@ import { MongoClient } from "mongodb";
 import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/ports.js";
-import { StoreUnavailableError } from "../src/domain/errors.js";
+import { HoldNotFoundError, StoreUnavailableError, WalletNotFoundError } from "../src/domain/errors.js";
 import { MongoStore } from "../src/store/mongo/mongoStore.js";
 import { describeStoreConformance } from "./storeConformance.js";
 
@@ -127,6 +127,20 @@ describe("mongo store - without a server", () => {
       await expect(
         store.transfer({ ...change, fromWalletId: walletId, toWalletId: walletId.replace("aa", "bb") }),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.placeHold({ ...change, walletId, expiresAt: new Date(Date.now() + 60_000) }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      const holdId = walletId.replace("aa", "cc");
+      await expect(
+        store.captureHold({ ...change, holdId, amount: 0n, destinationWalletId: "" }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.voidHold({ ...change, holdId })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.getHold("o", holdId)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.listHolds("o", walletId, 10)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.expireHolds(new Date(), 10)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.reverseTransaction({ ...change, transactionId: holdId, amount: 0n, mayCredit: true }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
       await store.close();
     }
@@ -139,6 +153,22 @@ describe("mongo store - without a server", () => {
       expect(await store.getWallet("o", "not-an-id")).toBeNull();
       expect(await store.getTransaction("o", "../etc")).toBeNull();
       expect(await store.listTransactions("o", "{$ne:1}", 10)).toBeNull();
+      expect(await store.getHold("o", "not-an-id")).toBeNull();
+      expect(await store.listHolds("o", "{$ne:1}", 10)).toBeNull();
+      const ending = { ownerId: "o", holdId: "x", idempotencyKey: "k", fingerprint: "f", requestId: "" };
+      await expect(
+        store.captureHold({ ...ending, amount: 0n, destinationWalletId: "", metadata: {} }),
+      ).rejects.toBeInstanceOf(HoldNotFoundError);
+      await expect(store.voidHold(ending)).rejects.toBeInstanceOf(HoldNotFoundError);
+      await expect(
+        store.reverseTransaction({
+          ...ending,
+          transactionId: "../etc",
+          amount: 0n,
+          mayCredit: true,
+          metadata: {},
+        }),
+      ).rejects.toThrow(new WalletNotFoundError("Transaction not found"));
     } finally {
       await store.close();
     }

@@ -136,12 +136,11 @@ export async function captureHold(
   if (capture.amount < 0n) throw new ValidationError("amount", "must not be negative");
   return endHold(
     cols,
-    capture,
+    { ...capture, status: "CAPTURED" },
     budgetMs,
     (session, hold) => captureOnce(cols, session, hold, capture),
     async (hold) => {
-      if (hold.status !== "CAPTURED" || !hold.captureTransactionId)
-        throw new HoldNotPendingError(hold.status);
+      if (!hold.captureTransactionId) throw new Error(`captured hold ${hold._id} has no transaction`);
       const transaction = await cols.transactions.findOne({ _id: hold.captureTransactionId });
       if (!transaction) throw new Error(`capture transaction ${hold.captureTransactionId} is missing`);
       return { hold: toHold(hold), transaction: toTransaction(transaction), replayed: true, events: [] };
@@ -152,17 +151,16 @@ export async function captureHold(
 export function voidHold(cols: Collections, release: HoldRelease, budgetMs = 0): Promise<HoldResult> {
   return endHold(
     cols,
-    release,
+    { ...release, status: "VOIDED" },
     budgetMs,
     (session, hold) => voidOnce(cols, session, hold, release),
-    async (hold) => {
-      if (hold.status !== "VOIDED") throw new HoldNotPendingError(hold.status);
-      return { hold: toHold(hold), replayed: true, events: [] };
-    },
+    async (hold) => ({ hold: toHold(hold), replayed: true, events: [] }),
   );
 }
 
 interface Ending {
+  /** What the request ends the hold as. */
+  status: "CAPTURED" | "VOIDED";
   ownerId: string;
   holdId: string;
   idempotencyKey: string;
@@ -197,7 +195,8 @@ async function endHold<T>(
       if (hold.status !== "PENDING") return { ended: hold };
       const now = new Date();
       if (hold.expiresAt.getTime() <= now.getTime()) {
-        const expired = await expireOne(cols, session, hold._id, now, ending.requestId);
+        // Like a sweep's: the expiry is not the request's doing.
+        const expired = await expireOne(cols, session, hold._id, now, "");
         // Read PENDING in this snapshot, so a miss cannot happen (a newer write is a conflict); aborts if it does.
         if (!expired) throw new StoreUnavailableError("Hold busy, retry shortly");
         return { expired: true };
@@ -216,7 +215,10 @@ function replayOrRefuse<T>(hold: HoldDoc, ending: Ending, replay: (hold: HoldDoc
   if (hold.endKey === undefined || hold.endKey !== ending.idempotencyKey) {
     throw new HoldNotPendingError(hold.status);
   }
-  if (hold.endFingerprint !== ending.fingerprint) throw new IdempotencyKeyReusedError();
+  // The same key ended it: a replay of that request, or the key reused for another.
+  if (hold.endFingerprint !== ending.fingerprint || hold.status !== ending.status) {
+    throw new IdempotencyKeyReusedError();
+  }
   return replay(hold);
 }
 
@@ -228,7 +230,7 @@ async function captureOnce(
 ): Promise<CaptureResult> {
   const amount = capture.amount === 0n ? hold.amount : capture.amount;
   if (amount > hold.amount) {
-    throw new AmountExceedsRemainingError(`Amount exceeds the hold's ${hold.amount}`);
+    throw new AmountExceedsRemainingError(`Capture of ${amount} exceeds the hold's ${hold.amount}`);
   }
   const metadata = encodeMetadata(capture.metadata);
   const transactions: TransactionDoc[] = [];
@@ -255,7 +257,7 @@ async function captureOnce(
     if (!destDoc) throw new WalletNotFoundError("Destination wallet not found");
     const destination = toWallet(destDoc);
     if (destination.id === hold.walletId) {
-      throw new ValidationError("destination_wallet_id", "must differ from the hold's wallet");
+      throw new ValidationError("destination_wallet_id", "must not be the hold's own wallet");
     }
     if (destination.currency !== hold.currency) throw new CurrencyMismatchError();
     if (destination.balance + amount > MAX_AMOUNT) {

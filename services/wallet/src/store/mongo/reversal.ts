@@ -76,7 +76,9 @@ async function reverseOnce(
   if (!original) throw new WalletNotFoundError("Transaction not found");
   if (original.reversalOf) throw new NotReversibleError("A reversal cannot be reversed");
   if (original.type === "TRANSFER_OUT") {
-    throw new NotReversibleError("A transfer is reversed through its TRANSFER_IN leg");
+    throw new NotReversibleError(
+      "A transfer is reversed through its TRANSFER_IN leg, not its TRANSFER_OUT leg",
+    );
   }
   if (original.type === "DEBIT" && !request.mayCredit) {
     throw new PermissionDeniedError("Reversing a debit needs the credit scope");
@@ -86,8 +88,10 @@ async function reverseOnce(
     originalAmount -
     (original.reversedAmount == null ? 0n : int64(original.reversedAmount, "reversedAmount"));
   const amount = request.amount === 0n ? rest : request.amount;
-  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction has been reversed in full");
-  if (amount > rest) throw new AmountExceedsRemainingError(`Amount exceeds the ${rest} not reversed yet`);
+  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction is already reversed in full");
+  if (amount > rest) {
+    throw new AmountExceedsRemainingError(`Reversal of ${amount} exceeds the ${rest} not reversed yet`);
+  }
   await addReversed(cols, session, original._id, amount);
   const base = {
     amount,
@@ -134,7 +138,7 @@ async function reverseOnce(
     { transferId: { $eq: original.transferId, $exists: true }, type: "TRANSFER_OUT" },
     { session },
   );
-  if (!outLeg) throw new Error(`transfer ${original.transferId} has no TRANSFER_OUT leg`);
+  if (!outLeg) throw new NotReversibleError("The transfer's other leg is missing");
   await addReversed(cols, session, outLeg._id, amount);
   const docs = await cols.wallets
     .find({ _id: { $in: [original.walletId, outLeg.walletId] } }, { session })
@@ -145,7 +149,7 @@ async function reverseOnce(
   if (!from || !to) throw new Error(`transfer ${original.transferId} names a missing wallet`);
   if (available(from) < amount) throw new InsufficientFundsError();
   if (to.balance + amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the sender's balance would exceed ${MAX_AMOUNT}`);
+    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
   }
   // Updated in id order, like transfers; the guards repeat the checks above.
   const [first, second] = from.id < to.id ? [from, to] : [to, from];

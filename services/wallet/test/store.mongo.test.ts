@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/ports.js";
 import { StoreUnavailableError } from "../src/domain/errors.js";
 import { MongoStore } from "../src/store/mongo/mongoStore.js";
-import { describeStoreConformance } from "./storeConformance.js";
+import { describeHoldsConformance } from "./holdsConformance.js";
+import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
 const SKIP_REASON =
   "no mongod: set MONGO_URL to a replica set, or MONGOMS_RUNTIME_DOWNLOAD=true to let mongodb-memory-server download one";
@@ -68,7 +69,9 @@ function withDatabase(url: string, name: string): string {
 const server = await replicaSet();
 
 if (server) {
-  describeStoreConformance("MongoDB", async () => {
+  // One server for both suites, each in a database of its own.
+  afterAll(() => server.stop());
+  const openMongo = async (): Promise<OpenedStore> => {
     const url = withDatabase(server.url, `wallet_test_${randomUUID().slice(0, 8)}`);
     const store = new MongoStore(url, 20);
     return {
@@ -91,11 +94,12 @@ if (server) {
           await admin.db().dropDatabase();
         } finally {
           await admin.close();
-          await server.stop();
         }
       },
     };
-  });
+  };
+  describeStoreConformance("MongoDB", openMongo);
+  describeHoldsConformance("MongoDB", openMongo);
 } else {
   // The default reporter hides skipped suites' titles; this line says why in every run.
   console.warn(`store conformance - MongoDB skipped: ${SKIP_REASON}`);

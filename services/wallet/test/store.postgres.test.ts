@@ -3,10 +3,11 @@ import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
-import type { DebitChange } from "../src/domain/model.js";
+import type { DebitChange, HoldPlacement } from "../src/domain/model.js";
 import type { OutboxPosition } from "../src/store/port.js";
 import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
+import { MIGRATIONS } from "../src/store/postgres/schema.js";
 import { describeHoldsConformance } from "./holdsConformance.js";
 import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
@@ -59,6 +60,8 @@ async function openStore() {
     store,
     log: store.outbox,
     other,
+    ownerId,
+    usd,
     credit,
     close: async () => {
       await other.end().catch(() => {});
@@ -208,6 +211,219 @@ describe("outbox pruning - PostgreSQL locks", () => {
       expect(left.map((r) => r.eventId)).toEqual(rows.slice(2).map((r) => r.eventId));
     } finally {
       await s.close();
+    }
+  });
+});
+
+function hold(ownerId: string, walletId: string, amount: bigint, expiresAt: Date): HoldPlacement {
+  return {
+    ownerId,
+    walletId,
+    amount,
+    expiresAt,
+    idempotencyKey: randomUUID(),
+    metadata: {},
+    fingerprint: randomUUID(),
+    requestId: "",
+  };
+}
+
+describe("holds - PostgreSQL", () => {
+  it("expiry - a sweep skips a hold another transaction holds instead of waiting, and ends it once it is free", async () => {
+    const s = await openStore();
+    try {
+      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
+      const past = new Date(Date.now() - 1000);
+      const [a, b] = [
+        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
+        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
+      ];
+      // Another session holds one of them (as a capture in progress or another replica's sweep would).
+      await s.other.query("BEGIN");
+      await s.other.query("SELECT 1 FROM holds WHERE id = $1 FOR UPDATE", [a.hold.id]);
+      // Were the sweep to wait for that lock, this call would never return: the lock is released only after it.
+      const first = await s.store.expireHolds(new Date(), 100);
+      expect(first.map((e) => e.kind === "hold" && e.hold.id)).toEqual([b.hold.id]);
+      await s.other.query("COMMIT");
+      const second = await s.store.expireHolds(new Date(), 100);
+      expect(second.map((e) => e.kind === "hold" && e.hold.id)).toEqual([a.hold.id]);
+      expect(await s.store.expireHolds(new Date(), 100)).toEqual([]);
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 3n, heldBalance: 0n });
+    } finally {
+      await s.other.query("ROLLBACK").catch(() => {});
+      await s.close();
+    }
+  });
+
+  it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", async () => {
+    const s = await openStore();
+    try {
+      const credited = await s.store.credit(s.credit());
+      const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+      for (const attempt of [
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, 0n, new Date(Date.now() + 60_000))),
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, -1n, new Date(Date.now() + 60_000))),
+        () =>
+          s.store.captureHold({
+            ownerId: s.ownerId,
+            holdId: placed.hold.id,
+            amount: -1n,
+            destinationWalletId: "",
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "c",
+            requestId: "",
+          }),
+        () =>
+          s.store.reverseTransaction({
+            ownerId: s.ownerId,
+            transactionId: credited.transaction.id,
+            amount: -1n,
+            mayCredit: true,
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "r",
+            requestId: "",
+          }),
+      ]) {
+        await expect(attempt()).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "amount" });
+      }
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 1n, heldBalance: 1n });
+      expect((await s.store.getHold(s.ownerId, placed.hold.id))?.status).toBe("PENDING");
+      expect((await s.store.getTransaction(s.ownerId, credited.transaction.id))?.reversedAmount).toBe(0n);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("store rules - the database itself refuses more held than the balance, or a negative held", async () => {
+    const s = await openStore();
+    try {
+      for (let i = 0; i < 5; i++) await s.store.credit(s.credit());
+      await s.store.placeHold(hold(s.ownerId, s.usd.id, 4n, new Date(Date.now() + 60_000)));
+      for (const [column, value] of [
+        ["balance", 3],
+        ["held", 6],
+        ["held", -1],
+      ] as const) {
+        await expect(
+          s.other.query(`UPDATE wallets SET ${column} = $2 WHERE id = $1`, [s.usd.id, value]),
+          `${column} = ${value}`,
+        ).rejects.toMatchObject({ code: "23514" }); // check_violation
+      }
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 5n, heldBalance: 4n });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("log - hold events update no row either: published, each is still the row its transaction inserted", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("a", 60_000))!;
+      await s.store.credit(s.credit());
+      for (let i = 0; i < 3; i++) {
+        const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+        await s.store.voidHold({
+          ownerId: s.ownerId,
+          holdId: placed.hold.id,
+          idempotencyKey: randomUUID(),
+          fingerprint: "v",
+          requestId: "",
+        });
+      }
+      const rows = await readN(s.log, cursor, 7);
+      const events = await s.log.events(rows.map((r) => r.eventId));
+      expect(events.map((e) => (e.kind === "hold" ? e.hold.status : e.kind)).sort()).toEqual(
+        ["transaction", "PENDING", "PENDING", "PENDING", "VOIDED", "VOIDED", "VOIDED"].sort(),
+      );
+      expect(await s.log.advance("a", rows[6].position, 60_000)).toBe(true);
+      expect(await s.store.countUnpublished()).toBe(0);
+      const { rows: t } = await s.other.query<{ n: number; original: number; untouched: number }>(
+        `SELECT count(*)::int AS n,
+                count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
+                count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
+         FROM outbox`,
+      );
+      expect(t[0]).toEqual({ n: 7, original: 7, untouched: 7 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("migration - a database of the version before holds upgrades in place, its rows and unpublished events intact", async () => {
+    const db = await createDatabase(inject("pgClusterUrl"));
+    const raw = new pg.Client({ connectionString: db.url });
+    await raw.connect();
+    const store = new PostgresStore(db.url, 4);
+    try {
+      // The schema as the previous release left it, with a wallet, a credit and its unpublished event.
+      await raw.query(
+        "CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+      );
+      for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
+        await raw.query(sql);
+        await raw.query("INSERT INTO schema_migrations (version) VALUES ($1)", [i + 1]);
+      }
+      const [walletId, txId, eventId] = [randomUUID(), randomUUID(), randomUUID()];
+      await raw.query(
+        "INSERT INTO wallets (id, owner_id, owner_email, currency, balance, version) VALUES ($1, 'old', 'old@example.com', 'USD', 50, 1)",
+        [walletId],
+      );
+      await raw.query(
+        `INSERT INTO transactions (id, wallet_id, owner_id, type, amount, currency, balance_after, wallet_version, idempotency_key, fingerprint)
+         VALUES ($1, $2, 'old', 'CREDIT', 50, 'USD', 50, 1, 'k-old', 'f-old')`,
+        [txId, walletId],
+      );
+      await raw.query(
+        "INSERT INTO outbox (event_id, transaction_id, request_id, owner_email) VALUES ($1, $2, 'r-old', 'old@example.com')",
+        [eventId, txId],
+      );
+      await store.migrate();
+      expect(await store.getWallet("old", walletId)).toMatchObject({
+        balance: 50n,
+        heldBalance: 0n,
+        version: 1n,
+      });
+      expect(await store.getTransaction("old", txId)).toMatchObject({
+        amount: 50n,
+        reversalOf: "",
+        holdId: "",
+        reversedAmount: 0n,
+      });
+      const cursor = (await store.outbox.acquire("a", 60_000))!;
+      const rows = await readN(store.outbox, cursor, 1);
+      expect(rows.map((r) => r.eventId)).toEqual([eventId]);
+      const [event] = await store.outbox.events([eventId]);
+      expect(event).toMatchObject({ kind: "transaction", requestId: "r-old", transaction: { id: txId } });
+      // And it takes holds and reversals at once.
+      const placed = await store.placeHold(hold("old", walletId, 20n, new Date(Date.now() + 60_000)));
+      expect(placed.hold.status).toBe("PENDING");
+      const reversed = await store.reverseTransaction({
+        ownerId: "old",
+        transactionId: txId,
+        amount: 30n,
+        mayCredit: true,
+        idempotencyKey: randomUUID(),
+        metadata: {},
+        fingerprint: "r",
+        requestId: "",
+      });
+      expect(reversed.reversal).toMatchObject({
+        type: "DEBIT",
+        amount: 30n,
+        balanceAfter: 20n,
+        reversalOf: txId,
+      });
+      expect(await store.getWallet("old", walletId)).toMatchObject({
+        balance: 20n,
+        heldBalance: 20n,
+        version: 2n,
+      });
+    } finally {
+      await raw.end();
+      await store.close();
+      await db.drop();
     }
   });
 });

@@ -492,6 +492,47 @@ describe("holds over gRPC (PostgreSQL, NATS)", () => {
     expect(Number(/^holds_expired_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
+  it("races: captures and voids of one hold at once: exactly one wins, the others are HOLD_NOT_PENDING, one end event", async () => {
+    const o = await funded(1000n);
+    const h = (await place(o, 500n)).hold!;
+    const attempts = Array.from({ length: 8 }, (_, i) =>
+      i % 2 === 0
+        ? call(c, c.captureHold, {
+            ownerId: o.ownerId,
+            holdId: h.id,
+            amount: 100n,
+            destinationWalletId: "",
+            idempotencyKey: randomUUID(),
+            metadata: {},
+          }).then((r) => ({ kind: "captured", hold: r.hold! }))
+        : call(c, c.voidHold, { ownerId: o.ownerId, holdId: h.id, idempotencyKey: randomUUID() }).then(
+            (r) => ({
+              kind: "voided",
+              hold: r.hold!,
+            }),
+          ),
+    );
+    const settled = await Promise.allSettled(attempts);
+    const won = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(won).toHaveLength(1);
+    const lost = await Promise.all(
+      settled.flatMap((r) => (r.status === "rejected" ? [failure(Promise.reject(r.reason))] : [])),
+    );
+    expect(lost.map((r) => [r.code, r.reason])).toEqual(Array(7).fill([status.ABORTED, "HOLD_NOT_PENDING"]));
+    const expected =
+      won[0].kind === "captured" ? { balance: 900n, version: 2n } : { balance: 1000n, version: 1n };
+    expect(await balances(o)).toEqual({ ...expected, held: 0n, available: expected.balance });
+    await waitUntil("the end event", async () =>
+      eventsOf(await readEvents(nc), o.walletId).some(
+        (e) => "hold" in e && e.hold.hold!.status !== HoldStatus.HOLD_STATUS_PENDING,
+      ),
+    );
+    const ends = eventsOf(await readEvents(nc), o.walletId).filter(
+      (e) => "hold" in e && e.hold.hold!.status !== HoldStatus.HOLD_STATUS_PENDING,
+    );
+    expect(ends.map((e) => e.subject)).toEqual([`wallet.events.hold.${won[0].kind}`]);
+  });
+
   it("events: one event per state change on its subject, with Nats-Msg-Id = event id and the HoldChanged content type", async () => {
     const o = await funded(1000n);
     const a = (await place(o, 100n)).hold!;

@@ -24,6 +24,9 @@ const response: CreditResponse = {
     reversedAmount: 0n,
     metadata: {},
     createdAt: now,
+    reversalOf: "",
+    holdId: "",
+    reversedAmount: 0n,
   },
 };
 

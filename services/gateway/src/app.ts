@@ -33,11 +33,13 @@ import { credit } from "./routes/credit.js";
 import { debit } from "./routes/debit.js";
 import { getWallet } from "./routes/getWallet.js";
 import { healthz } from "./routes/healthz.js";
+import { captureHold, getHold, listHolds, placeHold, voidHold } from "./routes/holds.js";
 import { listTransactions } from "./routes/listTransactions.js";
 import { listWallets } from "./routes/listWallets.js";
 import { metrics } from "./routes/metrics.js";
 import { openapi } from "./routes/openapi.js";
 import { readyz } from "./routes/readyz.js";
+import { reverseTransaction } from "./routes/reverseTransaction.js";
 import type { RouteDeps } from "./routes/routeDeps.js";
 import { transfer } from "./routes/transfer.js";
 import { createWalletUpstream } from "./upstream/walletClient.js";
@@ -132,7 +134,21 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     registerAuthentication(api, verifier, apiRateLimit(api, rateLimits));
     registerIdempotency(api, { store: idempotencyStore, metrics: gatewayMetrics, onRedisFailure });
     const deps: RouteDeps = { wallet, history, creditScope: config.CREDIT_SCOPE };
-    for (const route of [createWallet, listWallets, getWallet, credit, debit, transfer, listTransactions]) {
+    for (const route of [
+      createWallet,
+      listWallets,
+      getWallet,
+      credit,
+      debit,
+      transfer,
+      listTransactions,
+      reverseTransaction,
+      placeHold,
+      captureHold,
+      voidHold,
+      getHold,
+      listHolds,
+    ]) {
       route(api, deps);
     }
   });

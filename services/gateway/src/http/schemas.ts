@@ -269,6 +269,12 @@ export const resourceId = {
   pattern: "^[A-Za-z0-9_-]+$",
 } as const;
 
+export const holdParams = {
+  type: "object",
+  required: ["holdId"],
+  properties: { holdId: { ...resourceId, description: "Hold id." } },
+} as const;
+
 export const errorEnvelope = {
   type: "object",
   required: ["error"],

@@ -13,8 +13,7 @@ import { fingerprints } from "../idempotency/fingerprint.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, transactionResource as toTransactionResource } from "../upstream/resources.js";
-import { walletsOf } from "./holds.js";
-import { absentBodyIsEmpty, type RouteDeps, writeAndInvalidateFound } from "./routeDeps.js";
+import { absentBodyIsEmpty, type RouteDeps, walletsOf, writeAndInvalidateFound } from "./routeDeps.js";
 
 interface ReversalBody {
   amount?: number;

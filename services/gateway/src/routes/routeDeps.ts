@@ -75,3 +75,8 @@ export async function writeAndInvalidateFound<T>(
 export async function absentBodyIsEmpty(request: FastifyRequest): Promise<void> {
   if (request.body === undefined) request.body = {};
 }
+
+/** The wallets a transaction changed: its own, and the other side of a transfer. */
+export function walletsOf(t: { walletId: string; counterpartyWalletId: string }): string[] {
+  return t.counterpartyWalletId ? [t.walletId, t.counterpartyWalletId] : [t.walletId];
+}

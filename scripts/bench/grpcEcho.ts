@@ -21,6 +21,9 @@ const response: CreditResponse = {
     counterpartyWalletId: "",
     metadata: {},
     createdAt: now,
+    reversalOf: "",
+    holdId: "",
+    reversedAmount: 0n,
   },
 };
 

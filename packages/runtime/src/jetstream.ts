@@ -24,6 +24,7 @@ export const DLQ_STREAM = "WALLET_DLQ";
 export const DLQ_SUBJECTS = "wallet.dlq.>";
 export const DLQ_SUBJECT_PREFIX = "wallet.dlq";
 export const EVENT_CONTENT_TYPE = "application/x-protobuf; messageType=wallet.v1.TransactionCommitted";
+export const HOLD_EVENT_CONTENT_TYPE = "application/x-protobuf; messageType=wallet.v1.HoldChanged";
 /** The correlation id header, the same name on HTTP, gRPC metadata and NATS. */
 export const REQUEST_ID_HEADER = "x-request-id";
 /**

@@ -3,7 +3,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DLQ_SUBJECT_PREFIX } from "@wallet/runtime";
 import type { PulledMessage } from "./consumeLoop.js";
 
-/** Where the notifier parks TransactionCommitted messages it gave up on. */
+/** Where the notifier parks the events it gave up on (x-dead-letter-subject names the original subject). */
 export const DEAD_LETTER_SUBJECT = `${DLQ_SUBJECT_PREFIX}.transaction.committed`;
 
 /** Headers a dead letter carries besides the original ones. */

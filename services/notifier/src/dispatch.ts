@@ -1,12 +1,11 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { TransactionCommitted } from "@wallet/contracts";
 import { type Logger, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { redeliveryDelayMs } from "./backoff.js";
 import type { DeliveryChannel, DeliveryOutcome } from "./channels/channel.js";
 import type { PulledMessage } from "./consumeLoop.js";
 import { publishDeadLetter } from "./deadLetter.js";
 import type { DeliveryAttempt, DeliveryClaim, DeliveryRecords } from "./deliveryRecords.js";
-import { decodeTransactionCommitted, UndecodableEventError } from "./event.js";
+import { decodeWalletEvent, UndecodableEventError, type WalletEvent } from "./event.js";
 import { createInFlightEvents } from "./inFlightEvents.js";
 import type { NotifierMetrics } from "./metrics.js";
 
@@ -72,9 +71,9 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
     const bindings = { requestId, streamSeq: delivery.streamSeq, delivery: delivery.deliveryCount };
     if (delivery.deliveryCount > 1) metrics.redeliveries.inc();
 
-    let event: TransactionCommitted;
+    let event: WalletEvent;
     try {
-      event = decodeTransactionCommitted(msg.data);
+      event = decodeWalletEvent(msg.subject, msg.data);
     } catch (err) {
       if (!(err instanceof UndecodableEventError)) throw err;
       const msgId = msg.headers?.get("Nats-Msg-Id") || `${msg.info.stream}-${delivery.streamSeq}`;
@@ -148,7 +147,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
 
   async function deliverOn(
     channel: DeliveryChannel,
-    event: TransactionCommitted,
+    event: WalletEvent,
     delivery: DeliveryAttempt,
     log: Logger,
   ): Promise<ChannelResult> {
@@ -234,7 +233,7 @@ export function createDispatcher(deps: DispatchDeps): (msg: PulledMessage) => Pr
 
   async function markDeadLettered(
     channel: DeliveryChannel,
-    event: TransactionCommitted,
+    event: WalletEvent,
     delivery: DeliveryAttempt,
   ): Promise<void> {
     const claim = await deps.records.claim(event.eventId, channel.name, delivery);

@@ -3,7 +3,7 @@ import { nanos } from "@nats-io/transport-node";
 import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../../test/support/wait.js";
-import { publishEvent, transactionCommitted } from "./support/events.js";
+import { holdChanged, publishEvent, publishHoldEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
   settle,
@@ -61,7 +61,7 @@ describe("notifier consumers", () => {
     expect(ids).toEqual([...events, ...events].map((e) => e.eventId).sort());
   });
 
-  it("consumers - a durable consumer made by an earlier version (max_deliver 6, ack wait 70 s) is updated on start", async () => {
+  it("consumers - a durable consumer made by an earlier version (max_deliver 6, ack wait 70 s, transactions only) is updated on start", async () => {
     const name = "notifier-upgraded";
     await fx.jsm.consumers.add(EVENTS_STREAM, {
       durable_name: name,
@@ -72,16 +72,40 @@ describe("notifier consumers", () => {
       max_deliver: 6,
       max_ack_pending: 1_000,
     });
+    // The earlier version delivered and acked one event already.
+    const done = transactionCommitted();
+    await publishEvent(fx.js, done);
+    const earlier = await fx.js.consumers.get(EVENTS_STREAM, name);
+    const doneSeq = (await fx.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+    for (let seq = 0; seq < doneSeq; ) {
+      const m = await earlier.next({ expires: 5_000 });
+      expect(m).not.toBeNull();
+      await m!.ackAck();
+      seq = m!.seq;
+    }
     const ev = transactionCommitted();
+    const hold = holdChanged();
     await publishEvent(fx.js, ev);
-    await start(name);
-    const { config } = await fx.jsm.consumers.info(EVENTS_STREAM, name);
-    expect({ maxDeliver: config.max_deliver, ackWaitMs: Number(config.ack_wait) / 1e6 }).toEqual({
-      maxDeliver: -1,
-      ackWaitMs: 10_000,
+    await publishHoldEvent(fx.js, hold);
+    // The log channel: the other consumers of this file deliver to the shared webhook receiver.
+    const upgraded = await startTestNotifier(fx.nats.url, {
+      NOTIFIER_CHANNELS: "log",
+      NOTIFIER_CONSUMER_NAME: name,
     });
-    // Same consumer, same position: it goes on from where it was.
+    notifiers.push(upgraded);
+    const { config } = await fx.jsm.consumers.info(EVENTS_STREAM, name);
+    expect({
+      maxDeliver: config.max_deliver,
+      ackWaitMs: Number(config.ack_wait) / 1e6,
+      filter: config.filter_subject,
+    }).toEqual({ maxDeliver: -1, ackWaitMs: 10_000, filter: "wallet.events.>" });
+    // Same consumer, same position: it goes on from where it was, now with hold events too.
     await acked(name, (await fx.jsm.streams.info(EVENTS_STREAM)).state.last_seq);
-    expect(receiver.received.some((r) => r.headers["webhook-id"] === ev.eventId)).toBe(true);
+    await settle(300);
+    const lines = upgraded.logs.filter((l) => l.channel === "log");
+    expect(lines.map((l) => [l.eventId, l.msg])).toEqual([
+      [ev.eventId, "transaction committed"],
+      [hold.eventId, "hold captured"],
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import { tolerateMalformedRequests } from "./grpc/malformedRequests.js";
 import { addReflectionService } from "./grpc/reflection.js";
 import { RpcMetrics } from "./grpc/rpcMetrics.js";
 import { walletHandlers } from "./grpc/walletHandlers.js";
+import { HoldExpiry } from "./holdExpiry.js";
 import { Ledger } from "./ledger.js";
 import { NatsLink } from "./outbox/natsLink.js";
 import { OutboxMetrics } from "./outbox/outboxMetrics.js";
@@ -60,7 +61,11 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
     retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
     pruneIntervalMs: config.OUTBOX_PRUNE_INTERVAL_MS,
   });
-  const ledger = new Ledger(store, relay);
+  const ledger = new Ledger(store, relay, {
+    defaultTtlSeconds: config.HOLD_DEFAULT_TTL_SECONDS,
+    maxTtlSeconds: config.HOLD_MAX_TTL_SECONDS,
+  });
+  const holdExpiry = new HoldExpiry(ledger, logger, registry, config.HOLD_EXPIRY_INTERVAL_MS);
 
   const inFlight = new InFlightCalls();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
@@ -114,6 +119,7 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
     }),
   });
   relay.start();
+  holdExpiry.start();
   logger.info(
     {
       grpcPort,
@@ -132,6 +138,8 @@ export async function startWallet(config: WalletConfig, logger: Logger): Promise
         health.setNotServing();
         clearInterval(storeTimer);
         await shutdownGrpc(server, inFlight, inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
+        // Before the relay: the events of a last expiry batch still get handed to it.
+        await holdExpiry.stop();
         await relay.stop();
         await link.close();
         await store.close();

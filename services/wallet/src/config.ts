@@ -71,6 +71,15 @@ export const configShape = {
   OUTBOX_PRUNE_INTERVAL_MS: env
     .int(60_000, 10, 86_400_000)
     .describe("how often each replica deletes published rows past the retention, in batches"),
+  HOLD_DEFAULT_TTL_SECONDS: env
+    .int(604_800, 1, 31_622_400)
+    .describe("life of a hold placed without `expires_in_seconds` (7 days); at most `HOLD_MAX_TTL_SECONDS`"),
+  HOLD_MAX_TTL_SECONDS: env
+    .int(2_592_000, 1, 31_622_400)
+    .describe("longest `expires_in_seconds` a hold may ask for (30 days); longer is INVALID_ARGUMENT"),
+  HOLD_EXPIRY_INTERVAL_MS: env
+    .int(1000, 0, 3_600_000)
+    .describe("how often each replica ends holds past their expiry (releasing their funds); 0 = never"),
   LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 0, 600_000)
@@ -98,6 +107,11 @@ export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): Walle
   if (config.WALLET_TLS_CLIENT_CA_FILE && !config.WALLET_TLS_CERT_FILE) {
     throw new ConfigError(
       "invalid configuration: WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
+    );
+  }
+  if (config.HOLD_DEFAULT_TTL_SECONDS > config.HOLD_MAX_TTL_SECONDS) {
+    throw new ConfigError(
+      "invalid configuration: HOLD_DEFAULT_TTL_SECONDS must not exceed HOLD_MAX_TTL_SECONDS",
     );
   }
   if (!config.DEV_MODE && !config.WALLET_TLS_CERT_FILE) {

@@ -1,9 +1,28 @@
 import { decodeCursor, encodeCursor } from "./domain/cursor.js";
-import { ValidationError, WalletNotFoundError } from "./domain/errors.js";
-import { balanceChangeFingerprint, transferFingerprint } from "./domain/fingerprint.js";
-import type { MutationResult, OutboxEvent, Transaction, TransferResult, Wallet } from "./domain/model.js";
+import { HoldNotFoundError, ValidationError, WalletNotFoundError } from "./domain/errors.js";
+import {
+  balanceChangeFingerprint,
+  captureFingerprint,
+  holdFingerprint,
+  reversalFingerprint,
+  transferFingerprint,
+  voidFingerprint,
+} from "./domain/fingerprint.js";
+import { decodeHoldCursor, encodeHoldCursor } from "./domain/holdCursor.js";
+import type {
+  CaptureResult,
+  Hold,
+  HoldResult,
+  MutationResult,
+  OutboxEvent,
+  ReversalResult,
+  Transaction,
+  TransferResult,
+  Wallet,
+} from "./domain/model.js";
 import {
   validateAmount,
+  validateAmountOrZero,
   validateCurrency,
   validateId,
   validateIdempotencyKey,
@@ -30,11 +49,58 @@ export interface MoneyRequest {
   signal?: AbortSignal;
 }
 
+/** How long holds live: the default when a request names no expiry, and the most it may ask for. */
+export interface HoldPolicy {
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+}
+
+export const DEFAULT_HOLD_POLICY: HoldPolicy = { defaultTtlSeconds: 604_800, maxTtlSeconds: 2_592_000 };
+
+export interface PlaceHoldRequest extends MoneyRequest {
+  /** 0 takes the policy's default. */
+  expiresInSeconds: bigint;
+}
+
+export interface CaptureHoldRequest {
+  ownerId: string;
+  holdId: string;
+  /** 0 captures the whole hold. */
+  amount: bigint;
+  destinationWalletId: string;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface VoidHoldRequest {
+  ownerId: string;
+  holdId: string;
+  idempotencyKey: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export interface ReverseRequest {
+  ownerId: string;
+  transactionId: string;
+  /** 0 reverses the rest. */
+  amount: bigint;
+  /** The caller holds the credit scope (or is an operator): needed to reverse a debit. */
+  mayCredit: boolean;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
 /** The wallet's use cases: validation, then one atomic store operation, then the event hand-off. */
 export class Ledger {
   constructor(
     private readonly store: WalletStore,
     private readonly events: CommittedEventSink,
+    private readonly holdPolicy: HoldPolicy = DEFAULT_HOLD_POLICY,
   ) {}
 
   createWallet(ownerId: string, currency: string, ownerEmail: string): Promise<Wallet> {
@@ -109,6 +175,89 @@ export class Ledger {
     const tx = await this.store.getTransaction(ownerId, transactionId);
     if (!tx) throw new WalletNotFoundError("Transaction not found");
     return tx;
+  }
+
+  async placeHold(req: PlaceHoldRequest): Promise<HoldResult> {
+    validateOwnerId(req.ownerId);
+    validateId("wallet_id", req.walletId);
+    validateAmount(req.amount);
+    validateIdempotencyKey(req.idempotencyKey);
+    validateMetadata(req.metadata);
+    const ttlSeconds = this.holdTtlSeconds(req.expiresInSeconds);
+    const fingerprint = holdFingerprint({ ...req, expiresInSeconds: ttlSeconds });
+    const { expiresInSeconds: _ttl, ...rest } = req;
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    return this.handOff(await this.store.placeHold({ ...rest, expiresAt, fingerprint }));
+  }
+
+  async captureHold(req: CaptureHoldRequest): Promise<CaptureResult> {
+    validateOwnerId(req.ownerId);
+    validateId("hold_id", req.holdId);
+    validateAmountOrZero(req.amount);
+    if (req.destinationWalletId !== "") validateId("destination_wallet_id", req.destinationWalletId);
+    validateIdempotencyKey(req.idempotencyKey);
+    validateMetadata(req.metadata);
+    const fingerprint = captureFingerprint(req);
+    return this.handOff(await this.store.captureHold({ ...req, fingerprint }));
+  }
+
+  async voidHold(req: VoidHoldRequest): Promise<HoldResult> {
+    validateOwnerId(req.ownerId);
+    validateId("hold_id", req.holdId);
+    validateIdempotencyKey(req.idempotencyKey);
+    const fingerprint = voidFingerprint(req);
+    return this.handOff(await this.store.voidHold({ ...req, fingerprint }));
+  }
+
+  async getHold(ownerId: string, holdId: string): Promise<Hold> {
+    validateOwnerId(ownerId);
+    validateId("hold_id", holdId);
+    const hold = await this.store.getHold(ownerId, holdId);
+    if (!hold) throw new HoldNotFoundError();
+    return hold;
+  }
+
+  async listHolds(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    cursor: string,
+  ): Promise<{ holds: Hold[]; nextCursor: string }> {
+    validateOwnerId(ownerId);
+    validateId("wallet_id", walletId);
+    const size = validatePageSize(limit);
+    const after = decodeHoldCursor(cursor);
+    const rows = await this.store.listHolds(ownerId, walletId, size + 1, after);
+    if (!rows) throw new WalletNotFoundError();
+    const page = rows.slice(0, size);
+    const nextCursor = rows.length > size ? encodeHoldCursor(page[page.length - 1]) : "";
+    return { holds: page, nextCursor };
+  }
+
+  async reverseTransaction(req: ReverseRequest): Promise<ReversalResult> {
+    validateOwnerId(req.ownerId);
+    validateId("transaction_id", req.transactionId);
+    validateAmountOrZero(req.amount);
+    validateIdempotencyKey(req.idempotencyKey);
+    validateMetadata(req.metadata);
+    const fingerprint = reversalFingerprint(req);
+    return this.handOff(await this.store.reverseTransaction({ ...req, fingerprint }));
+  }
+
+  /** Ends up to `limit` holds past their expiry and hands their events over; returns how many it ended. */
+  async expireDueHolds(limit: number, now = new Date()): Promise<number> {
+    const events = await this.store.expireHolds(now, limit);
+    this.handOff({ events });
+    return events.length;
+  }
+
+  private holdTtlSeconds(requested: bigint): number {
+    if (requested < 0n) throw new ValidationError("expires_in_seconds", "must not be negative");
+    if (requested === 0n) return this.holdPolicy.defaultTtlSeconds;
+    if (requested > BigInt(this.holdPolicy.maxTtlSeconds)) {
+      throw new ValidationError("expires_in_seconds", `must be at most ${this.holdPolicy.maxTtlSeconds}`);
+    }
+    return Number(requested);
   }
 
   private balanceChange(operation: "credit" | "debit", req: MoneyRequest, expectedVersion?: bigint) {

@@ -89,7 +89,7 @@ describe("group commit of credits (PostgreSQL)", () => {
     for (const r of results) {
       const row = rows[Number(r.transaction.walletVersion) - 1];
       expect([r.transaction.amount, r.transaction.balanceAfter]).toEqual([row.amount, row.balance_after]);
-      expect(r.events.map((e) => e.transaction.id)).toEqual([r.transaction.id]);
+      expect(r.events.map((e) => e.kind === "transaction" && e.transaction.id)).toEqual([r.transaction.id]);
     }
     const outbox = await pool.query(
       "SELECT count(*)::int AS n FROM outbox o JOIN transactions t ON t.id = o.transaction_id WHERE t.wallet_id = $1",
@@ -161,5 +161,35 @@ describe("group commit of credits (PostgreSQL)", () => {
       ["CREDIT", 60n, 1n],
       ...Array.from({ length: 60 }, (_, i) => ["DEBIT", BigInt(59 - i), BigInt(i + 2)]),
     ]);
+  });
+
+  it("group commit - debits in a batch may take only the available funds: what holds reserve stays", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const debits = new BalanceBatcher(pool, "DEBIT", 2, 256);
+    const { ownerId, walletId } = await newWallet();
+    await credits.apply(credit(ownerId, walletId, 100n));
+    await store.placeHold({
+      ownerId,
+      walletId,
+      amount: 70n,
+      expiresAt: new Date(Date.now() + 3_600_000),
+      idempotencyKey: randomUUID(),
+      metadata: {},
+      fingerprint: "hold",
+      requestId: "req-gc",
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, () => debits.apply(credit(ownerId, walletId, 1n))),
+    );
+    expect(debits.stats.batchedChanges).toBeGreaterThan(20);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(30);
+    expect(outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []))).toEqual(
+      Array(30).fill(expect.any(InsufficientFundsError)),
+    );
+    expect(await store.getWallet(ownerId, walletId)).toMatchObject({
+      balance: 70n,
+      heldBalance: 70n,
+      version: 31n,
+    });
   });
 });

@@ -65,7 +65,8 @@ beforeAll(async () => {
   // Only what one call needs: the thing under test is reflection and health, not the wallet.
   const listWallets: WalletServiceServer["listWallets"] = (call, callback) => {
     const wallet = { id: "w-1", ownerId: call.request.ownerId, currency: "EUR", balance: 1500n, version: 2n };
-    callback(null, { wallets: [{ ...wallet, createdAt, updatedAt: createdAt }] });
+    const held = { heldBalance: 500n, availableBalance: 1000n };
+    callback(null, { wallets: [{ ...wallet, ...held, createdAt, updatedAt: createdAt }] });
   };
   server.addService(WalletServiceService, { listWallets });
   addReflectionService(server, descriptorSetBase64);
@@ -96,7 +97,29 @@ describe("grpc reflection", () => {
 
   it("reflection - buf curl lists methods of every service", async () => {
     const methods = await bufCurl("--list-methods", `http://${target}`);
-    expect(methods).toContain("wallet.v1.WalletService/ListWallets");
+    const wallet = methods
+      .trim()
+      .split("\n")
+      .filter((m) => m.startsWith("wallet.v1.WalletService/"))
+      .sort();
+    expect(wallet).toEqual(
+      [
+        "CaptureHold",
+        "CreateWallet",
+        "Credit",
+        "Debit",
+        "GetHold",
+        "GetTransaction",
+        "GetWallet",
+        "ListHolds",
+        "ListTransactions",
+        "ListWallets",
+        "PlaceHold",
+        "ReverseTransaction",
+        "Transfer",
+        "VoidHold",
+      ].map((m) => `wallet.v1.WalletService/${m}`),
+    );
     expect(methods).toContain("grpc.health.v1.Health/Check");
   });
 
@@ -107,7 +130,13 @@ describe("grpc reflection", () => {
       `http://${target}/wallet.v1.WalletService/ListWallets`,
     );
     const [wallet] = JSON.parse(out).wallets;
-    expect(wallet).toMatchObject({ id: "w-1", ownerId: "alice", balance: "1500" });
+    expect(wallet).toMatchObject({
+      id: "w-1",
+      ownerId: "alice",
+      balance: "1500",
+      heldBalance: "500",
+      availableBalance: "1000",
+    });
     expect(wallet.createdAt).toBe(createdAt.toISOString());
   });
 

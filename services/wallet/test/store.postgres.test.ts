@@ -7,9 +7,10 @@ import type { DebitChange } from "../src/domain/model.js";
 import type { OutboxPosition } from "../src/store/port.js";
 import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
-import { describeStoreConformance } from "./storeConformance.js";
+import { describeHoldsConformance } from "./holdsConformance.js";
+import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
-describeStoreConformance("PostgreSQL", async () => {
+async function openPostgres(): Promise<OpenedStore> {
   const db = await createDatabase(inject("pgClusterUrl"));
   const store = new PostgresStore(db.url, 20);
   return {
@@ -28,7 +29,10 @@ describeStoreConformance("PostgreSQL", async () => {
       }
     },
   };
-});
+}
+
+describeStoreConformance("PostgreSQL", openPostgres);
+describeHoldsConformance("PostgreSQL", openPostgres);
 
 async function openStore() {
   const db = await createDatabase(inject("pgClusterUrl"));
@@ -97,7 +101,8 @@ describe("outbox log - PostgreSQL", () => {
       const rows = await readN(s.log, cursor, 2);
       expect(rows.map((r) => r.eventId)).toEqual([slow.events[0].eventId, fast.events[0].eventId]);
       const [loaded] = await s.log.events([rows[0].eventId]);
-      expect(loaded.transaction).toMatchObject({
+      expect(loaded).toMatchObject({ kind: "transaction" });
+      expect(loaded.kind === "transaction" && loaded.transaction).toMatchObject({
         id: slow.transaction.id,
         amount: 1n,
         currency: "EUR",

@@ -1,15 +1,15 @@
-import type { TransactionCommitted } from "@wallet/contracts";
 import type { Logger } from "@wallet/runtime";
 import type { ChannelName } from "../config.js";
+import type { WalletEvent } from "../event.js";
 
 /** `delivered` sent something; `skipped` had nothing to send (e.g. no email address) and counts as done. */
 export type DeliveryOutcome = "delivered" | "skipped";
 
-/** One way of telling the outside world about a committed transaction. */
+/** One way of telling the outside world about a committed transaction or a hold change. */
 export interface DeliveryChannel {
   readonly name: ChannelName;
   /** Resolves once the receiver accepted the notification; rejects with the reason otherwise. */
-  deliver(event: TransactionCommitted, log: Logger): Promise<DeliveryOutcome>;
+  deliver(event: WalletEvent, log: Logger): Promise<DeliveryOutcome>;
   close?(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import type { TransactionCommitted } from "@wallet/contracts";
 import nodemailer from "nodemailer";
-import { transactionKind } from "../event.js";
+import { holdChange, transactionKind, type WalletEvent } from "../event.js";
 import { type DeliveryChannel, DeliveryFailedError } from "./channel.js";
 
 const SMTP_TIMEOUT_MS = 10_000;
@@ -43,14 +43,51 @@ export function createEmailChannel(opts: { smtpUrl: string; from: string }): Del
   };
 }
 
-function emailSubject(event: TransactionCommitted): string {
+type HoldEvent = Extract<WalletEvent, { kind: "hold" }>;
+
+function emailSubject(event: WalletEvent): string {
+  return event.kind === "hold" ? holdSubject(event) : transactionSubject(event.transaction);
+}
+
+function emailText(event: WalletEvent): string {
+  return event.kind === "hold" ? holdText(event) : transactionText(event.transaction);
+}
+
+function holdSubject(event: HoldEvent): string {
+  const h = event.hold;
+  const amount = formatMoney(h.amount, h.currency);
+  if (event.status === "CAPTURED")
+    return `Hold captured: ${formatMoney(h.capturedAmount, h.currency)} of ${amount}`;
+  return `Hold ${holdChange(event)}: ${amount}`;
+}
+
+function holdText(event: HoldEvent): string {
+  const h = event.hold;
+  const lines = [
+    `Hold ${h.id} on wallet ${h.walletId} is ${event.status.toLowerCase()}.`,
+    `Amount held: ${formatMoney(h.amount, h.currency)}`,
+  ];
+  if (event.status === "PENDING") lines.push(`Expires: ${h.expiresAt?.toISOString() ?? "unknown"}`);
+  if (event.status === "CAPTURED") {
+    lines.push(`Captured: ${formatMoney(h.capturedAmount, h.currency)}`);
+    if (h.amount > h.capturedAmount)
+      lines.push(`Released: ${formatMoney(h.amount - h.capturedAmount, h.currency)}`);
+    if (h.destinationWalletId) lines.push(`Paid to wallet: ${h.destinationWalletId}`);
+  }
+  if (event.status === "VOIDED" || event.status === "EXPIRED")
+    lines.push(`Released: ${formatMoney(h.amount, h.currency)}`);
+  lines.push(`Time: ${event.occurredAt?.toISOString() ?? "unknown"}`);
+  return lines.join("\n");
+}
+
+function transactionSubject(event: TransactionCommitted): string {
   const verb = { CREDIT: "credited", DEBIT: "debited", TRANSFER_IN: "received", TRANSFER_OUT: "sent" }[
     transactionKind(event.type)
   ];
   return `Wallet ${verb ?? "updated"}: ${formatMoney(event.amount, event.currency)}`;
 }
 
-function emailText(event: TransactionCommitted): string {
+function transactionText(event: TransactionCommitted): string {
   return [
     `Transaction ${event.transactionId} (${transactionKind(event.type)}) on wallet ${event.walletId}.`,
     `Amount: ${formatMoney(event.amount, event.currency)}`,

@@ -1,11 +1,24 @@
 import { createHmac } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
-import { eventView } from "../event.js";
+import { eventView, holdChange, holdEventView, type WalletEvent } from "../event.js";
 import { type DeliveryChannel, DeliveryFailedError } from "./channel.js";
 
 /** Webhook `type` field of the body; receivers switch on it. */
 export const WEBHOOK_EVENT_TYPE = "wallet.transaction.committed";
+/** `type` of hold events: wallet.hold.placed, .captured, .voided or .expired. */
+export const WEBHOOK_HOLD_EVENT_TYPE_PREFIX = "wallet.hold";
+
+/** The webhook body: `{ type, timestamp, data }`, data being the event's JSON view. */
+export function webhookBody(event: WalletEvent): string {
+  if (event.kind === "hold") {
+    const view = holdEventView(event);
+    const type = `${WEBHOOK_HOLD_EVENT_TYPE_PREFIX}.${holdChange(event)}`;
+    return JSON.stringify({ type, timestamp: view.occurredAt, data: view });
+  }
+  const view = eventView(event.transaction);
+  return JSON.stringify({ type: WEBHOOK_EVENT_TYPE, timestamp: view.occurredAt, data: view });
+}
 
 /**
  * Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over `id.timestamp.body`,
@@ -34,8 +47,7 @@ export function createWebhookChannel(opts: {
   return {
     name: "webhook",
     deliver: async (event) => {
-      const view = eventView(event);
-      const body = JSON.stringify({ type: WEBHOOK_EVENT_TYPE, timestamp: view.occurredAt, data: view });
+      const body = webhookBody(event);
       const timestamp = Math.floor(Date.now() / 1000);
       const headers = {
         "content-type": "application/json",

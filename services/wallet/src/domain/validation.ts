@@ -23,6 +23,13 @@ export function validateAmount(amount: bigint): bigint {
   return amount;
 }
 
+/** Amounts where 0 means "all of it" (the whole hold, the rest of a transaction); else as validateAmount. */
+export function validateAmountOrZero(amount: bigint): bigint {
+  if (amount < 0n) throw new ValidationError("amount", "must not be negative (0 means all of it)");
+  if (amount > MAX_AMOUNT) throw new ValidationError("amount", `must be at most ${MAX_AMOUNT}`);
+  return amount;
+}
+
 export function validateCurrency(currency: string): string {
   if (!CURRENCY.test(currency)) throw new ValidationError("currency", "must be an ISO 4217 code like USD");
   return currency;

@@ -12,6 +12,7 @@ import {
   PermissionDeniedError,
   StoreUnavailableError,
   UnauthenticatedError,
+  type WalletError,
   WalletNotFoundError,
 } from "../domain/errors.js";
 
@@ -32,7 +33,8 @@ export type Access = "owner" | "credit";
  *   could be loaded);
  * - an empty `owner_id` means the token's own subject;
  * - a user token acts only for its `sub`: naming another owner is NOT_FOUND,
- *   the answer a missing wallet gets, so nothing about other owners leaks;
+ *   the answer a missing wallet (hold, transaction) gets, so nothing about other
+ *   owners leaks (`notFound` makes that error);
  *   `wallet:admin` acts for any owner;
  * - Credit needs CREDIT_SCOPE or `wallet:admin` (PERMISSION_DENIED).
  */
@@ -41,7 +43,7 @@ export async function authorize<Req extends { ownerId: string }>(
   metadata: Metadata,
   request: Req,
   access: Access,
-  notFoundMessage?: string,
+  notFound: () => WalletError = () => new WalletNotFoundError(),
 ): Promise<{ request: Req; principal: Principal }> {
   const header = metadata.get("authorization")[0];
   const token = bearerToken(typeof header === "string" ? header : undefined);
@@ -59,7 +61,7 @@ export async function authorize<Req extends { ownerId: string }>(
     throw err;
   }
   const ownerId = request.ownerId === "" ? principal.sub : request.ownerId;
-  if (!mayActFor(principal, ownerId)) throw new WalletNotFoundError(notFoundMessage);
+  if (!mayActFor(principal, ownerId)) throw notFound();
   if (access === "credit" && !mayCredit(principal, auth.creditScope)) {
     throw new PermissionDeniedError(`Crediting needs the ${auth.creditScope} scope`);
   }

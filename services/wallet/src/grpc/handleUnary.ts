@@ -1,8 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
+import { mayCredit } from "@wallet/auth";
 import { isValidRequestId, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
-import { ValidationError } from "../domain/errors.js";
+import {
+  HoldNotFoundError,
+  ValidationError,
+  type WalletError,
+  WalletNotFoundError,
+} from "../domain/errors.js";
 import { type Access, authorize, type RpcAuth } from "./authorize.js";
 import { errorStatus } from "./errorStatus.js";
 import type { InFlightCalls } from "./inFlightCalls.js";
@@ -21,6 +27,8 @@ export interface CallContext {
   log: Logger;
   /** Aborts when the caller cancels or its deadline passes: store work then stops and frees its locks. */
   signal: AbortSignal;
+  /** The caller holds CREDIT_SCOPE or wallet:admin: it may bring money in from outside. */
+  mayCredit: boolean;
 }
 
 /** An AbortSignal that fires when the call is cancelled (client gone) or its deadline passes. */
@@ -45,9 +53,14 @@ export function callSignal(call: ServerUnaryCall<unknown, unknown>): {
   };
 }
 
-const NOT_FOUND_MESSAGE: Record<string, string> = {
-  GetTransaction: "Transaction not found",
-  Transfer: "Source wallet not found",
+/** What a refused owner gets: the answer a missing wallet, transaction or hold of the method gets. */
+const NOT_FOUND: Record<string, () => WalletError> = {
+  GetTransaction: () => new WalletNotFoundError("Transaction not found"),
+  ReverseTransaction: () => new WalletNotFoundError("Transaction not found"),
+  Transfer: () => new WalletNotFoundError("Source wallet not found"),
+  CaptureHold: () => new HoldNotFoundError(),
+  VoidHold: () => new HoldNotFoundError(),
+  GetHold: () => new HoldNotFoundError(),
 };
 
 /** The correlation id from the caller's metadata, or a new one. */
@@ -67,8 +80,8 @@ export function handleUnary<Req extends { ownerId: string }, Res>(
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
   access: Access = "owner",
 ): handleUnaryCall<Req, Res> {
-  // A refused owner gets the answer a missing wallet (or transaction) of this method gets.
-  const notFound = NOT_FOUND_MESSAGE[method];
+  // A refused owner gets the answer a missing wallet (transaction, hold) of this method gets.
+  const notFound = NOT_FOUND[method];
   return (call, callback) => {
     const started = process.hrtime.bigint();
     deps.inFlight.begin();
@@ -94,6 +107,7 @@ export function handleUnary<Req extends { ownerId: string }, Res>(
             requestId,
             log: log.child({ caller: principal.sub }),
             signal: cancellation.signal,
+            mayCredit: mayCredit(principal, deps.auth.creditScope),
           }),
         );
     handled

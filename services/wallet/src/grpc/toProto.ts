@@ -1,5 +1,5 @@
 import * as pb from "@wallet/contracts";
-import type { Transaction, TransactionType, Wallet } from "../domain/model.js";
+import type { Hold, HoldStatus, Transaction, TransactionType, Wallet } from "../domain/model.js";
 
 const TYPE_TO_PROTO: Record<TransactionType, pb.TransactionType> = {
   CREDIT: pb.TransactionType.TRANSACTION_TYPE_CREDIT,
@@ -12,6 +12,17 @@ export function transactionTypeToProto(type: TransactionType): pb.TransactionTyp
   return TYPE_TO_PROTO[type];
 }
 
+const HOLD_STATUS_TO_PROTO: Record<HoldStatus, pb.HoldStatus> = {
+  PENDING: pb.HoldStatus.HOLD_STATUS_PENDING,
+  CAPTURED: pb.HoldStatus.HOLD_STATUS_CAPTURED,
+  VOIDED: pb.HoldStatus.HOLD_STATUS_VOIDED,
+  EXPIRED: pb.HoldStatus.HOLD_STATUS_EXPIRED,
+};
+
+export function holdStatusToProto(status: HoldStatus): pb.HoldStatus {
+  return HOLD_STATUS_TO_PROTO[status];
+}
+
 export function walletToProto(w: Wallet): pb.Wallet {
   return {
     id: w.id,
@@ -19,6 +30,8 @@ export function walletToProto(w: Wallet): pb.Wallet {
     currency: w.currency,
     balance: w.balance,
     version: w.version,
+    heldBalance: w.heldBalance,
+    availableBalance: w.balance - w.heldBalance,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };
@@ -38,5 +51,26 @@ export function transactionToProto(t: Transaction): pb.Transaction {
     counterpartyWalletId: t.counterpartyWalletId,
     metadata: t.metadata,
     createdAt: t.createdAt,
+    reversalOf: t.reversalOf,
+    holdId: t.holdId,
+    reversedAmount: t.reversedAmount,
+  };
+}
+
+export function holdToProto(h: Hold): pb.Hold {
+  return {
+    id: h.id,
+    walletId: h.walletId,
+    ownerId: h.ownerId,
+    currency: h.currency,
+    amount: h.amount,
+    status: holdStatusToProto(h.status),
+    capturedAmount: h.capturedAmount,
+    captureTransactionId: h.captureTransactionId,
+    destinationWalletId: h.destinationWalletId,
+    expiresAt: h.expiresAt,
+    metadata: h.metadata,
+    createdAt: h.createdAt,
+    endedAt: h.endedAt ?? undefined,
   };
 }

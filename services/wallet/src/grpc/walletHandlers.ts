@@ -1,7 +1,7 @@
 import type { WalletServiceServer } from "@wallet/contracts";
 import type { Ledger } from "../ledger.js";
 import { handleUnary, type RpcDeps } from "./handleUnary.js";
-import { transactionToProto, walletToProto } from "./toProto.js";
+import { holdToProto, transactionToProto, walletToProto } from "./toProto.js";
 
 /**
  * Binds every RPC of wallet.v1.WalletService to the ledger. handleUnary checks the caller,
@@ -47,5 +47,42 @@ export function walletHandlers(ledger: Ledger, deps: RpcDeps): WalletServiceServ
     getTransaction: handleUnary("GetTransaction", deps, async (req) => ({
       transaction: transactionToProto(await ledger.getTransaction(req.ownerId, req.transactionId)),
     })),
+    // Reversing a debit brings money in from outside: the store checks mayCredit for that case only.
+    reverseTransaction: handleUnary("ReverseTransaction", deps, async (req, ctx) => {
+      const result = await ledger.reverseTransaction({
+        ...req,
+        mayCredit: ctx.mayCredit,
+        requestId: ctx.requestId,
+        signal: ctx.signal,
+      });
+      return {
+        reversal: transactionToProto(result.reversal),
+        transferId: result.transferId,
+        replayed: result.replayed,
+      };
+    }),
+    placeHold: handleUnary("PlaceHold", deps, async (req, ctx) => {
+      const result = await ledger.placeHold({ ...req, requestId: ctx.requestId, signal: ctx.signal });
+      return { hold: holdToProto(result.hold), replayed: result.replayed };
+    }),
+    captureHold: handleUnary("CaptureHold", deps, async (req, ctx) => {
+      const result = await ledger.captureHold({ ...req, requestId: ctx.requestId, signal: ctx.signal });
+      return {
+        hold: holdToProto(result.hold),
+        transaction: transactionToProto(result.transaction),
+        replayed: result.replayed,
+      };
+    }),
+    voidHold: handleUnary("VoidHold", deps, async (req, ctx) => {
+      const result = await ledger.voidHold({ ...req, requestId: ctx.requestId, signal: ctx.signal });
+      return { hold: holdToProto(result.hold), replayed: result.replayed };
+    }),
+    getHold: handleUnary("GetHold", deps, async (req) => ({
+      hold: holdToProto(await ledger.getHold(req.ownerId, req.holdId)),
+    })),
+    listHolds: handleUnary("ListHolds", deps, async (req) => {
+      const page = await ledger.listHolds(req.ownerId, req.walletId, req.limit, req.cursor);
+      return { holds: page.holds.map(holdToProto), nextCursor: page.nextCursor };
+    }),
   };
 }

@@ -5,7 +5,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
-import { EVENT_CONTENT_TYPE, REQUEST_ID_HEADER, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
+import { REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { OutboxEvent } from "../domain/model.js";
 import { encodeEvent } from "./eventCodec.js";
 
@@ -26,7 +26,7 @@ const decoder = new TextDecoder();
  * map entry per publish, and one timer that fails the publishes whose ack did not
  * come within `timeoutMs`. The JetStream client's publish() builds a request (a
  * promise, a timer and an Error for its stack) per message; this does not.
- * `Nats-Msg-Id` = event id, so a publish repeated within the stream's duplicate
+ * Each event goes on its own subject (see encodeEvent). `Nats-Msg-Id` = event id, so a publish repeated within the stream's duplicate
  * window is stored once (its ack says duplicate).
  */
 export class AckPublisher {
@@ -59,13 +59,14 @@ export class AckPublisher {
     let id: number;
     try {
       this.attach(nc);
+      const wire = encodeEvent(event);
       id = this.next++;
       const h = headers();
       h.set("Nats-Msg-Id", event.eventId);
-      h.set("Content-Type", EVENT_CONTENT_TYPE);
+      h.set("Content-Type", wire.contentType);
       if (event.requestId) h.set(REQUEST_ID_HEADER, event.requestId);
       this.pending.set(id, { deadline: Date.now() + this.timeoutMs, done });
-      nc.publish(TRANSACTION_COMMITTED_SUBJECT, encodeEvent(event), {
+      nc.publish(wire.subject, wire.data, {
         reply: `${this.prefix}.${id}`,
         headers: h,
       });

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
 import type { OutboxClaims } from "../store/port.js";
 import type { AckPublisher } from "./ackPublisher.js";
+import { eventCommittedAt } from "./eventCodec.js";
 import type { NatsLink } from "./natsLink.js";
 import type { OutboxMetrics } from "./outboxMetrics.js";
 import type { Relay, RelayOptions } from "./outboxRelay.js";
@@ -60,7 +61,7 @@ export class ClaimsRelay implements Relay {
     this.publisher.publish(nc, event, (ok, duplicate) => {
       if (ok) {
         this.metrics.published.inc({ duplicate: String(duplicate) });
-        this.metrics.commitToAck.observe((Date.now() - event.transaction.createdAt.getTime()) / 1000);
+        this.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
         this.acked.push(event.eventId);
         this.scheduleFlush();
       } else {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
 import type { OutboxLog, OutboxPosition } from "../store/port.js";
 import type { AckPublisher } from "./ackPublisher.js";
+import { eventCommittedAt } from "./eventCodec.js";
 import type { NatsLink } from "./natsLink.js";
 import type { OutboxMetrics } from "./outboxMetrics.js";
 import type { Relay, RelayOptions } from "./outboxRelay.js";
@@ -248,7 +249,7 @@ export class LogRelay implements Relay {
 
   private acked(event: OutboxEvent, duplicate: boolean): void {
     this.metrics.published.inc({ duplicate: duplicate ? "true" : "false" });
-    this.metrics.commitToAck.observe((Date.now() - event.transaction.createdAt.getTime()) / 1000);
+    this.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
   }
 
   /** Entries are in insertion order: drop the ones the tailer never reached (it read the row first). */

@@ -20,9 +20,10 @@ function isTimeout(err: unknown): boolean {
  * running balance and version, in arrival order), its own idempotency key and its own outbox
  * row, all in the same atomic statement.
  *
- * Funds are checked per change, in order: a debit fits while the wallet's balance minus the
- * running sum of the batch's debits on it stays ≥ 0 (a credit, while the balance plus the
- * running sum stays ≤ the maximum). The running sum only grows, so the changes that fit are
+ * Funds are checked per change, in order: a debit fits while the wallet's available funds
+ * (balance minus what its pending holds reserve) minus the running sum of the batch's
+ * debits on it stay ≥ 0 (a credit, while the balance plus the running sum stays ≤ the
+ * maximum). The running sum only grows, so the changes that fit are
  * a prefix of each wallet's changes, exactly those that would have succeeded one by one.
  *
  * Batches form by themselves, without a timer: a change that finds fewer than `maxInFlight`
@@ -37,7 +38,8 @@ function isTimeout(err: unknown): boolean {
  */
 function batchSql(kind: "CREDIT" | "DEBIT"): string {
   const sign = kind === "CREDIT" ? "+" : "-";
-  const fits = kind === "CREDIT" ? `n.balance + n.running <= ${MAX_AMOUNT}` : "n.balance - n.running >= 0";
+  const fits =
+    kind === "CREDIT" ? `n.balance + n.running <= ${MAX_AMOUNT}` : "n.balance - n.held - n.running >= 0";
   return `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[],
@@ -47,10 +49,10 @@ function batchSql(kind: "CREDIT" | "DEBIT"): string {
   ), locked AS MATERIALIZED (
     -- Row locks in id order, so concurrent batches and transfers (which lock in id order too)
     -- never wait on each other in a cycle; the rows read are the latest committed ones.
-    SELECT id, owner_id, owner_email, currency, balance, version FROM wallets
+    SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets
     WHERE id IN (SELECT wallet_id FROM input) ORDER BY id FOR UPDATE
   ), numbered AS (
-    SELECT i.*, l.owner_email, l.currency, l.balance, l.version,
+    SELECT i.*, l.owner_email, l.currency, l.balance, l.held, l.version,
            sum(i.amount) OVER (PARTITION BY i.wallet_id ORDER BY i.ord) AS running
     FROM input i JOIN locked l ON l.id = i.wallet_id AND l.owner_id = i.owner_id
   ), fit AS (

@@ -23,7 +23,8 @@ const IDEMPOTENCY_CONSTRAINT = "transactions_owner_idempotency_key";
  */
 function changeSql(kind: "CREDIT" | "DEBIT"): string {
   const sign = kind === "CREDIT" ? "+" : "-";
-  const guard = kind === "CREDIT" ? `balance + $3::bigint <= ${MAX_AMOUNT}` : "balance >= $3::bigint";
+  // A debit may take only the available funds: what pending holds reserve stays.
+  const guard = kind === "CREDIT" ? `balance + $3::bigint <= ${MAX_AMOUNT}` : "balance - held >= $3::bigint";
   return `
     WITH w AS (
       UPDATE wallets SET balance = balance ${sign} $3::bigint, version = version + 1, updated_at = now()
@@ -116,8 +117,8 @@ export function replay(row: TransactionRow, fingerprint: string): MutationResult
 
 /** Throws the domain error that explains why the conditional update matched no row. */
 async function explainMiss(pool: Queryable, kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<void> {
-  const { rows } = await pool.query<{ balance: bigint; version: bigint }>(
-    "SELECT balance, version FROM wallets WHERE id = $1 AND owner_id = $2",
+  const { rows } = await pool.query<{ balance: bigint; held: bigint; version: bigint }>(
+    "SELECT balance, held, version FROM wallets WHERE id = $1 AND owner_id = $2",
     [change.walletId, change.ownerId],
   );
   const wallet = rows[0];
@@ -125,7 +126,7 @@ async function explainMiss(pool: Queryable, kind: "CREDIT" | "DEBIT", change: De
   if (change.expectedVersion !== undefined && wallet.version !== change.expectedVersion) {
     throw new ConcurrentUpdateError();
   }
-  if (kind === "DEBIT" && wallet.balance < change.amount) throw new InsufficientFundsError();
+  if (kind === "DEBIT" && wallet.balance - wallet.held < change.amount) throw new InsufficientFundsError();
   if (kind === "CREDIT" && wallet.balance + change.amount > MAX_AMOUNT) {
     throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
   }

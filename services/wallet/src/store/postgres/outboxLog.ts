@@ -2,7 +2,16 @@ import type pg from "pg";
 import type { OutboxEvent } from "../../domain/model.js";
 import type { OutboxLog, OutboxPosition } from "../port.js";
 import { guarded } from "./driverErrors.js";
-import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
+import {
+  HOLD_COLUMNS,
+  type HoldRow,
+  prefixed,
+  TRANSACTION_COLUMNS,
+  type TransactionRow,
+  toHoldEvent,
+  toOutboxEvent,
+  unprefixed,
+} from "./rows.js";
 
 /*
  * The outbox as a log. Each row records the id of the transaction that wrote it
@@ -15,11 +24,16 @@ import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.
  * (a HOT update: no dead tuple per event) by the replica holding its lease.
  */
 
-const READ_COLUMNS = TRANSACTION_COLUMNS.split(", ")
-  .map((c) => `t.${c}`)
-  .join(", ");
+// A row is a transaction's event (t) or a hold transition's (h, as of hold_status).
+const READ_COLUMNS = `${prefixed(TRANSACTION_COLUMNS, "t")}, ${prefixed(HOLD_COLUMNS, "h", "h_")}`;
 
-type LogRow = TransactionRow & { event_id: string; request_id: string; owner_email: string };
+type LogRow = TransactionRow & {
+  event_id: string;
+  request_id: string;
+  owner_email: string;
+  hold_status: string | null;
+  occurred_at: Date;
+};
 
 export class PostgresOutboxLog implements OutboxLog {
   readonly kind = "log";
@@ -64,12 +78,22 @@ export class PostgresOutboxLog implements OutboxLog {
     return guarded(async () => {
       const { rows } = await this.pool.query<LogRow>({
         name: "outbox_events",
-        text: `SELECT ${READ_COLUMNS}, o.event_id, o.request_id, o.owner_email
-               FROM outbox o JOIN transactions t ON t.id = o.transaction_id
+        text: `SELECT ${READ_COLUMNS}, o.event_id, o.request_id, o.owner_email, o.hold_status,
+                      o.created_at AS occurred_at
+               FROM outbox o LEFT JOIN transactions t ON t.id = o.transaction_id LEFT JOIN holds h ON h.id = o.hold_id
                WHERE o.event_id = ANY($1::uuid[])`,
         values: [eventIds],
       });
-      return rows.map(toOutboxEvent);
+      return rows.map((r) =>
+        r.hold_status === null
+          ? // As committed: a new transaction had nothing reversed yet, whatever was reversed since.
+            toOutboxEvent({ ...r, reversed_amount: 0n })
+          : toHoldEvent(unprefixed<HoldRow>(r as unknown as Record<string, unknown>, HOLD_COLUMNS, "h_"), {
+              ...r,
+              hold_status: r.hold_status,
+              created_at: r.occurred_at,
+            }),
+      );
     });
   }
 

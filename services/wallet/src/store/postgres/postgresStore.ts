@@ -3,8 +3,17 @@ import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
 import type {
   BalanceChange,
+  CaptureResult,
   DebitChange,
+  Hold,
+  HoldCapture,
+  HoldPlacement,
+  HoldRelease,
+  HoldResult,
   MutationResult,
+  OutboxEvent,
+  ReversalRequest,
+  ReversalResult,
   Transaction,
   TransferChange,
   TransferResult,
@@ -13,13 +22,15 @@ import type {
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import { eventIdFloor } from "../../outbox/retention.js";
 import { type StoreOptions, storeOptions } from "../options.js";
-import type { WalletStore } from "../port.js";
+import type { HoldPosition, WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
 import { changeBalance } from "./balanceChange.js";
 import { onConnection } from "./cancellable.js";
 import { guarded, isUniqueViolation } from "./driverErrors.js";
+import * as holds from "./holds.js";
 import { PostgresOutboxLog } from "./outboxLog.js";
-import { TRANSACTION_COLUMNS, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
+import { reverseTransaction } from "./reversal.js";
+import { TRANSACTION_COLUMNS, toHold, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
 import { ensureDatabase, migrate } from "./schema.js";
 import { transfer } from "./transfer.js";
 
@@ -176,6 +187,40 @@ export class PostgresStore implements WalletStore {
       );
       return rows[0] ? toTransaction(rows[0]) : null;
     });
+  }
+
+  placeHold(placement: HoldPlacement): Promise<HoldResult> {
+    return guarded(() => holds.placeHold(this.pool, this.url, placement));
+  }
+
+  captureHold(capture: HoldCapture): Promise<CaptureResult> {
+    return guarded(() => holds.captureHold(this.pool, this.url, capture));
+  }
+
+  voidHold(release: HoldRelease): Promise<HoldResult> {
+    return guarded(() => holds.voidHold(this.pool, this.url, release));
+  }
+
+  getHold(ownerId: string, holdId: string): Promise<Hold | null> {
+    return guarded(async () => {
+      const row = await holds.getHold(this.pool, ownerId, holdId);
+      return row ? toHold(row) : null;
+    });
+  }
+
+  listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null> {
+    return guarded(async () => {
+      const rows = await holds.listHolds(this.pool, ownerId, walletId, limit, after);
+      return rows ? rows.map(toHold) : null;
+    });
+  }
+
+  expireHolds(now: Date, limit: number): Promise<OutboxEvent[]> {
+    return guarded(() => holds.expireHolds(this.pool, this.url, now, limit));
+  }
+
+  reverseTransaction(request: ReversalRequest): Promise<ReversalResult> {
+    return guarded(() => reverseTransaction(this.pool, this.url, request));
   }
 
   pruneOutbox(createdBefore: Date, limit: number): Promise<number> {

@@ -67,6 +67,49 @@ const MIGRATIONS: string[] = [
    ) WITH (fillfactor = 10);
    INSERT INTO outbox_cursor (id, xact_id, seq)
    SELECT 1, '1', count(*) FILTER (WHERE published_at IS NOT NULL) FROM outbox;`,
+  // Holds and reversals. wallets.held is the sum of the wallet's PENDING holds; the CHECK
+  // keeps available funds (balance - held) from going negative whatever writes the row.
+  // Timestamps a listing cursor or a client compares are kept at millisecond precision,
+  // which a JS Date round-trips exactly. Outbox rows are a transaction's or a hold
+  // transition's (hold_status as of that transition), never both.
+  `ALTER TABLE wallets ADD COLUMN held bigint NOT NULL DEFAULT 0,
+     ADD CONSTRAINT wallets_held_within_balance CHECK (held >= 0 AND held <= balance);
+   CREATE TABLE holds (
+     id uuid PRIMARY KEY,
+     wallet_id uuid NOT NULL REFERENCES wallets (id),
+     owner_id text NOT NULL,
+     currency char(3) NOT NULL,
+     amount bigint NOT NULL CHECK (amount > 0),
+     status text NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'CAPTURED', 'VOIDED', 'EXPIRED')),
+     captured_amount bigint NOT NULL DEFAULT 0 CHECK (captured_amount >= 0 AND captured_amount <= amount),
+     capture_transaction_id uuid,
+     destination_wallet_id uuid,
+     expires_at timestamptz(3) NOT NULL,
+     idempotency_key text NOT NULL,
+     fingerprint text NOT NULL,
+     end_idempotency_key text,
+     end_fingerprint text,
+     metadata jsonb NOT NULL DEFAULT '{}',
+     created_at timestamptz(3) NOT NULL DEFAULT now(),
+     ended_at timestamptz(3),
+     CONSTRAINT holds_owner_idempotency_key UNIQUE (owner_id, idempotency_key),
+     CONSTRAINT holds_ended CHECK ((status = 'PENDING') = (ended_at IS NULL))
+   );
+   CREATE INDEX holds_wallet_newest ON holds (wallet_id, created_at DESC, id DESC);
+   CREATE INDEX holds_pending_expiry ON holds (expires_at) WHERE status = 'PENDING';
+   ALTER TABLE transactions
+     ADD COLUMN reversal_of uuid REFERENCES transactions (id),
+     ADD COLUMN hold_id uuid REFERENCES holds (id),
+     ADD COLUMN reversed_amount bigint NOT NULL DEFAULT 0,
+     ADD CONSTRAINT transactions_reversed_within_amount CHECK (reversed_amount >= 0 AND reversed_amount <= amount);
+   ALTER TABLE holds ADD CONSTRAINT holds_capture_transaction
+     FOREIGN KEY (capture_transaction_id) REFERENCES transactions (id);
+   ALTER TABLE outbox
+     ALTER COLUMN transaction_id DROP NOT NULL,
+     ADD COLUMN hold_id uuid REFERENCES holds (id),
+     ADD COLUMN hold_status text CHECK (hold_status IN ('PENDING', 'CAPTURED', 'VOIDED', 'EXPIRED')),
+     ADD CONSTRAINT outbox_one_subject CHECK (
+       (transaction_id IS NULL) <> (hold_id IS NULL) AND (hold_id IS NULL) = (hold_status IS NULL));`,
 ];
 
 // Any constant works; it only has to be the same for every replica.

@@ -20,6 +20,7 @@ interface LockedWallet {
   owner_email: string;
   currency: string;
   balance: bigint;
+  held: bigint;
   version: bigint;
 }
 
@@ -79,7 +80,7 @@ async function transferOnce(
   try {
     await client.query("BEGIN");
     const { rows } = await client.query<LockedWallet>(
-      "SELECT id, owner_id, owner_email, currency, balance, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+      "SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
       [[change.fromWalletId, change.toWalletId]],
     );
     const from = rows.find((w) => w.id === change.fromWalletId && w.owner_id === change.ownerId);
@@ -87,7 +88,7 @@ async function transferOnce(
     if (!from) throw new WalletNotFoundError("Source wallet not found");
     if (!to) throw new WalletNotFoundError("Destination wallet not found");
     if (from.currency !== to.currency) throw new CurrencyMismatchError();
-    if (from.balance < change.amount) throw new InsufficientFundsError();
+    if (from.balance - from.held < change.amount) throw new InsufficientFundsError();
     if (to.balance + change.amount > MAX_AMOUNT) {
       throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
     }

@@ -1,0 +1,202 @@
+import type pg from "pg";
+import { v7 as uuidv7 } from "uuid";
+import {
+  AmountExceedsRemainingError,
+  InsufficientFundsError,
+  NotReversibleError,
+  PermissionDeniedError,
+  ValidationError,
+  WalletError,
+  WalletNotFoundError,
+} from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
+import { isIssuedId } from "../../domain/validation.js";
+import { findByIdempotencyKey, replay } from "./balanceChange.js";
+import { onConnection } from "./cancellable.js";
+import { isUniqueViolation, withRetry } from "./driverErrors.js";
+import { TRANSACTION_COLUMNS, type TransactionRow, toTransaction } from "./rows.js";
+import { appendOutbox, insertTransactions, inTransaction, type NewTransaction } from "./writes.js";
+
+interface LockedWallet {
+  id: string;
+  owner_id: string;
+  owner_email: string;
+  currency: string;
+  balance: bigint;
+  held: bigint;
+  version: bigint;
+}
+
+/*
+ * A reversal locks the original transaction row (for a transfer: its TRANSFER_IN leg,
+ * then its TRANSFER_OUT leg; every reversal of a transfer goes through the IN leg, so
+ * always in that order), then the wallets in id order. Concurrent reversals of one
+ * original therefore run one after the other, each seeing what the others reversed,
+ * and the CHECK on reversed_amount backs that up in the database.
+ */
+export async function reverseTransaction(
+  pool: pg.Pool,
+  cancelUrl: string,
+  request: ReversalRequest,
+): Promise<ReversalResult> {
+  const previous = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
+  if (previous) return reversalReplay(previous, request.fingerprint);
+  if (!isIssuedId(request.transactionId)) throw new WalletNotFoundError("Transaction not found");
+  try {
+    return await withRetry(() =>
+      onConnection(pool, cancelUrl, request.signal, (client, control) =>
+        inTransaction(
+          client,
+          () => control.beginCommit(),
+          () => reverseOnce(client, request),
+        ),
+      ),
+    );
+  } catch (err) {
+    // A concurrent request with the same key may have won the race: replay it.
+    if (!isUniqueViolation(err, "transactions_owner_idempotency_key") && !(err instanceof WalletError))
+      throw err;
+    const raced = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
+    if (!raced) throw err;
+    return reversalReplay(raced, request.fingerprint);
+  }
+}
+
+function reversalReplay(row: TransactionRow, fingerprint: string): ReversalResult {
+  const { transaction } = replay(row, fingerprint);
+  return { reversal: transaction, transferId: transaction.transferId, replayed: true, events: [] };
+}
+
+async function lockTransaction(
+  client: pg.PoolClient,
+  sql: string,
+  values: unknown[],
+): Promise<TransactionRow | null> {
+  const { rows } = await client.query<TransactionRow>(
+    `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE ${sql} FOR NO KEY UPDATE`,
+    values,
+  );
+  return rows[0] ?? null;
+}
+
+async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Promise<ReversalResult> {
+  const original = await lockTransaction(client, "id = $1 AND owner_id = $2", [
+    request.transactionId,
+    request.ownerId,
+  ]);
+  if (!original) throw new WalletNotFoundError("Transaction not found");
+  if (original.reversal_of) throw new NotReversibleError("A reversal cannot be reversed");
+  if (original.type === "TRANSFER_OUT") {
+    throw new NotReversibleError(
+      "A transfer is reversed through its TRANSFER_IN leg, not its TRANSFER_OUT leg",
+    );
+  }
+  if (original.type === "DEBIT" && !request.mayCredit) {
+    throw new PermissionDeniedError("Reversing a debit needs the credit scope");
+  }
+  const rest = original.amount - original.reversed_amount;
+  const amount = request.amount === 0n ? rest : request.amount;
+  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction is already reversed in full");
+  if (amount > rest) {
+    throw new AmountExceedsRemainingError(`Reversal of ${amount} exceeds the ${rest} not reversed yet`);
+  }
+  const common = {
+    amount,
+    currency: original.currency,
+    metadata: request.metadata,
+  };
+  let legs: NewTransaction[];
+  let originals: string[];
+  let transferId = "";
+  if (original.type === "CREDIT" || original.type === "DEBIT") {
+    const takesBack = original.type === "CREDIT";
+    const { rows } = await client.query<LockedWallet>(
+      `UPDATE wallets SET balance = balance + $2::bigint, version = version + 1, updated_at = now()
+       WHERE id = $1 AND ${takesBack ? "balance - held >= $3::bigint" : `balance + $3::bigint <= ${MAX_AMOUNT}`}
+       RETURNING id, owner_id, owner_email, currency, balance, held, version`,
+      [original.wallet_id, (takesBack ? -amount : amount).toString(), amount.toString()],
+    );
+    const wallet = rows[0];
+    if (!wallet && takesBack) throw new InsufficientFundsError();
+    if (!wallet) throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
+    legs = [
+      {
+        ...common,
+        walletId: wallet.id,
+        ownerId: wallet.owner_id,
+        ownerEmail: wallet.owner_email,
+        type: takesBack ? "DEBIT" : "CREDIT",
+        balanceAfter: wallet.balance,
+        walletVersion: wallet.version,
+        idempotencyKey: request.idempotencyKey,
+        fingerprint: request.fingerprint,
+        reversalOf: original.id,
+      },
+    ];
+    originals = [original.id];
+  } else {
+    // A TRANSFER_IN: the money goes back from the receiving wallet to the sender, as a new transfer.
+    const out = await lockTransaction(client, "transfer_id = $1 AND type = 'TRANSFER_OUT'", [
+      original.transfer_id,
+    ]);
+    if (!out) throw new NotReversibleError("The transfer's other leg is missing");
+    const { rows } = await client.query<LockedWallet>(
+      "SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+      [[original.wallet_id, out.wallet_id]],
+    );
+    const from = rows.find((w) => w.id === original.wallet_id)!;
+    const to = rows.find((w) => w.id === out.wallet_id)!;
+    if (from.balance - from.held < amount) throw new InsufficientFundsError();
+    if (to.balance + amount > MAX_AMOUNT) {
+      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
+    }
+    await client.query(
+      `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
+              version = version + 1, updated_at = now()
+       WHERE id IN ($1, $2)`,
+      [from.id, to.id, amount.toString()],
+    );
+    transferId = uuidv7();
+    legs = [
+      {
+        ...common,
+        walletId: from.id,
+        ownerId: from.owner_id,
+        ownerEmail: from.owner_email,
+        type: "TRANSFER_OUT",
+        balanceAfter: from.balance - amount,
+        walletVersion: from.version + 1n,
+        transferId,
+        counterpartyWalletId: to.id,
+        idempotencyKey: request.idempotencyKey,
+        fingerprint: request.fingerprint,
+        reversalOf: original.id,
+      },
+      {
+        ...common,
+        walletId: to.id,
+        ownerId: to.owner_id,
+        ownerEmail: to.owner_email,
+        type: "TRANSFER_IN",
+        balanceAfter: to.balance + amount,
+        walletVersion: to.version + 1n,
+        transferId,
+        counterpartyWalletId: from.id,
+        reversalOf: out.id,
+      },
+    ];
+    originals = [original.id, out.id];
+  }
+  const inserted = await insertTransactions(client, legs);
+  await client.query(
+    "UPDATE transactions SET reversed_amount = reversed_amount + $2::bigint WHERE id = ANY($1::uuid[])",
+    [originals, amount.toString()],
+  );
+  const events = await appendOutbox(
+    client,
+    request.requestId,
+    inserted.map((transaction) => ({ transaction })),
+  );
+  return { reversal: toTransaction(inserted[0]), transferId, replayed: false, events };
+}

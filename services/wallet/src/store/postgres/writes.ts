@@ -1,0 +1,127 @@
+import type pg from "pg";
+import { v7 as uuidv7 } from "uuid";
+import type { HoldEvent, HoldStatus, OutboxEvent, TransactionEvent } from "../../domain/model.js";
+import {
+  type HoldRow,
+  TRANSACTION_COLUMNS,
+  type TransactionRow,
+  toHoldEvent,
+  toOutboxEvent,
+} from "./rows.js";
+
+/** A transaction row to insert inside a unit of work that has locked (and updated) its wallet. */
+export interface NewTransaction {
+  walletId: string;
+  ownerId: string;
+  ownerEmail: string;
+  type: "CREDIT" | "DEBIT" | "TRANSFER_OUT" | "TRANSFER_IN";
+  amount: bigint;
+  currency: string;
+  balanceAfter: bigint;
+  walletVersion: bigint;
+  transferId?: string;
+  counterpartyWalletId?: string;
+  idempotencyKey?: string;
+  fingerprint?: string;
+  metadata: Record<string, string>;
+  reversalOf?: string;
+  holdId?: string;
+}
+
+const TX_FIELDS = 15;
+
+/** Inserts the rows (one statement) and returns them in the order given. */
+export async function insertTransactions(
+  client: pg.PoolClient,
+  rows: NewTransaction[],
+): Promise<Array<TransactionRow & { owner_email: string }>> {
+  const values: unknown[] = [];
+  const tuples = rows.map((r, i) => {
+    values.push(
+      uuidv7(),
+      r.walletId,
+      r.ownerId,
+      r.type,
+      r.amount.toString(),
+      r.currency,
+      r.balanceAfter.toString(),
+      r.walletVersion.toString(),
+      r.transferId ?? null,
+      r.counterpartyWalletId ?? null,
+      r.idempotencyKey ?? null,
+      r.fingerprint ?? null,
+      JSON.stringify(r.metadata),
+      r.reversalOf ?? null,
+      r.holdId ?? null,
+    );
+    const p = (k: number) => `$${i * TX_FIELDS + k}`;
+    return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}, ${p(4)}, ${p(5)}::bigint, ${p(6)}, ${p(7)}::bigint, ${p(8)}::bigint,
+             ${p(9)}::uuid, ${p(10)}::uuid, ${p(11)}, ${p(12)}, ${p(13)}::jsonb, ${p(14)}::uuid, ${p(15)}::uuid)`;
+  });
+  const { rows: inserted } = await client.query<TransactionRow>(
+    `INSERT INTO transactions (id, wallet_id, owner_id, type, amount, currency, balance_after, wallet_version,
+                               transfer_id, counterparty_wallet_id, idempotency_key, fingerprint, metadata,
+                               reversal_of, hold_id)
+     VALUES ${tuples.join(", ")}
+     RETURNING ${TRANSACTION_COLUMNS}`,
+    values,
+  );
+  return rows.map((r, i) => ({ ...inserted[i], owner_email: r.ownerEmail }));
+}
+
+/** What one outbox row records: a committed transaction, or a hold's transition to `status`. */
+export type OutboxEntry =
+  | { transaction: TransactionRow & { owner_email: string } }
+  | { hold: HoldRow; status: HoldStatus; ownerEmail: string };
+
+/** Appends one outbox row per entry (one statement) and returns the events, in the order given. */
+export async function appendOutbox(
+  client: pg.PoolClient,
+  requestId: string,
+  entries: OutboxEntry[],
+): Promise<OutboxEvent[]> {
+  const eventIds = entries.map(() => uuidv7());
+  const { rows } = await client.query<{ event_id: string; created_at: Date }>(
+    `INSERT INTO outbox (event_id, transaction_id, hold_id, hold_status, request_id, owner_email)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+     RETURNING event_id, created_at`,
+    [
+      eventIds,
+      entries.map((e) => ("transaction" in e ? e.transaction.id : null)),
+      entries.map((e) => ("hold" in e ? e.hold.id : null)),
+      entries.map((e) => ("hold" in e ? e.status : null)),
+      entries.map(() => requestId),
+      entries.map((e) => ("hold" in e ? e.ownerEmail : e.transaction.owner_email)),
+    ],
+  );
+  const createdAt = new Map(rows.map((r) => [r.event_id, r.created_at]));
+  return entries.map((e, i): TransactionEvent | HoldEvent =>
+    "hold" in e
+      ? toHoldEvent(e.hold, {
+          event_id: eventIds[i],
+          request_id: requestId,
+          owner_email: e.ownerEmail,
+          hold_status: e.status,
+          created_at: createdAt.get(eventIds[i])!,
+        })
+      : toOutboxEvent({ ...e.transaction, event_id: eventIds[i], request_id: requestId }),
+  );
+}
+
+/** Runs work in a transaction on `client`: COMMIT when it returns (after control allows it), ROLLBACK when it throws. */
+export async function inTransaction<T>(
+  client: pg.PoolClient,
+  beginCommit: () => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    await client.query("BEGIN");
+    const result = await work();
+    beginCommit();
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  }
+}

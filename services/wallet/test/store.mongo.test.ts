@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/ports.js";
-import { StoreUnavailableError } from "../src/domain/errors.js";
+import { HoldNotFoundError, StoreUnavailableError, WalletNotFoundError } from "../src/domain/errors.js";
 import { MongoStore } from "../src/store/mongo/mongoStore.js";
-import { describeStoreConformance } from "./storeConformance.js";
+import { describeHoldsConformance } from "./holdsConformance.js";
+import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
 const SKIP_REASON =
   "no mongod: set MONGO_URL to a replica set, or MONGOMS_RUNTIME_DOWNLOAD=true to let mongodb-memory-server download one";
@@ -68,7 +69,11 @@ function withDatabase(url: string, name: string): string {
 const server = await replicaSet();
 
 if (server) {
-  describeStoreConformance("MongoDB", async () => {
+  // One server for both suites, each with its own database.
+  afterAll(async () => {
+    await server.stop();
+  });
+  const openMongo = async (): Promise<OpenedStore> => {
     const url = withDatabase(server.url, `wallet_test_${randomUUID().slice(0, 8)}`);
     const store = new MongoStore(url, 20);
     return {
@@ -91,15 +96,16 @@ if (server) {
           await admin.db().dropDatabase();
         } finally {
           await admin.close();
-          await server.stop();
         }
       },
     };
-  });
+  };
+  describeStoreConformance("MongoDB", openMongo);
+  describeHoldsConformance("MongoDB", openMongo);
 } else {
   // The default reporter hides skipped suites' titles; this line says why in every run.
-  console.warn(`store conformance - MongoDB skipped: ${SKIP_REASON}`);
-  describe.skip(`store conformance - MongoDB (skipped: ${SKIP_REASON})`, () => {
+  console.warn(`store and holds conformance - MongoDB skipped: ${SKIP_REASON}`);
+  describe.skip(`store and holds conformance - MongoDB (skipped: ${SKIP_REASON})`, () => {
     it("runs against a replica set", () => {});
   });
 }
@@ -127,6 +133,20 @@ describe("mongo store - without a server", () => {
       await expect(
         store.transfer({ ...change, fromWalletId: walletId, toWalletId: walletId.replace("aa", "bb") }),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.placeHold({ ...change, walletId, expiresAt: new Date(Date.now() + 60_000) }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      const holdId = walletId.replace("aa", "cc");
+      await expect(
+        store.captureHold({ ...change, holdId, amount: 0n, destinationWalletId: "" }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.voidHold({ ...change, holdId })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.getHold("o", holdId)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.listHolds("o", walletId, 10)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.expireHolds(new Date(), 10)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.reverseTransaction({ ...change, transactionId: holdId, amount: 0n, mayCredit: true }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
       await store.close();
     }
@@ -139,6 +159,22 @@ describe("mongo store - without a server", () => {
       expect(await store.getWallet("o", "not-an-id")).toBeNull();
       expect(await store.getTransaction("o", "../etc")).toBeNull();
       expect(await store.listTransactions("o", "{$ne:1}", 10)).toBeNull();
+      expect(await store.getHold("o", "not-an-id")).toBeNull();
+      expect(await store.listHolds("o", "{$ne:1}", 10)).toBeNull();
+      const ending = { ownerId: "o", holdId: "x", idempotencyKey: "k", fingerprint: "f", requestId: "" };
+      await expect(
+        store.captureHold({ ...ending, amount: 0n, destinationWalletId: "", metadata: {} }),
+      ).rejects.toBeInstanceOf(HoldNotFoundError);
+      await expect(store.voidHold(ending)).rejects.toBeInstanceOf(HoldNotFoundError);
+      await expect(
+        store.reverseTransaction({
+          ...ending,
+          transactionId: "../etc",
+          amount: 0n,
+          mayCredit: true,
+          metadata: {},
+        }),
+      ).rejects.toThrow(new WalletNotFoundError("Transaction not found"));
     } finally {
       await store.close();
     }

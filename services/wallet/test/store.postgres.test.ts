@@ -3,7 +3,7 @@ import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
-import type { DebitChange } from "../src/domain/model.js";
+import type { DebitChange, HoldPlacement } from "../src/domain/model.js";
 import type { OutboxPosition } from "../src/store/port.js";
 import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
@@ -59,6 +59,8 @@ async function openStore() {
     store,
     log: store.outbox,
     other,
+    ownerId,
+    usd,
     credit,
     close: async () => {
       await other.end().catch(() => {});
@@ -206,6 +208,102 @@ describe("outbox pruning - PostgreSQL locks", () => {
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(0);
       const left = await readN(s.log, (await s.log.acquire("a", 60_000))!, 2);
       expect(left.map((r) => r.eventId)).toEqual(rows.slice(2).map((r) => r.eventId));
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+function hold(ownerId: string, walletId: string, amount: bigint, expiresAt: Date): HoldPlacement {
+  return {
+    ownerId,
+    walletId,
+    amount,
+    expiresAt,
+    idempotencyKey: randomUUID(),
+    metadata: {},
+    fingerprint: randomUUID(),
+    requestId: "",
+  };
+}
+
+describe("holds - PostgreSQL", () => {
+  it("expiry - a sweep skips a hold another transaction holds instead of waiting, and ends it once it is free", async () => {
+    const s = await openStore();
+    try {
+      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
+      const past = new Date(Date.now() - 1000);
+      const [a, b] = [
+        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
+        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
+      ];
+      // Another session holds one of them (as a capture in progress or another replica's sweep would).
+      await s.other.query("BEGIN");
+      await s.other.query("SELECT 1 FROM holds WHERE id = $1 FOR UPDATE", [a.hold.id]);
+      // Were the sweep to wait for that lock, this call would never return: the lock is released only after it.
+      const first = await s.store.expireHolds(new Date(), 100);
+      expect(first.map((e) => e.kind === "hold" && e.hold.id)).toEqual([b.hold.id]);
+      await s.other.query("COMMIT");
+      const second = await s.store.expireHolds(new Date(), 100);
+      expect(second.map((e) => e.kind === "hold" && e.hold.id)).toEqual([a.hold.id]);
+      expect(await s.store.expireHolds(new Date(), 100)).toEqual([]);
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 3n, heldBalance: 0n });
+    } finally {
+      await s.other.query("ROLLBACK").catch(() => {});
+      await s.close();
+    }
+  });
+
+  it("store rules - the database itself refuses more held than the balance, or a negative held", async () => {
+    const s = await openStore();
+    try {
+      for (let i = 0; i < 5; i++) await s.store.credit(s.credit());
+      await s.store.placeHold(hold(s.ownerId, s.usd.id, 4n, new Date(Date.now() + 60_000)));
+      for (const [column, value] of [
+        ["balance", 3],
+        ["held", 6],
+        ["held", -1],
+      ] as const) {
+        await expect(
+          s.other.query(`UPDATE wallets SET ${column} = $2 WHERE id = $1`, [s.usd.id, value]),
+          `${column} = ${value}`,
+        ).rejects.toMatchObject({ code: "23514" }); // check_violation
+      }
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 5n, heldBalance: 4n });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("log - hold events update no row either: published, each is still the row its transaction inserted", async () => {
+    const s = await openStore();
+    try {
+      const cursor = (await s.log.acquire("a", 60_000))!;
+      await s.store.credit(s.credit());
+      for (let i = 0; i < 3; i++) {
+        const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+        await s.store.voidHold({
+          ownerId: s.ownerId,
+          holdId: placed.hold.id,
+          idempotencyKey: randomUUID(),
+          fingerprint: "v",
+          requestId: "",
+        });
+      }
+      const rows = await readN(s.log, cursor, 7);
+      const events = await s.log.events(rows.map((r) => r.eventId));
+      expect(events.map((e) => (e.kind === "hold" ? e.hold.status : e.kind)).sort()).toEqual(
+        ["transaction", "PENDING", "PENDING", "PENDING", "VOIDED", "VOIDED", "VOIDED"].sort(),
+      );
+      expect(await s.log.advance("a", rows[6].position, 60_000)).toBe(true);
+      expect(await s.store.countUnpublished()).toBe(0);
+      const { rows: t } = await s.other.query<{ n: number; original: number; untouched: number }>(
+        `SELECT count(*)::int AS n,
+                count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
+                count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
+         FROM outbox`,
+      );
+      expect(t[0]).toEqual({ n: 7, original: 7, untouched: 7 });
     } finally {
       await s.close();
     }

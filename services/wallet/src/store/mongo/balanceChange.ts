@@ -9,14 +9,16 @@ import {
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
-import type { DebitChange, MutationResult, OutboxEvent } from "../../domain/model.js";
+import type { DebitChange, MutationResult, TransactionEvent } from "../../domain/model.js";
 import {
+  available,
+  availableAtLeast,
   type Collections,
   encodeMetadata,
   newOutboxDoc,
   type TransactionDoc,
-  toOutboxEvent,
   toTransaction,
+  toTransactionEvent,
   toWallet,
   type WalletDoc,
 } from "./documents.js";
@@ -62,14 +64,14 @@ async function applyChange(
   session: ClientSession,
   kind: "CREDIT" | "DEBIT",
   change: DebitChange,
-): Promise<OutboxEvent | null> {
+): Promise<TransactionEvent | null> {
   const { amount } = change;
-  const filter: Filter<WalletDoc> = {
-    _id: change.walletId,
-    ownerId: change.ownerId,
-    // Written as balance <= MAX - amount so the check itself cannot overflow.
-    balance: kind === "CREDIT" ? { $lte: MAX_AMOUNT - amount } : { $gte: amount },
-  };
+  const filter: Filter<WalletDoc> =
+    kind === "CREDIT"
+      ? // Written as balance <= MAX - amount so the check itself cannot overflow.
+        { _id: change.walletId, ownerId: change.ownerId, balance: { $lte: MAX_AMOUNT - amount } }
+      : // A debit may spend only what pending holds leave available.
+        { _id: change.walletId, ownerId: change.ownerId, ...availableAtLeast(amount) };
   if (change.expectedVersion !== undefined) filter.version = change.expectedVersion;
   const updated = await cols.wallets.findOneAndUpdate(
     filter,
@@ -99,7 +101,7 @@ async function applyChange(
   await cols.transactions.insertOne(transaction, { session });
   const outbox = newOutboxDoc(uuidv7(), transaction, change.requestId, wallet.ownerEmail);
   await cols.outbox.insertOne(outbox, { session });
-  return toOutboxEvent(outbox);
+  return toTransactionEvent(outbox);
 }
 
 export function findByIdempotencyKey(
@@ -128,7 +130,7 @@ async function explainMiss(
   if (change.expectedVersion !== undefined && wallet.version !== change.expectedVersion) {
     throw new ConcurrentUpdateError();
   }
-  if (kind === "DEBIT" && wallet.balance < change.amount) throw new InsufficientFundsError();
+  if (kind === "DEBIT" && available(wallet) < change.amount) throw new InsufficientFundsError();
   if (kind === "CREDIT" && wallet.balance + change.amount > MAX_AMOUNT) {
     throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
   }

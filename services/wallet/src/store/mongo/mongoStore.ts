@@ -1,11 +1,19 @@
 import { type Db, type Filter, MongoClient, ReadPreference } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
-import { WalletExistsError } from "../../domain/errors.js";
+import { HoldNotFoundError, WalletExistsError, WalletNotFoundError } from "../../domain/errors.js";
 import type {
   BalanceChange,
+  CaptureResult,
   DebitChange,
+  Hold,
+  HoldCapture,
+  HoldPlacement,
+  HoldRelease,
+  HoldResult,
   MutationResult,
   OutboxEvent,
+  ReversalRequest,
+  ReversalResult,
   Transaction,
   TransferChange,
   TransferResult,
@@ -13,7 +21,7 @@ import type {
 } from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import { type StoreOptions, storeOptions } from "../options.js";
-import type { OutboxClaims, WalletStore } from "../port.js";
+import type { HoldPosition, OutboxClaims, WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
 import {
   type Collections,
@@ -23,7 +31,9 @@ import {
   type WalletDoc,
 } from "./documents.js";
 import { guarded, isDuplicateKey } from "./driverErrors.js";
+import { captureHold, expireHolds, getHold, listHolds, placeHold, voidHold } from "./holds.js";
 import { claimUnpublished, countUnpublished, markPublished, pruneOutbox } from "./outbox.js";
+import { reverseTransaction } from "./reversal.js";
 import { clientOptions, collections, databaseName, migrate, WALLET_OWNER_CURRENCY } from "./schema.js";
 import { transfer } from "./transfer.js";
 
@@ -58,6 +68,7 @@ export class MongoStore implements WalletStore {
         ownerEmail: input.ownerEmail,
         currency: input.currency,
         balance: 0n,
+        held: 0n,
         version: 0n,
         createdAt: now,
         updatedAt: now,
@@ -142,6 +153,44 @@ export class MongoStore implements WalletStore {
       const doc = await this.cols.transactions.findOne({ _id: transactionId, ownerId });
       return doc ? toTransaction(doc) : null;
     });
+  }
+
+  placeHold(placement: HoldPlacement): Promise<HoldResult> {
+    return guarded(() =>
+      placeHold(this.cols, { ...placement, walletId: issuedIdOrNone(placement.walletId) }, this.budgetMs),
+    );
+  }
+
+  captureHold(capture: HoldCapture): Promise<CaptureResult> {
+    if (!isIssuedId(capture.holdId)) return Promise.reject(new HoldNotFoundError());
+    const destinationWalletId = capture.destinationWalletId && issuedIdOrNone(capture.destinationWalletId);
+    return guarded(() => captureHold(this.cols, { ...capture, destinationWalletId }, this.budgetMs));
+  }
+
+  voidHold(release: HoldRelease): Promise<HoldResult> {
+    if (!isIssuedId(release.holdId)) return Promise.reject(new HoldNotFoundError());
+    return guarded(() => voidHold(this.cols, release, this.budgetMs));
+  }
+
+  getHold(ownerId: string, holdId: string): Promise<Hold | null> {
+    if (!isIssuedId(holdId)) return Promise.resolve(null);
+    return guarded(() => getHold(this.cols, ownerId, holdId));
+  }
+
+  listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null> {
+    if (!isIssuedId(walletId)) return Promise.resolve(null);
+    return guarded(() => listHolds(this.cols, ownerId, walletId, limit, after));
+  }
+
+  expireHolds(now: Date, limit: number): Promise<OutboxEvent[]> {
+    return guarded(() => expireHolds(this.cols, now, limit, this.budgetMs));
+  }
+
+  reverseTransaction(request: ReversalRequest): Promise<ReversalResult> {
+    if (!isIssuedId(request.transactionId)) {
+      return Promise.reject(new WalletNotFoundError("Transaction not found"));
+    }
+    return guarded(() => reverseTransaction(this.cols, request, this.budgetMs));
   }
 
   /*

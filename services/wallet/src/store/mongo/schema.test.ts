@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { MAX_AMOUNT } from "../../domain/limits.js";
-import { clientOptions, databaseName, VALIDATORS } from "./schema.js";
+import {
+  clientOptions,
+  databaseName,
+  HOLD_EXPIRY_INDEX,
+  HOLD_IDEMPOTENCY_INDEX,
+  HOLD_WALLET_INDEX,
+  VALIDATORS,
+} from "./schema.js";
 
 describe("mongo schema", () => {
   it("mongo schema - the database comes from the URL path, else wallet", () => {
@@ -34,5 +41,60 @@ describe("mongo schema", () => {
     expect(VALIDATORS.transactions.$jsonSchema.required).toEqual(
       expect.arrayContaining(["amount", "balanceAfter", "walletVersion", "walletId", "ownerId"]),
     );
+  });
+
+  it("mongo schema - held funds are int64 within 0..balance, and optional so wallets written before holds stay valid", () => {
+    const wallets = VALIDATORS.wallets;
+    expect(wallets.$jsonSchema.properties.held).toEqual({
+      bsonType: "long",
+      minimum: 0n,
+      maximum: MAX_AMOUNT,
+    });
+    expect(wallets.$jsonSchema.required).not.toContain("held");
+    expect(wallets.$expr).toEqual({ $lte: [{ $ifNull: ["$held", 0n] }, "$balance"] });
+    const tx = VALIDATORS.transactions;
+    expect(tx.$jsonSchema.properties.reversedAmount).toEqual({
+      bsonType: "long",
+      minimum: 0n,
+      maximum: MAX_AMOUNT,
+    });
+    expect(tx.$jsonSchema.required).not.toContain("reversedAmount");
+    expect(tx.$jsonSchema.required).not.toContain("reversalOf");
+    expect(tx.$jsonSchema.required).not.toContain("holdId");
+    expect(tx.$expr).toEqual({ $lte: [{ $ifNull: ["$reversedAmount", 0n] }, "$amount"] });
+  });
+
+  it("mongo schema - holds: positive int64 amounts, the four statuses, keys required", () => {
+    const holds = VALIDATORS.holds.$jsonSchema;
+    expect(holds.properties.amount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
+    expect(holds.properties.capturedAmount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
+    expect(holds.properties.status).toEqual({ enum: ["PENDING", "CAPTURED", "VOIDED", "EXPIRED"] });
+    expect(holds.properties.expiresAt).toEqual({ bsonType: "date" });
+    expect(holds.required).toEqual(
+      expect.arrayContaining([
+        "walletId",
+        "ownerId",
+        "amount",
+        "status",
+        "expiresAt",
+        "createdAt",
+        "idempotencyKey",
+      ]),
+    );
+    expect(holds.required).not.toContain("endedAt");
+  });
+
+  it("mongo schema - holds' indexes serve the key lookup, the listing order and the expiry sweep", () => {
+    expect(HOLD_IDEMPOTENCY_INDEX.key).toEqual({ ownerId: 1, idempotencyKey: 1 });
+    // Same fields and directions as listHolds' sort, after the walletId equality.
+    expect(Object.entries(HOLD_WALLET_INDEX.key)).toEqual([
+      ["walletId", 1],
+      ["createdAt", -1],
+      ["_id", -1],
+    ]);
+    expect(Object.entries(HOLD_EXPIRY_INDEX.key)).toEqual([
+      ["status", 1],
+      ["expiresAt", 1],
+    ]);
   });
 });

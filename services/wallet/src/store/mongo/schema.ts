@@ -1,6 +1,6 @@
 import { type Db, type Document, type MongoClientOptions, MongoServerError } from "mongodb";
 import { MAX_AMOUNT } from "../../domain/limits.js";
-import type { Collections, OutboxDoc, TransactionDoc, WalletDoc } from "./documents.js";
+import type { Collections, HoldDoc, OutboxDoc, TransactionDoc, WalletDoc } from "./documents.js";
 import type { IndexSpec } from "./driverErrors.js";
 
 export const WALLET_OWNER_CURRENCY: IndexSpec = {
@@ -15,6 +15,25 @@ export const IDEMPOTENCY_INDEX: IndexSpec = {
 export const WALLET_VERSION_INDEX: IndexSpec = {
   name: "transactions_wallet_version",
   key: { walletId: 1, walletVersion: -1 },
+};
+/** Finds a transfer's other leg (a reversal of a TRANSFER_IN updates both). */
+export const TRANSFER_INDEX: IndexSpec = {
+  name: "transactions_transfer",
+  key: { transferId: 1 },
+};
+export const HOLD_IDEMPOTENCY_INDEX: IndexSpec = {
+  name: "holds_owner_idempotency_key",
+  key: { ownerId: 1, idempotencyKey: 1 },
+};
+/** A wallet's holds newest first, the order listHolds pages in. */
+export const HOLD_WALLET_INDEX: IndexSpec = {
+  name: "holds_wallet_created",
+  key: { walletId: 1, createdAt: -1, _id: -1 },
+};
+/** The expiry sweep's scan: pending holds by expiry. */
+export const HOLD_EXPIRY_INDEX: IndexSpec = {
+  name: "holds_status_expiry",
+  key: { status: 1, expiresAt: 1 },
 };
 export const OUTBOX_UNPUBLISHED_INDEX: IndexSpec = {
   name: "outbox_unpublished",
@@ -49,21 +68,38 @@ export function collections(client: Collections["client"], db: Db): Collections 
     wallets: db.collection<WalletDoc>("wallets"),
     transactions: db.collection<TransactionDoc>("transactions"),
     outbox: db.collection<OutboxDoc>("outbox"),
+    holds: db.collection<HoldDoc>("holds"),
   };
 }
 
 const NAMESPACE_EXISTS = 48;
 
 const money = { bsonType: "long", minimum: 0n, maximum: MAX_AMOUNT } as const;
+const positiveMoney = { bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT } as const;
+const string = { bsonType: "string" } as const;
+const date = { bsonType: "date" } as const;
+const metadata = {
+  bsonType: "array",
+  items: {
+    bsonType: "object",
+    required: ["k", "v"],
+    properties: { k: string, v: string },
+  },
+} as const;
 
 /**
  * Validators mirroring PostgreSQL's column types and CHECKs: money and versions
  * are int64 (never a double), balances stay within 0..2^53-1, amounts are
- * positive. The adapter never writes anything else; the server refuses it if a
- * bug or another tool tries.
+ * positive, a wallet's held funds within 0..balance, a transaction's reversed
+ * amount within 0..amount. Fields added later (held, reversedAmount) are
+ * optional, so documents written before them stay valid (missing = 0). The
+ * adapter never writes anything else; the server refuses it if a bug or another
+ * tool tries.
  */
-export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
+export const VALIDATORS: Record<"wallets" | "transactions" | "holds", Document> = {
   wallets: {
+    // Both top-level clauses must hold (an implicit $and).
+    $expr: { $lte: [{ $ifNull: ["$held", 0n] }, "$balance"] },
     $jsonSchema: {
       bsonType: "object",
       required: ["_id", "ownerId", "ownerEmail", "currency", "balance", "version", "createdAt", "updatedAt"],
@@ -73,6 +109,7 @@ export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
         ownerEmail: { bsonType: "string" },
         currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
         balance: money,
+        held: money,
         version: { bsonType: "long", minimum: 0n },
         createdAt: { bsonType: "date" },
         updatedAt: { bsonType: "date" },
@@ -80,6 +117,7 @@ export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
     },
   },
   transactions: {
+    $expr: { $lte: [{ $ifNull: ["$reversedAmount", 0n] }, "$amount"] },
     $jsonSchema: {
       bsonType: "object",
       required: [
@@ -99,7 +137,7 @@ export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
         walletId: { bsonType: "string" },
         ownerId: { bsonType: "string" },
         type: { enum: ["CREDIT", "DEBIT", "TRANSFER_OUT", "TRANSFER_IN"] },
-        amount: { bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT },
+        amount: positiveMoney,
         currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
         balanceAfter: money,
         walletVersion: { bsonType: "long", minimum: 1n },
@@ -107,15 +145,48 @@ export const VALIDATORS: Record<"wallets" | "transactions", Document> = {
         counterpartyWalletId: { bsonType: "string" },
         idempotencyKey: { bsonType: "string" },
         fingerprint: { bsonType: "string" },
-        metadata: {
-          bsonType: "array",
-          items: {
-            bsonType: "object",
-            required: ["k", "v"],
-            properties: { k: { bsonType: "string" }, v: { bsonType: "string" } },
-          },
-        },
+        metadata,
         createdAt: { bsonType: "date" },
+        reversalOf: string,
+        holdId: string,
+        reversedAmount: money,
+      },
+    },
+  },
+  holds: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: [
+        "_id",
+        "walletId",
+        "ownerId",
+        "currency",
+        "amount",
+        "status",
+        "expiresAt",
+        "metadata",
+        "createdAt",
+        "idempotencyKey",
+        "fingerprint",
+      ],
+      properties: {
+        _id: string,
+        walletId: string,
+        ownerId: string,
+        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+        amount: positiveMoney,
+        status: { enum: ["PENDING", "CAPTURED", "VOIDED", "EXPIRED"] },
+        capturedAmount: positiveMoney,
+        captureTransactionId: string,
+        destinationWalletId: string,
+        expiresAt: date,
+        metadata,
+        createdAt: date,
+        endedAt: date,
+        idempotencyKey: string,
+        fingerprint: string,
+        endKey: string,
+        endFingerprint: string,
       },
     },
   },
@@ -141,6 +212,7 @@ export async function migrate(db: Db, cols: Collections): Promise<void> {
   // Before the indexes, which would otherwise create the collections without validators.
   await applyValidator(db, "wallets");
   await applyValidator(db, "transactions");
+  await applyValidator(db, "holds");
   await cols.wallets.createIndexes([{ ...WALLET_OWNER_CURRENCY, unique: true }]);
   await cols.transactions.createIndexes([
     {
@@ -150,6 +222,17 @@ export async function migrate(db: Db, cols: Collections): Promise<void> {
       partialFilterExpression: { idempotencyKey: { $exists: true } },
     },
     { ...WALLET_VERSION_INDEX, unique: true },
+    { ...TRANSFER_INDEX, partialFilterExpression: { transferId: { $exists: true } } },
+  ]);
+  await cols.holds.createIndexes([
+    {
+      ...HOLD_IDEMPOTENCY_INDEX,
+      unique: true,
+      // Every hold has a key; the filter matches findHoldByKey's, so the planner uses this index.
+      partialFilterExpression: { idempotencyKey: { $exists: true } },
+    },
+    { ...HOLD_WALLET_INDEX },
+    { ...HOLD_EXPIRY_INDEX },
   ]);
   await cols.outbox.createIndexes([
     { ...OUTBOX_UNPUBLISHED_INDEX, partialFilterExpression: { pending: true } },

@@ -12,11 +12,13 @@ import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { TransferChange, TransferResult, Wallet } from "../../domain/model.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import {
+  available,
+  availableAtLeast,
   type Collections,
   encodeMetadata,
   newOutboxDoc,
   type TransactionDoc,
-  toOutboxEvent,
+  toTransactionEvent,
   toWallet,
 } from "./documents.js";
 import { isDuplicateKey } from "./driverErrors.js";
@@ -70,7 +72,7 @@ async function transferOnce(
   // The service rejects this earlier; here it would debit the one wallet twice.
   if (from.id === to.id) throw new ValidationError("to_wallet_id", "must differ from from_wallet_id");
   if (from.currency !== to.currency) throw new CurrencyMismatchError();
-  if (from.balance < change.amount) throw new InsufficientFundsError();
+  if (available(from) < change.amount) throw new InsufficientFundsError();
   if (to.balance + change.amount > MAX_AMOUNT) {
     throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
   }
@@ -80,10 +82,9 @@ async function transferOnce(
   for (const wallet of [first, second]) {
     const debit = wallet.id === from.id;
     const doc = await cols.wallets.findOneAndUpdate(
-      {
-        _id: wallet.id,
-        balance: debit ? { $gte: change.amount } : { $lte: MAX_AMOUNT - change.amount },
-      },
+      debit
+        ? { _id: wallet.id, ...availableAtLeast(change.amount) }
+        : { _id: wallet.id, balance: { $lte: MAX_AMOUNT - change.amount } },
       {
         $inc: { balance: debit ? -change.amount : change.amount, version: 1n },
         $currentDate: { updatedAt: true },
@@ -137,6 +138,6 @@ async function transferOnce(
     newOutboxDoc(uuidv7(), legs[1], change.requestId, to.ownerEmail),
   ];
   await cols.outbox.insertMany(outbox, { session });
-  const events = outbox.map(toOutboxEvent);
+  const events = outbox.map(toTransactionEvent);
   return { transferId, debit: events[0].transaction, replayed: false, events };
 }

@@ -1,0 +1,497 @@
+import type { ClientSession, Collection, Filter } from "mongodb";
+import { v7 as uuidv7 } from "uuid";
+import {
+  AmountExceedsRemainingError,
+  CurrencyMismatchError,
+  HoldNotFoundError,
+  HoldNotPendingError,
+  IdempotencyKeyReusedError,
+  InsufficientFundsError,
+  StoreUnavailableError,
+  ValidationError,
+  WalletError,
+  WalletNotFoundError,
+} from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type {
+  CaptureResult,
+  Hold,
+  HoldCapture,
+  HoldEvent,
+  HoldPlacement,
+  HoldRelease,
+  HoldResult,
+  OutboxEvent,
+  TransactionEvent,
+  Wallet,
+} from "../../domain/model.js";
+import type { HoldPosition } from "../port.js";
+import {
+  availableAtLeast,
+  type Collections,
+  encodeMetadata,
+  type HoldDoc,
+  newHoldOutboxDoc,
+  newOutboxDoc,
+  type TransactionDoc,
+  toHold,
+  toHoldEvent,
+  toTransaction,
+  toTransactionEvent,
+  toWallet,
+} from "./documents.js";
+import { isDuplicateKey } from "./driverErrors.js";
+import { inTransaction } from "./inTransaction.js";
+import { HOLD_IDEMPOTENCY_INDEX } from "./schema.js";
+
+/*
+ * Holds. A pending hold adds its amount to its wallet's `held`; debits,
+ * transfers and new holds may spend only balance − held. Holds never bump the
+ * wallet's version (it counts transactions); a capture does, like a debit.
+ *
+ * Every transition is one multi-document transaction with snapshot reads: the
+ * hold is read, its status checked, then updated on the condition that it is
+ * still PENDING. Two transitions racing for one hold (capture, void, expiry on
+ * several replicas) both write it, so one of them gets a write conflict, which
+ * withTransaction retries on a fresh snapshot, where the hold has ended: the
+ * loser answers HoldNotPendingError (or replays, when it was the same request).
+ */
+
+export async function placeHold(
+  cols: Collections,
+  placement: HoldPlacement,
+  budgetMs = 0,
+): Promise<HoldResult> {
+  if (placement.amount <= 0n) throw new ValidationError("amount", "must be positive");
+  const previous = await findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey);
+  if (previous) return placeReplay(previous, placement.fingerprint);
+  try {
+    return await inTransaction(cols.client, (session) => placeOnce(cols, session, placement), {
+      budgetMs,
+      signal: placement.signal,
+    });
+  } catch (err) {
+    // A concurrent request with the same key may have won the race: replay it.
+    if (!isDuplicateKey(err, HOLD_IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
+    const raced = await findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey);
+    if (!raced) throw err;
+    return placeReplay(raced, placement.fingerprint);
+  }
+}
+
+function findHoldByKey(holds: Collection<HoldDoc>, ownerId: string, key: string): Promise<HoldDoc | null> {
+  // $exists repeats the partial index's filter, so the planner can use that index.
+  return holds.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } });
+}
+
+/** A replayed placement returns the hold as it is now. */
+function placeReplay(doc: HoldDoc, fingerprint: string): HoldResult {
+  if (doc.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  return { hold: toHold(doc), replayed: true, events: [] };
+}
+
+async function placeOnce(
+  cols: Collections,
+  session: ClientSession,
+  placement: HoldPlacement,
+): Promise<HoldResult> {
+  const updated = await cols.wallets.findOneAndUpdate(
+    { _id: placement.walletId, ownerId: placement.ownerId, ...availableAtLeast(placement.amount) },
+    { $inc: { held: placement.amount }, $currentDate: { updatedAt: true } },
+    { session, returnDocument: "after" },
+  );
+  if (!updated) {
+    const wallet = await cols.wallets.findOne(
+      { _id: placement.walletId, ownerId: placement.ownerId },
+      { session, projection: { _id: 1 } },
+    );
+    throw wallet ? new InsufficientFundsError() : new WalletNotFoundError();
+  }
+  const wallet = toWallet(updated);
+  const hold: HoldDoc = {
+    _id: uuidv7(),
+    walletId: wallet.id,
+    ownerId: wallet.ownerId,
+    currency: wallet.currency,
+    amount: placement.amount,
+    status: "PENDING",
+    expiresAt: placement.expiresAt,
+    metadata: encodeMetadata(placement.metadata),
+    // The server's clock, as set by $currentDate in the same transaction (millisecond precision).
+    createdAt: wallet.updatedAt,
+    idempotencyKey: placement.idempotencyKey,
+    fingerprint: placement.fingerprint,
+  };
+  await cols.holds.insertOne(hold, { session });
+  const outbox = newHoldOutboxDoc(uuidv7(), hold, placement.requestId, wallet.ownerEmail);
+  await cols.outbox.insertOne(outbox, { session });
+  return { hold: toHold(hold), replayed: false, events: [toHoldEvent(outbox)] };
+}
+
+export async function captureHold(
+  cols: Collections,
+  capture: HoldCapture,
+  budgetMs = 0,
+): Promise<CaptureResult> {
+  if (capture.amount < 0n) throw new ValidationError("amount", "must not be negative");
+  return endHold(
+    cols,
+    { ...capture, status: "CAPTURED" },
+    budgetMs,
+    (session, hold) => captureOnce(cols, session, hold, capture),
+    async (hold) => {
+      if (!hold.captureTransactionId) throw new Error(`captured hold ${hold._id} has no transaction`);
+      const transaction = await cols.transactions.findOne({ _id: hold.captureTransactionId });
+      if (!transaction) throw new Error(`capture transaction ${hold.captureTransactionId} is missing`);
+      return { hold: toHold(hold), transaction: toTransaction(transaction), replayed: true, events: [] };
+    },
+  );
+}
+
+export function voidHold(cols: Collections, release: HoldRelease, budgetMs = 0): Promise<HoldResult> {
+  return endHold(
+    cols,
+    { ...release, status: "VOIDED" },
+    budgetMs,
+    (session, hold) => voidOnce(cols, session, hold, release),
+    async (hold) => ({ hold: toHold(hold), replayed: true, events: [] }),
+  );
+}
+
+interface Ending {
+  /** What the request ends the hold as. */
+  status: "CAPTURED" | "VOIDED";
+  ownerId: string;
+  holdId: string;
+  idempotencyKey: string;
+  fingerprint: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+type Outcome<T> = { done: T } | { ended: HoldDoc } | { expired: true };
+
+/**
+ * Ends a PENDING hold with `end`, inside one transaction. A hold that has ended
+ * already is a replay when it was ended by this key (same fingerprint) and
+ * HoldNotPendingError otherwise. A PENDING hold past its expiry is expired in a
+ * transaction that commits, and only then is HoldNotPendingError thrown.
+ */
+async function endHold<T>(
+  cols: Collections,
+  ending: Ending,
+  budgetMs: number,
+  end: (session: ClientSession, hold: HoldDoc) => Promise<T>,
+  replay: (hold: HoldDoc) => Promise<T>,
+): Promise<T> {
+  const existing = await cols.holds.findOne({ _id: ending.holdId, ownerId: ending.ownerId });
+  if (!existing) throw new HoldNotFoundError();
+  if (existing.status !== "PENDING") return replayOrRefuse(existing, ending, replay);
+  const outcome = await inTransaction(
+    cols.client,
+    async (session): Promise<Outcome<T>> => {
+      const hold = await cols.holds.findOne({ _id: ending.holdId, ownerId: ending.ownerId }, { session });
+      if (!hold) throw new HoldNotFoundError();
+      if (hold.status !== "PENDING") return { ended: hold };
+      const now = new Date();
+      if (hold.expiresAt.getTime() <= now.getTime()) {
+        // Like a sweep's: the expiry is not the request's doing.
+        const expired = await expireOne(cols, session, hold._id, now, "");
+        // Read PENDING in this snapshot, so a miss cannot happen (a newer write is a conflict); aborts if it does.
+        if (!expired) throw new StoreUnavailableError("Hold busy, retry shortly");
+        return { expired: true };
+      }
+      return { done: await end(session, hold) };
+    },
+    { budgetMs, signal: ending.signal },
+  );
+  // Thrown after the expiry has committed, so the error does not roll it back.
+  if ("expired" in outcome) throw new HoldNotPendingError("EXPIRED");
+  if ("ended" in outcome) return replayOrRefuse(outcome.ended, ending, replay);
+  return outcome.done;
+}
+
+function replayOrRefuse<T>(hold: HoldDoc, ending: Ending, replay: (hold: HoldDoc) => Promise<T>): Promise<T> {
+  if (hold.endKey === undefined || hold.endKey !== ending.idempotencyKey) {
+    throw new HoldNotPendingError(hold.status);
+  }
+  // The same key ended it: a replay of that request, or the key reused for another.
+  if (hold.endFingerprint !== ending.fingerprint || hold.status !== ending.status) {
+    throw new IdempotencyKeyReusedError();
+  }
+  return replay(hold);
+}
+
+async function captureOnce(
+  cols: Collections,
+  session: ClientSession,
+  hold: HoldDoc,
+  capture: HoldCapture,
+): Promise<CaptureResult> {
+  const amount = capture.amount === 0n ? hold.amount : capture.amount;
+  if (amount > hold.amount) {
+    throw new AmountExceedsRemainingError(`Capture of ${amount} exceeds the hold's ${hold.amount}`);
+  }
+  const metadata = encodeMetadata(capture.metadata);
+  const transactions: TransactionDoc[] = [];
+  const owners = new Map<string, Wallet>();
+  if (!capture.destinationWalletId) {
+    const source = await releaseAndDebit(cols, session, hold, amount);
+    owners.set(source.id, source);
+    transactions.push({
+      _id: uuidv7(),
+      walletId: source.id,
+      ownerId: source.ownerId,
+      type: "DEBIT",
+      amount,
+      currency: source.currency,
+      balanceAfter: source.balance,
+      walletVersion: source.version,
+      holdId: hold._id,
+      metadata,
+      createdAt: source.updatedAt,
+    });
+  } else {
+    const destinationId = capture.destinationWalletId;
+    const destDoc = await cols.wallets.findOne({ _id: destinationId }, { session });
+    if (!destDoc) throw new WalletNotFoundError("Destination wallet not found");
+    const destination = toWallet(destDoc);
+    if (destination.id === hold.walletId) {
+      throw new ValidationError("destination_wallet_id", "must not be the hold's own wallet");
+    }
+    if (destination.currency !== hold.currency) throw new CurrencyMismatchError();
+    if (destination.balance + amount > MAX_AMOUNT) {
+      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
+    }
+    // Updated in id order, like transfers.
+    const steps = [
+      { id: hold.walletId, apply: () => releaseAndDebit(cols, session, hold, amount) },
+      { id: destination.id, apply: () => creditForTransfer(cols, session, destination.id, amount) },
+    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+    for (const step of steps) owners.set(step.id, await step.apply());
+    const from = owners.get(hold.walletId)!;
+    const to = owners.get(destination.id)!;
+    const transferId = uuidv7();
+    const createdAt = from.updatedAt;
+    transactions.push(
+      {
+        _id: uuidv7(),
+        walletId: from.id,
+        ownerId: from.ownerId,
+        type: "TRANSFER_OUT",
+        amount,
+        currency: from.currency,
+        balanceAfter: from.balance,
+        walletVersion: from.version,
+        transferId,
+        counterpartyWalletId: to.id,
+        holdId: hold._id,
+        metadata,
+        createdAt,
+      },
+      {
+        _id: uuidv7(),
+        walletId: to.id,
+        ownerId: to.ownerId,
+        type: "TRANSFER_IN",
+        amount,
+        currency: to.currency,
+        balanceAfter: to.balance,
+        walletVersion: to.version,
+        transferId,
+        counterpartyWalletId: from.id,
+        holdId: hold._id,
+        metadata,
+        createdAt,
+      },
+    );
+  }
+  await cols.transactions.insertMany(transactions, { session });
+  const captured: HoldDoc = {
+    ...hold,
+    status: "CAPTURED",
+    capturedAmount: amount,
+    captureTransactionId: transactions[0]._id,
+    ...(capture.destinationWalletId ? { destinationWalletId: capture.destinationWalletId } : {}),
+    endedAt: transactions[0].createdAt,
+    endKey: capture.idempotencyKey,
+    endFingerprint: capture.fingerprint,
+  };
+  await markEnded(cols, session, captured);
+  const outbox = [
+    ...transactions.map((t) =>
+      newOutboxDoc(uuidv7(), t, capture.requestId, owners.get(t.walletId)!.ownerEmail),
+    ),
+    newHoldOutboxDoc(uuidv7(), captured, capture.requestId, owners.get(hold.walletId)!.ownerEmail),
+  ];
+  await cols.outbox.insertMany(outbox, { session });
+  const events: OutboxEvent[] = outbox.map((o) =>
+    o.kind === "hold" ? toHoldEvent(o) : toTransactionEvent(o),
+  );
+  const transaction = (events[0] as TransactionEvent).transaction;
+  return { hold: toHold(captured), transaction, replayed: false, events };
+}
+
+/** The capture's side of the hold's wallet: the captured amount leaves, the whole hold is released. */
+async function releaseAndDebit(
+  cols: Collections,
+  session: ClientSession,
+  hold: HoldDoc,
+  amount: bigint,
+): Promise<Wallet> {
+  const doc = await cols.wallets.findOneAndUpdate(
+    { _id: hold.walletId, held: { $gte: hold.amount }, balance: { $gte: amount } },
+    {
+      $inc: { balance: -amount, held: -hold.amount, version: 1n },
+      $currentDate: { updatedAt: true },
+    },
+    { session, returnDocument: "after" },
+  );
+  // The hold's funds are reserved in the same snapshot: a miss means broken data; aborts.
+  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  return toWallet(doc);
+}
+
+async function creditForTransfer(
+  cols: Collections,
+  session: ClientSession,
+  walletId: string,
+  amount: bigint,
+): Promise<Wallet> {
+  const doc = await cols.wallets.findOneAndUpdate(
+    { _id: walletId, balance: { $lte: MAX_AMOUNT - amount } },
+    { $inc: { balance: amount, version: 1n }, $currentDate: { updatedAt: true } },
+    { session, returnDocument: "after" },
+  );
+  // Checked in this snapshot just before; a miss aborts.
+  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  return toWallet(doc);
+}
+
+async function voidOnce(
+  cols: Collections,
+  session: ClientSession,
+  hold: HoldDoc,
+  release: HoldRelease,
+): Promise<HoldResult> {
+  const wallet = await releaseHeld(cols, session, hold);
+  const voided: HoldDoc = {
+    ...hold,
+    status: "VOIDED",
+    endedAt: wallet.updatedAt,
+    endKey: release.idempotencyKey,
+    endFingerprint: release.fingerprint,
+  };
+  await markEnded(cols, session, voided);
+  const outbox = newHoldOutboxDoc(uuidv7(), voided, release.requestId, wallet.ownerEmail);
+  await cols.outbox.insertOne(outbox, { session });
+  return { hold: toHold(voided), replayed: false, events: [toHoldEvent(outbox)] };
+}
+
+/** Gives a hold's amount back to its wallet's available funds (no version bump). */
+async function releaseHeld(cols: Collections, session: ClientSession, hold: HoldDoc): Promise<Wallet> {
+  const doc = await cols.wallets.findOneAndUpdate(
+    { _id: hold.walletId, held: { $gte: hold.amount } },
+    { $inc: { held: -hold.amount }, $currentDate: { updatedAt: true } },
+    { session, returnDocument: "after" },
+  );
+  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  return toWallet(doc);
+}
+
+/** Writes a hold's end on the condition that it is still PENDING. */
+async function markEnded(cols: Collections, session: ClientSession, ended: HoldDoc): Promise<void> {
+  const changes: Partial<HoldDoc> = { status: ended.status, endedAt: ended.endedAt };
+  for (const field of [
+    "capturedAmount",
+    "captureTransactionId",
+    "destinationWalletId",
+    "endKey",
+    "endFingerprint",
+  ] as const) {
+    if (ended[field] !== undefined) Object.assign(changes, { [field]: ended[field] });
+  }
+  const result = await cols.holds.updateOne(
+    { _id: ended._id, status: "PENDING" },
+    { $set: changes },
+    { session },
+  );
+  // Read PENDING in this snapshot: a concurrent end is a write conflict, not a miss; aborts if it is.
+  if (result.modifiedCount !== 1) throw new StoreUnavailableError("Hold busy, retry shortly");
+}
+
+/**
+ * Expires one hold, if it is still PENDING and due at `now`: the conditional
+ * update on status is what makes a hold expire exactly once whoever sweeps.
+ * Null when it is not (another transition got there first).
+ */
+async function expireOne(
+  cols: Collections,
+  session: ClientSession,
+  holdId: string,
+  now: Date,
+  requestId: string,
+): Promise<HoldEvent | null> {
+  const hold = await cols.holds.findOne(
+    { _id: holdId, status: "PENDING", expiresAt: { $lte: now } },
+    { session },
+  );
+  if (!hold) return null;
+  const wallet = await releaseHeld(cols, session, hold);
+  const expired: HoldDoc = { ...hold, status: "EXPIRED", endedAt: wallet.updatedAt };
+  await markEnded(cols, session, expired);
+  const outbox = newHoldOutboxDoc(uuidv7(), expired, requestId, wallet.ownerEmail);
+  await cols.outbox.insertOne(outbox, { session });
+  return toHoldEvent(outbox);
+}
+
+/**
+ * Ends up to `limit` due PENDING holds as EXPIRED, oldest expiry first, one
+ * transaction each (a write conflict with another sweeper retries that one hold,
+ * which then reads as ended and is skipped).
+ */
+export async function expireHolds(
+  cols: Collections,
+  now: Date,
+  limit: number,
+  budgetMs = 0,
+): Promise<OutboxEvent[]> {
+  const due = await cols.holds
+    .find({ status: "PENDING", expiresAt: { $lte: now } }, { projection: { _id: 1 } })
+    .sort({ expiresAt: 1 })
+    .limit(limit)
+    .toArray();
+  const events: OutboxEvent[] = [];
+  for (const { _id } of due) {
+    const event = await inTransaction(cols.client, (session) => expireOne(cols, session, _id, now, ""), {
+      budgetMs,
+    });
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+export async function getHold(cols: Collections, ownerId: string, holdId: string): Promise<Hold | null> {
+  const doc = await cols.holds.findOne({ _id: holdId, ownerId });
+  return doc ? toHold(doc) : null;
+}
+
+export async function listHolds(
+  cols: Collections,
+  ownerId: string,
+  walletId: string,
+  limit: number,
+  after?: HoldPosition,
+): Promise<Hold[] | null> {
+  const owned = await cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
+  if (!owned) return null;
+  const filter: Filter<HoldDoc> = { walletId };
+  if (after) {
+    filter.$or = [
+      { createdAt: { $lt: after.createdAt } },
+      { createdAt: after.createdAt, _id: { $lt: after.id } },
+    ];
+  }
+  const docs = await cols.holds.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+  return docs.map(toHold);
+}

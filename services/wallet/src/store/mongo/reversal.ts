@@ -1,0 +1,233 @@
+import type { ClientSession } from "mongodb";
+import { v7 as uuidv7 } from "uuid";
+import {
+  AmountExceedsRemainingError,
+  InsufficientFundsError,
+  NotReversibleError,
+  PermissionDeniedError,
+  StoreUnavailableError,
+  ValidationError,
+  WalletError,
+  WalletNotFoundError,
+} from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type { ReversalRequest, ReversalResult, Wallet } from "../../domain/model.js";
+import { findByIdempotencyKey, replay } from "./balanceChange.js";
+import {
+  available,
+  availableAtLeast,
+  type Collections,
+  encodeMetadata,
+  int64,
+  newOutboxDoc,
+  type TransactionDoc,
+  toTransactionEvent,
+  toWallet,
+} from "./documents.js";
+import { isDuplicateKey } from "./driverErrors.js";
+import { inTransaction } from "./inTransaction.js";
+import { IDEMPOTENCY_INDEX } from "./schema.js";
+
+/*
+ * Reverses a CREDIT (with a DEBIT), a DEBIT (with a CREDIT) or a TRANSFER_IN
+ * (with a transfer back), in one transaction that also adds the amount to the
+ * original's reversedAmount on the condition that the sum stays within its
+ * amount. Two partial reversals of one original both write it: one gets a write
+ * conflict and is retried on a fresh snapshot, where it sees what is left. The
+ * idempotency key goes on the caller's new transaction, in the owner's
+ * transactions key space.
+ */
+export async function reverseTransaction(
+  cols: Collections,
+  request: ReversalRequest,
+  budgetMs = 0,
+): Promise<ReversalResult> {
+  if (request.amount < 0n) throw new ValidationError("amount", "must not be negative");
+  const previous = await findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey);
+  if (previous) return reversalReplay(previous, request.fingerprint);
+  try {
+    return await inTransaction(cols.client, (session) => reverseOnce(cols, session, request), {
+      budgetMs,
+      signal: request.signal,
+    });
+  } catch (err) {
+    // A concurrent request with the same key may have won the race: replay it.
+    if (!isDuplicateKey(err, IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
+    const raced = await findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey);
+    if (!raced) throw err;
+    return reversalReplay(raced, request.fingerprint);
+  }
+}
+
+function reversalReplay(doc: TransactionDoc, fingerprint: string): ReversalResult {
+  const { transaction } = replay(doc, fingerprint);
+  return { reversal: transaction, transferId: transaction.transferId, replayed: true, events: [] };
+}
+
+async function reverseOnce(
+  cols: Collections,
+  session: ClientSession,
+  request: ReversalRequest,
+): Promise<ReversalResult> {
+  const original = await cols.transactions.findOne(
+    { _id: request.transactionId, ownerId: request.ownerId },
+    { session },
+  );
+  if (!original) throw new WalletNotFoundError("Transaction not found");
+  if (original.reversalOf) throw new NotReversibleError("A reversal cannot be reversed");
+  if (original.type === "TRANSFER_OUT") {
+    throw new NotReversibleError(
+      "A transfer is reversed through its TRANSFER_IN leg, not its TRANSFER_OUT leg",
+    );
+  }
+  if (original.type === "DEBIT" && !request.mayCredit) {
+    throw new PermissionDeniedError("Reversing a debit needs the credit scope");
+  }
+  const originalAmount = int64(original.amount, "amount");
+  const rest =
+    originalAmount -
+    (original.reversedAmount == null ? 0n : int64(original.reversedAmount, "reversedAmount"));
+  const amount = request.amount === 0n ? rest : request.amount;
+  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction is already reversed in full");
+  if (amount > rest) {
+    throw new AmountExceedsRemainingError(`Reversal of ${amount} exceeds the ${rest} not reversed yet`);
+  }
+  await addReversed(cols, session, original._id, amount);
+  const base = {
+    amount,
+    idempotencyKey: request.idempotencyKey,
+    fingerprint: request.fingerprint,
+    metadata: encodeMetadata(request.metadata),
+  };
+
+  if (original.type === "CREDIT" || original.type === "DEBIT") {
+    const undoCredit = original.type === "CREDIT";
+    const doc = await cols.wallets.findOneAndUpdate(
+      undoCredit
+        ? { _id: original.walletId, ...availableAtLeast(amount) }
+        : { _id: original.walletId, balance: { $lte: MAX_AMOUNT - amount } },
+      { $inc: { balance: undoCredit ? -amount : amount, version: 1n }, $currentDate: { updatedAt: true } },
+      { session, returnDocument: "after" },
+    );
+    if (!doc) {
+      if (undoCredit) throw new InsufficientFundsError();
+      throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
+    }
+    const wallet = toWallet(doc);
+    const transaction: TransactionDoc = {
+      ...base,
+      _id: uuidv7(),
+      walletId: wallet.id,
+      ownerId: wallet.ownerId,
+      type: undoCredit ? "DEBIT" : "CREDIT",
+      currency: wallet.currency,
+      balanceAfter: wallet.balance,
+      walletVersion: wallet.version,
+      reversalOf: original._id,
+      createdAt: wallet.updatedAt,
+    };
+    await cols.transactions.insertOne(transaction, { session });
+    const outbox = newOutboxDoc(uuidv7(), transaction, request.requestId, wallet.ownerEmail);
+    await cols.outbox.insertOne(outbox, { session });
+    const event = toTransactionEvent(outbox);
+    return { reversal: event.transaction, transferId: "", replayed: false, events: [event] };
+  }
+
+  // A TRANSFER_IN: the money goes back from the receiving wallet to the sender's.
+  const outLeg = await cols.transactions.findOne(
+    { transferId: { $eq: original.transferId, $exists: true }, type: "TRANSFER_OUT" },
+    { session },
+  );
+  if (!outLeg) throw new NotReversibleError("The transfer's other leg is missing");
+  await addReversed(cols, session, outLeg._id, amount);
+  const docs = await cols.wallets
+    .find({ _id: { $in: [original.walletId, outLeg.walletId] } }, { session })
+    .toArray();
+  const wallets = docs.map(toWallet);
+  const from = wallets.find((w) => w.id === original.walletId);
+  const to = wallets.find((w) => w.id === outLeg.walletId);
+  if (!from || !to) throw new Error(`transfer ${original.transferId} names a missing wallet`);
+  if (available(from) < amount) throw new InsufficientFundsError();
+  if (to.balance + amount > MAX_AMOUNT) {
+    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
+  }
+  // Updated in id order, like transfers; the guards repeat the checks above.
+  const [first, second] = from.id < to.id ? [from, to] : [to, from];
+  const updated = new Map<string, Wallet>();
+  for (const wallet of [first, second]) {
+    const debit = wallet.id === from.id;
+    const doc = await cols.wallets.findOneAndUpdate(
+      debit
+        ? { _id: wallet.id, ...availableAtLeast(amount) }
+        : { _id: wallet.id, balance: { $lte: MAX_AMOUNT - amount } },
+      { $inc: { balance: debit ? -amount : amount, version: 1n }, $currentDate: { updatedAt: true } },
+      { session, returnDocument: "after" },
+    );
+    // Cannot happen within one snapshot (a newer write is a conflict, not a miss); aborts if it does.
+    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    updated.set(wallet.id, toWallet(doc));
+  }
+  const fromAfter = updated.get(from.id)!;
+  const toAfter = updated.get(to.id)!;
+  const transferId = uuidv7();
+  const createdAt = fromAfter.updatedAt;
+  const legs: TransactionDoc[] = [
+    {
+      ...base,
+      _id: uuidv7(),
+      walletId: from.id,
+      ownerId: from.ownerId,
+      type: "TRANSFER_OUT",
+      currency: from.currency,
+      balanceAfter: fromAfter.balance,
+      walletVersion: fromAfter.version,
+      transferId,
+      counterpartyWalletId: to.id,
+      reversalOf: original._id,
+      createdAt,
+    },
+    {
+      _id: uuidv7(),
+      walletId: to.id,
+      ownerId: to.ownerId,
+      type: "TRANSFER_IN",
+      amount,
+      currency: to.currency,
+      balanceAfter: toAfter.balance,
+      walletVersion: toAfter.version,
+      transferId,
+      counterpartyWalletId: from.id,
+      metadata: base.metadata,
+      reversalOf: outLeg._id,
+      createdAt,
+    },
+  ];
+  await cols.transactions.insertMany(legs, { session });
+  const outbox = [
+    newOutboxDoc(uuidv7(), legs[0], request.requestId, from.ownerEmail),
+    newOutboxDoc(uuidv7(), legs[1], request.requestId, to.ownerEmail),
+  ];
+  await cols.outbox.insertMany(outbox, { session });
+  const events = outbox.map(toTransactionEvent);
+  return { reversal: events[0].transaction, transferId, replayed: false, events };
+}
+
+/** Adds to an original's reversedAmount, on the condition that the sum stays within its amount. */
+async function addReversed(
+  cols: Collections,
+  session: ClientSession,
+  transactionId: string,
+  amount: bigint,
+): Promise<void> {
+  const result = await cols.transactions.updateOne(
+    {
+      _id: transactionId,
+      $expr: { $lte: [{ $add: [{ $ifNull: ["$reversedAmount", 0n] }, amount] }, "$amount"] },
+    },
+    { $inc: { reversedAmount: amount } },
+    { session },
+  );
+  // Checked in this snapshot just before (a newer write is a conflict, not a miss); aborts if it misses.
+  if (result.modifiedCount !== 1)
+    throw new AmountExceedsRemainingError("Amount exceeds what is not reversed yet");
+}

@@ -7,6 +7,7 @@ import type { DebitChange, HoldPlacement } from "../src/domain/model.js";
 import type { OutboxPosition } from "../src/store/port.js";
 import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
+import { MIGRATIONS } from "../src/store/postgres/schema.js";
 import { describeHoldsConformance } from "./holdsConformance.js";
 import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
@@ -254,6 +255,47 @@ describe("holds - PostgreSQL", () => {
     }
   });
 
+  it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", async () => {
+    const s = await openStore();
+    try {
+      const credited = await s.store.credit(s.credit());
+      const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+      for (const attempt of [
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, 0n, new Date(Date.now() + 60_000))),
+        () => s.store.placeHold(hold(s.ownerId, s.usd.id, -1n, new Date(Date.now() + 60_000))),
+        () =>
+          s.store.captureHold({
+            ownerId: s.ownerId,
+            holdId: placed.hold.id,
+            amount: -1n,
+            destinationWalletId: "",
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "c",
+            requestId: "",
+          }),
+        () =>
+          s.store.reverseTransaction({
+            ownerId: s.ownerId,
+            transactionId: credited.transaction.id,
+            amount: -1n,
+            mayCredit: true,
+            idempotencyKey: randomUUID(),
+            metadata: {},
+            fingerprint: "r",
+            requestId: "",
+          }),
+      ]) {
+        await expect(attempt()).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "amount" });
+      }
+      expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 1n, heldBalance: 1n });
+      expect((await s.store.getHold(s.ownerId, placed.hold.id))?.status).toBe("PENDING");
+      expect((await s.store.getTransaction(s.ownerId, credited.transaction.id))?.reversedAmount).toBe(0n);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("store rules - the database itself refuses more held than the balance, or a negative held", async () => {
     const s = await openStore();
     try {
@@ -306,6 +348,82 @@ describe("holds - PostgreSQL", () => {
       expect(t[0]).toEqual({ n: 7, original: 7, untouched: 7 });
     } finally {
       await s.close();
+    }
+  });
+
+  it("migration - a database of the version before holds upgrades in place, its rows and unpublished events intact", async () => {
+    const db = await createDatabase(inject("pgClusterUrl"));
+    const raw = new pg.Client({ connectionString: db.url });
+    await raw.connect();
+    const store = new PostgresStore(db.url, 4);
+    try {
+      // The schema as the previous release left it, with a wallet, a credit and its unpublished event.
+      await raw.query(
+        "CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+      );
+      for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
+        await raw.query(sql);
+        await raw.query("INSERT INTO schema_migrations (version) VALUES ($1)", [i + 1]);
+      }
+      const [walletId, txId, eventId] = [randomUUID(), randomUUID(), randomUUID()];
+      await raw.query(
+        "INSERT INTO wallets (id, owner_id, owner_email, currency, balance, version) VALUES ($1, 'old', 'old@example.com', 'USD', 50, 1)",
+        [walletId],
+      );
+      await raw.query(
+        `INSERT INTO transactions (id, wallet_id, owner_id, type, amount, currency, balance_after, wallet_version, idempotency_key, fingerprint)
+         VALUES ($1, $2, 'old', 'CREDIT', 50, 'USD', 50, 1, 'k-old', 'f-old')`,
+        [txId, walletId],
+      );
+      await raw.query(
+        "INSERT INTO outbox (event_id, transaction_id, request_id, owner_email) VALUES ($1, $2, 'r-old', 'old@example.com')",
+        [eventId, txId],
+      );
+      await store.migrate();
+      expect(await store.getWallet("old", walletId)).toMatchObject({
+        balance: 50n,
+        heldBalance: 0n,
+        version: 1n,
+      });
+      expect(await store.getTransaction("old", txId)).toMatchObject({
+        amount: 50n,
+        reversalOf: "",
+        holdId: "",
+        reversedAmount: 0n,
+      });
+      const cursor = (await store.outbox.acquire("a", 60_000))!;
+      const rows = await readN(store.outbox, cursor, 1);
+      expect(rows.map((r) => r.eventId)).toEqual([eventId]);
+      const [event] = await store.outbox.events([eventId]);
+      expect(event).toMatchObject({ kind: "transaction", requestId: "r-old", transaction: { id: txId } });
+      // And it takes holds and reversals at once.
+      const placed = await store.placeHold(hold("old", walletId, 20n, new Date(Date.now() + 60_000)));
+      expect(placed.hold.status).toBe("PENDING");
+      const reversed = await store.reverseTransaction({
+        ownerId: "old",
+        transactionId: txId,
+        amount: 30n,
+        mayCredit: true,
+        idempotencyKey: randomUUID(),
+        metadata: {},
+        fingerprint: "r",
+        requestId: "",
+      });
+      expect(reversed.reversal).toMatchObject({
+        type: "DEBIT",
+        amount: 30n,
+        balanceAfter: 20n,
+        reversalOf: txId,
+      });
+      expect(await store.getWallet("old", walletId)).toMatchObject({
+        balance: 20n,
+        heldBalance: 20n,
+        version: 2n,
+      });
+    } finally {
+      await raw.end();
+      await store.close();
+      await db.drop();
     }
   });
 });

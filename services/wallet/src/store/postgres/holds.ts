@@ -76,6 +76,7 @@ export async function placeHold(
   cancelUrl: string,
   placement: HoldPlacement,
 ): Promise<HoldResult> {
+  if (placement.amount <= 0n) throw new ValidationError("amount", "must be greater than 0");
   const walletId = issuedIdOrNone(placement.walletId);
   for (let attempt = 1; ; attempt++) {
     const eventId = uuidv7();
@@ -183,6 +184,9 @@ async function endHold(
   ending: Ending,
 ): Promise<Extract<Outcome, { expired: false }>> {
   const request = ending.status === "CAPTURED" ? ending.capture : ending.release;
+  if (ending.status === "CAPTURED" && ending.capture.amount < 0n) {
+    throw new ValidationError("amount", "must not be negative");
+  }
   if (!isIssuedId(request.holdId)) throw new HoldNotFoundError();
   const outcome = await withRetry(() =>
     onConnection(pool, cancelUrl, request.signal, (client, control) =>
@@ -223,7 +227,7 @@ async function endOnce(client: pg.PoolClient, ending: Ending): Promise<Outcome> 
     return { expired: false, hold, transaction, replayed: true, events: [] };
   }
   if (hold.expires_at.getTime() <= Date.now()) {
-    await expire(client, [hold], "");
+    await expire(client, [hold], request.requestId);
     return { expired: true };
   }
   if (ending.status === "VOIDED") {

@@ -40,6 +40,7 @@ export async function reverseTransaction(
   cancelUrl: string,
   request: ReversalRequest,
 ): Promise<ReversalResult> {
+  if (request.amount < 0n) throw new ValidationError("amount", "must not be negative");
   const previous = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
   if (previous) return reversalReplay(previous, request.fingerprint);
   if (!isIssuedId(request.transactionId)) throw new WalletNotFoundError("Transaction not found");
@@ -89,7 +90,7 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
   if (original.reversal_of) throw new NotReversibleError("A reversal cannot be reversed");
   if (original.type === "TRANSFER_OUT") {
     throw new NotReversibleError(
-      "A transfer is reversed through its TRANSFER_IN leg, not its TRANSFER_OUT leg",
+      "A TRANSFER_OUT leg is not reversible: reverse a transfer through its TRANSFER_IN leg",
     );
   }
   if (original.type === "DEBIT" && !request.mayCredit) {

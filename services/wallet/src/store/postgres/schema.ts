@@ -1,7 +1,7 @@
 import type pg from "pg";
 
 /** Ordered, append-only migrations; each runs once, in its own transaction. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE wallets (
      id uuid PRIMARY KEY,
      owner_id text NOT NULL,

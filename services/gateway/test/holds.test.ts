@@ -6,6 +6,7 @@ import {
   WalletServiceClient,
 } from "@wallet/contracts";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "../../../test/support/redis.js";
 import { waitUntil } from "../../../test/support/wait.js";
@@ -30,7 +31,8 @@ describe("gateway holds and reversals", () => {
 
   beforeAll(async () => {
     // Many requests per subject: the limit is not what these tests are about.
-    stack = await startStack({ RATE_LIMIT_MAX: "100000" });
+    // A short lock timeout lets a test make the wallet answer UNAVAILABLE by holding a row lock.
+    stack = await startStack({ RATE_LIMIT_MAX: "100000" }, { WALLET_DB_LOCK_TIMEOUT_MS: "300" });
     redis = new Redis(stack.redis.url);
     grpc = new WalletServiceClient(stack.walletTarget, credentials.createInsecure());
     alice = await stack.token("alice");
@@ -641,6 +643,53 @@ describe("gateway holds and reversals", () => {
     const after = await quiet.history(alice, aliceWallet);
     expect(after.headers.get("x-cache")).toBe("MISS");
     expect(after.body.data.items[0]).toMatchObject({ type: "debit", amount: 100, reversalOf: credit.id });
+  });
+
+  it("after a 503 whose outcome the gateway cannot know, it looks the wallets up and invalidates them", async () => {
+    const aliceWallet = await fundedWallet(isolated, alice, "ARS", 1000);
+    const bobWallet = await fundedWallet(isolated, bob, "ARS", 0);
+    const hold = ok(await quiet.placeHold(alice, { walletId: aliceWallet, amount: 100 }), 201);
+    ok(
+      await quiet.post("/api/transfers", alice, {
+        fromWalletId: aliceWallet,
+        toWalletId: bobWallet,
+        amount: 300,
+      }),
+      200,
+    );
+    const inLeg = (await quiet.history(bob, bobWallet)).body.data.items[0];
+    // The gateway's cache of a wallet goes stale by bumping its generation counter.
+    const generations = new Redis(isolatedRedis.url);
+    const gen = async (w: string) => Number((await generations.get(`txc:{${w}}:gen`)) ?? 0);
+    const blocker = new pg.Client({ connectionString: stack.dbUrl });
+    await blocker.connect();
+    try {
+      let before = [await gen(aliceWallet), await gen(bobWallet)];
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM wallets WHERE id = ANY($1) FOR UPDATE", [[aliceWallet, bobWallet]]);
+      expectError(
+        await quiet.capture(alice, hold.id, { destinationWalletId: bobWallet }),
+        503,
+        "UNAVAILABLE",
+      );
+      await waitUntil(
+        "capture: both wallets invalidated",
+        async () => (await gen(aliceWallet)) > before[0]! && (await gen(bobWallet)) > before[1]!,
+      );
+      before = [await gen(aliceWallet), await gen(bobWallet)];
+      expectError(await quiet.reverse(bob, inLeg.id), 503, "UNAVAILABLE");
+      await waitUntil(
+        "reversal: both wallets invalidated",
+        async () => (await gen(aliceWallet)) > before[0]! && (await gen(bobWallet)) > before[1]!,
+      );
+      await blocker.query("ROLLBACK");
+    } finally {
+      await blocker.end();
+      generations.disconnect();
+    }
+    expect(ok(await quiet.get(`/api/holds/${hold.id}`, alice), 200).status).toBe("pending");
+    expect(sums(await quiet.walletOf(alice, aliceWallet))).toEqual([700, 100, 600]);
+    expect(sums(await quiet.walletOf(bob, bobWallet))).toEqual([300, 0, 300]);
   });
 
   it("captures and reversals made directly over gRPC reach the cache through their committed events", async () => {

@@ -11,7 +11,7 @@ export function registerApiDocs(app: FastifyInstance): void {
         title: "Wallet gateway",
         version: "1.0.0",
         description:
-          "Wallets, credits, debits, transfers and history. Amounts are integers in minor units. " +
+          "Wallets, credits, debits, transfers, holds, reversals and history. Amounts are integers in minor units. " +
           "Success: {data}; failure: {error: {code, message, requestId}}.",
       },
       components: {

@@ -796,8 +796,15 @@ describe("gateway holds and reversals", () => {
         expect.objectContaining({ in: "header", name: "idempotency-key", required: true }),
       ]),
     );
+    // Capture, void and reversal may come without a body; placing a hold may not.
+    for (const path of ["/api/holds/{holdId}/capture", "/api/holds/{holdId}/void"]) {
+      expect(doc.paths[path].post.requestBody.required, path).toBe(false);
+      expect(doc.paths[path].post).not.toHaveProperty("x-optional-body");
+    }
+    expect(post201.requestBody.required).toBe(true);
     const reversal = doc.paths["/api/transactions/{transactionId}/reversals"].post;
     expect(reversal.responses).toHaveProperty("403");
+    expect(reversal.requestBody.required).toBe(false);
     const tx =
       reversal.responses["201"].content["application/json"].schema.properties.data.properties.reversal;
     expect(Object.keys(tx.properties)).toEqual(

@@ -11,6 +11,7 @@ import {
   walletId,
 } from "../http/schemas.js";
 import { fingerprints } from "../idempotency/fingerprint.js";
+import { OPTIONAL_BODY } from "../plugins/apiDocs.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import {
@@ -52,6 +53,7 @@ export function captureHold(app: FastifyInstance, { wallet, history }: RouteDeps
       schema: {
         tags: ["holds"],
         summary: "Capture a hold",
+        [OPTIONAL_BODY]: true,
         description:
           "Captures `amount` (absent: the whole hold) as a debit of the hold's wallet, or, with " +
           "destinationWalletId, as a transfer into that wallet (any owner, same currency). The rest of " +

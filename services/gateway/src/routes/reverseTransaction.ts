@@ -10,6 +10,7 @@ import {
   transactionResource,
 } from "../http/schemas.js";
 import { fingerprints } from "../idempotency/fingerprint.js";
+import { OPTIONAL_BODY } from "../plugins/apiDocs.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, transactionResource as toTransactionResource } from "../upstream/resources.js";
@@ -56,6 +57,7 @@ export function reverseTransaction(app: FastifyInstance, { wallet, history }: Ro
       schema: {
         tags: ["transactions"],
         summary: "Reverse a transaction",
+        [OPTIONAL_BODY]: true,
         description:
           "Reverses `amount` (absent: all not reversed yet) of a credit (a debit takes it back; needs " +
           "available funds), a debit (a credit returns it; needs the credit scope) or a transfer (address " +

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { dataEnvelope, holdParams, holdResource, movementErrors, movementHeaders } from "../http/schemas.js";
 import { fingerprints } from "../idempotency/fingerprint.js";
+import { OPTIONAL_BODY } from "../plugins/apiDocs.js";
 import { principalOf } from "../plugins/authentication.js";
 import { REPLAYED_HEADER } from "../plugins/idempotency.js";
 import { required, holdResource as toHoldResource } from "../upstream/resources.js";
@@ -20,6 +21,7 @@ export function voidHold(app: FastifyInstance, { wallet }: RouteDeps): void {
       schema: {
         tags: ["holds"],
         summary: "Void a hold",
+        [OPTIONAL_BODY]: true,
         description: "Releases the whole hold. No body, or `{}`.",
         headers: movementHeaders,
         params: holdParams,

@@ -28,18 +28,24 @@ import { apiRateLimit, registerRateLimit } from "./plugins/rateLimit.js";
 import { registerRequestTelemetry, requestIdOf } from "./plugins/requestTelemetry.js";
 import { registerSecurityHeaders } from "./plugins/securityHeaders.js";
 import { createRedisClient, createRedisFailureReporter, waitForRedis } from "./redis.js";
+import { captureHold } from "./routes/captureHold.js";
 import { createWallet } from "./routes/createWallet.js";
 import { credit } from "./routes/credit.js";
 import { debit } from "./routes/debit.js";
+import { getHold } from "./routes/getHold.js";
 import { getWallet } from "./routes/getWallet.js";
 import { healthz } from "./routes/healthz.js";
+import { listHolds } from "./routes/listHolds.js";
 import { listTransactions } from "./routes/listTransactions.js";
 import { listWallets } from "./routes/listWallets.js";
 import { metrics } from "./routes/metrics.js";
 import { openapi } from "./routes/openapi.js";
+import { placeHold } from "./routes/placeHold.js";
 import { readyz } from "./routes/readyz.js";
+import { reverseTransaction } from "./routes/reverseTransaction.js";
 import type { RouteDeps } from "./routes/routeDeps.js";
 import { transfer } from "./routes/transfer.js";
+import { voidHold } from "./routes/voidHold.js";
 import { createWalletUpstream } from "./upstream/walletClient.js";
 
 /**
@@ -132,7 +138,21 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     registerAuthentication(api, verifier, apiRateLimit(api, rateLimits));
     registerIdempotency(api, { store: idempotencyStore, metrics: gatewayMetrics, onRedisFailure });
     const deps: RouteDeps = { wallet, history, creditScope: config.CREDIT_SCOPE };
-    for (const route of [createWallet, listWallets, getWallet, credit, debit, transfer, listTransactions]) {
+    for (const route of [
+      createWallet,
+      listWallets,
+      getWallet,
+      credit,
+      debit,
+      transfer,
+      listTransactions,
+      reverseTransaction,
+      placeHold,
+      captureHold,
+      voidHold,
+      getHold,
+      listHolds,
+    ]) {
       route(api, deps);
     }
   });

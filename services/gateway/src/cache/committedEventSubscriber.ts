@@ -12,6 +12,12 @@ const QUEUE_GROUP = "gateway-history-cache";
  * whoever made it (this gateway, another replica, or a direct gRPC caller).
  * Connects in the background and keeps retrying, so a NATS outage only leaves
  * the cache TTL as the bound on staleness.
+ *
+ * Hold captures and reversals commit one event per new transaction, each naming its own
+ * wallet (both legs of a transfer capture or a transfer reversal), and the original a
+ * reversal updates (its reversedAmount) is always on the wallet of the leg that reverses
+ * it, so these events need nothing extra. Holds themselves are not cached (GET /api/holds
+ * always asks the wallet), so HoldChanged events are not subscribed to.
  */
 export function startCommittedEventSubscriber(opts: {
   url: string;

@@ -65,11 +65,25 @@ const nullableString = { type: ["string", "null"] } as const;
 
 export const walletResource = {
   type: "object",
-  required: ["id", "currency", "balance", "version", "createdAt", "updatedAt"],
+  required: [
+    "id",
+    "currency",
+    "balance",
+    "heldBalance",
+    "availableBalance",
+    "version",
+    "createdAt",
+    "updatedAt",
+  ],
   properties: {
     id: { type: "string" },
     currency: { type: "string" },
     balance: integer,
+    heldBalance: { type: "integer", description: "Sum of the wallet's pending holds." },
+    availableBalance: {
+      type: "integer",
+      description: "balance - heldBalance: what debits, transfers and new holds may use.",
+    },
     version: integer,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -102,6 +116,11 @@ export const transactionResource = {
     "currency",
     "balanceAfter",
     "version",
+    "transferId",
+    "counterpartyWalletId",
+    "reversalOf",
+    "holdId",
+    "reversedAmount",
     "metadata",
     "createdAt",
   ],
@@ -110,10 +129,44 @@ export const transactionResource = {
     walletId: text,
     type: transactionType,
     balanceAfter: integer,
-    transferId: nullableString,
-    counterpartyWalletId: nullableString,
+    transferId: { ...nullableString, description: "Set on transfer legs; null otherwise." },
+    counterpartyWalletId: {
+      ...nullableString,
+      description: "The other wallet of a transfer; null otherwise.",
+    },
+    reversalOf: {
+      ...nullableString,
+      description:
+        "The transaction this one reverses (a transfer leg for transfer reversals); null otherwise.",
+    },
+    holdId: {
+      ...nullableString,
+      description: "The hold whose capture made this transaction; null otherwise.",
+    },
+    reversedAmount: {
+      type: "integer",
+      description: "How much of this transaction has been reversed so far (0 if none; reversals report 0).",
+    },
     ...movementFields,
   },
+  examples: [
+    {
+      id: "5d0c2c4e-8f3a-4a7e-9a51-2f4c3b1e9d10",
+      walletId: "0f8e6c52-3b7d-4d6a-8c1e-7a2b9d4e5f60",
+      type: "debit",
+      amount: 2500,
+      currency: "USD",
+      balanceAfter: 7500,
+      version: 3,
+      transferId: null,
+      counterpartyWalletId: null,
+      reversalOf: null,
+      holdId: "9b1d7f2a-6c4e-4f3b-8a2d-1e5c7b9a0d34",
+      reversedAmount: 0,
+      metadata: { order: "A-1001" },
+      createdAt: "2026-12-02T12:00:00.000Z",
+    },
+  ],
 } as const;
 
 export const movementResult = {
@@ -139,6 +192,87 @@ export const transferResult = {
     balance: integer,
     ...movementFields,
   },
+} as const;
+
+export const holdStatus = {
+  type: "string",
+  enum: ["pending", "captured", "voided", "expired"],
+  description: "A hold starts pending and ends exactly once: captured, voided or expired.",
+} as const;
+
+export const holdResource = {
+  type: "object",
+  required: [
+    "id",
+    "walletId",
+    "currency",
+    "amount",
+    "status",
+    "capturedAmount",
+    "captureTransactionId",
+    "destinationWalletId",
+    "expiresAt",
+    "metadata",
+    "createdAt",
+    "endedAt",
+  ],
+  properties: {
+    id: text,
+    walletId: text,
+    currency: text,
+    amount: { type: "integer", description: "What the hold reserves while pending (minor units)." },
+    status: holdStatus,
+    capturedAmount: {
+      type: "integer",
+      description: "What the capture moved (0 unless captured); the rest of the amount was released.",
+    },
+    captureTransactionId: {
+      ...nullableString,
+      description: "The debit, or the transfer_out leg, the capture made; null unless captured.",
+    },
+    destinationWalletId: {
+      ...nullableString,
+      description: "The wallet a capture transferred into; null unless captured as a transfer.",
+    },
+    expiresAt: { ...timestamp, description: "A hold still pending then expires and its amount is released." },
+    metadata: stringMap,
+    createdAt: timestamp,
+    endedAt: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "When the hold was captured, voided or expired; null while pending.",
+    },
+  },
+  examples: [
+    {
+      id: "9b1d7f2a-6c4e-4f3b-8a2d-1e5c7b9a0d34",
+      walletId: "0f8e6c52-3b7d-4d6a-8c1e-7a2b9d4e5f60",
+      currency: "USD",
+      amount: 3000,
+      status: "captured",
+      capturedAmount: 2500,
+      captureTransactionId: "5d0c2c4e-8f3a-4a7e-9a51-2f4c3b1e9d10",
+      destinationWalletId: null,
+      expiresAt: "2026-12-09T11:00:00.000Z",
+      metadata: { order: "A-1001" },
+      createdAt: "2026-12-02T11:00:00.000Z",
+      endedAt: "2026-12-02T12:00:00.000Z",
+    },
+  ],
+} as const;
+
+/** A resource id in a path (wallet, hold or transaction): the wallet's id rules. */
+export const resourceId = {
+  type: "string",
+  minLength: 1,
+  maxLength: MAX_ID_LENGTH,
+  pattern: "^[A-Za-z0-9_-]+$",
+} as const;
+
+export const holdParams = {
+  type: "object",
+  required: ["holdId"],
+  properties: { holdId: { ...resourceId, description: "Hold id." } },
 } as const;
 
 export const errorEnvelope = {

@@ -42,4 +42,33 @@ describe("fingerprint - request identity", () => {
       fingerprints.createWallet({ currency: "EUR" }),
     );
   });
+
+  it("holds and reversals: the hold or transaction in the path is part of the request; absent fields are defaults", () => {
+    const hold = { holdId: "h-1" };
+    expect(fingerprints.voidHold({}, hold)).toBe(fingerprints.voidHold({}, { holdId: "h-1" }));
+    expect(fingerprints.voidHold({}, hold)).not.toBe(fingerprints.voidHold({}, { holdId: "h-2" }));
+    expect(fingerprints.captureHold({}, hold)).toBe(
+      fingerprints.captureHold({ amount: 0, destinationWalletId: "", metadata: {} }, hold),
+    );
+    expect(fingerprints.captureHold({ amount: 5 }, hold)).not.toBe(fingerprints.captureHold({}, hold));
+    expect(fingerprints.captureHold({}, hold)).not.toBe(fingerprints.captureHold({}, { holdId: "h-2" }));
+    expect(fingerprints.captureHold({ destinationWalletId: walletId }, hold)).not.toBe(
+      fingerprints.captureHold({}, hold),
+    );
+    expect(fingerprints.captureHold({}, hold)).not.toBe(fingerprints.voidHold({}, hold));
+    expect(fingerprints.placeHold({ walletId, amount: 5 })).toBe(
+      fingerprints.placeHold({ walletId, amount: 5, expiresInSeconds: 0, metadata: {} }),
+    );
+    expect(fingerprints.placeHold({ walletId, amount: 5, expiresInSeconds: 60 })).not.toBe(
+      fingerprints.placeHold({ walletId, amount: 5 }),
+    );
+    const tx = { transactionId: "t-1" };
+    expect(fingerprints.reverseTransaction({}, tx)).toBe(fingerprints.reverseTransaction({ amount: 0 }, tx));
+    expect(fingerprints.reverseTransaction({}, tx)).not.toBe(
+      fingerprints.reverseTransaction({}, { transactionId: "t-2" }),
+    );
+    expect(fingerprints.reverseTransaction({ amount: 1 }, tx)).not.toBe(
+      fingerprints.reverseTransaction({}, tx),
+    );
+  });
 });

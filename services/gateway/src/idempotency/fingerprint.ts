@@ -19,6 +19,19 @@ interface MovementBody {
   expectedVersion?: number;
 }
 
+interface PlaceHoldBody {
+  walletId: string;
+  amount: number;
+  expiresInSeconds?: number;
+  metadata?: Record<string, string>;
+}
+
+interface CaptureBody {
+  amount?: number;
+  destinationWalletId?: string;
+  metadata?: Record<string, string>;
+}
+
 const bigintOrUndefined = (n: number | undefined) => (n === undefined ? undefined : BigInt(n));
 
 export const fingerprints = {
@@ -45,4 +58,34 @@ export const fingerprints = {
     const b = body as Omit<TransferFields, "amount"> & { amount: number };
     return transferFingerprint({ ...b, amount: BigInt(b.amount) });
   },
-} satisfies Record<string, (body: unknown) => string>;
+  // Holds and reversals: absent fields are their defaults (amount 0 = whole/rest, expiry 0 = the
+  // wallet's default), and the hold or transaction in the path is part of the request.
+  placeHold: (body: unknown) => {
+    const b = body as PlaceHoldBody;
+    return requestFingerprint("placeHold", {
+      wallet: b.walletId,
+      amount: BigInt(b.amount),
+      expiresInSeconds: BigInt(b.expiresInSeconds ?? 0),
+      metadata: b.metadata ?? {},
+    });
+  },
+  captureHold: (body: unknown, params: unknown) => {
+    const b = body as CaptureBody;
+    return requestFingerprint("captureHold", {
+      hold: (params as { holdId: string }).holdId,
+      amount: BigInt(b.amount ?? 0),
+      destination: b.destinationWalletId ?? "",
+      metadata: b.metadata ?? {},
+    });
+  },
+  voidHold: (_body: unknown, params: unknown) =>
+    requestFingerprint("voidHold", { hold: (params as { holdId: string }).holdId }),
+  reverseTransaction: (body: unknown, params: unknown) => {
+    const b = body as { amount?: number; metadata?: Record<string, string> };
+    return requestFingerprint("reverseTransaction", {
+      transaction: (params as { transactionId: string }).transactionId,
+      amount: BigInt(b.amount ?? 0),
+      metadata: b.metadata ?? {},
+    });
+  },
+} satisfies Record<string, (body: unknown, params: unknown) => string>;

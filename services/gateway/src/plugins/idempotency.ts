@@ -9,9 +9,10 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /**
      * The route honours Idempotency-Key (whether it is required is up to the route's header
-     * schema); the function fingerprints its validated body (idempotency/fingerprint.ts).
+     * schema); the function fingerprints its validated body and path parameters
+     * (idempotency/fingerprint.ts): a key used on /api/holds/A/void is not a replay on /api/holds/B/void.
      */
-    idempotent?: (body: unknown) => string;
+    idempotent?: (body: unknown, params: unknown) => string;
   }
   interface FastifyRequest {
     idempotencyClaim: { redisKey: string; token: string; fingerprint: string } | null;
@@ -50,7 +51,7 @@ export function registerIdempotency(
     const key = request.headers["idempotency-key"];
     const fingerprintOf = request.routeOptions.config.idempotent;
     if (!fingerprintOf || typeof key !== "string") return;
-    const fingerprint = fingerprintOf(request.body);
+    const fingerprint = fingerprintOf(request.body, request.params);
     let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
     try {
       claim = await store.claim(principalOf(request).sub, key, fingerprint);

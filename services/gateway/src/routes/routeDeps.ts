@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import type { HistoryCache } from "../cache/historyCache.js";
 import { ApiError } from "../http/apiError.js";
 import type { WalletUpstream } from "../upstream/walletClient.js";
@@ -30,4 +31,52 @@ export async function writeAndInvalidate<T>(
   }
   await history.invalidateOwnWrite(walletIds, writtenIds(result));
   return result;
+}
+
+/**
+ * writeAndInvalidate for writes addressed by a hold or transaction id, whose wallets are
+ * known only from the result: `changed` names them and the written ids. A timeout or
+ * unavailability may still have committed; then `lookup` asks the wallet which wallets the
+ * write could have changed and those are invalidated in the background, so the error reply
+ * is not held up by a second slow call. If the lookup fails too, the wallet's committed
+ * events (and the cache TTL) bound the staleness.
+ */
+export async function writeAndInvalidateFound<T>(
+  history: HistoryCache,
+  write: () => Promise<T>,
+  changed: (result: T) => { walletIds: string[]; writtenIds: string[] },
+  lookup: () => Promise<string[]>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await write();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.statusCode < 500)) {
+      void lookup().then(
+        (walletIds) => {
+          const known = walletIds.filter((id) => id !== "");
+          return known.length > 0 ? history.invalidate(known, "gateway") : undefined;
+        },
+        () => undefined,
+      );
+    }
+    throw err;
+  }
+  const { walletIds, writtenIds } = changed(result);
+  await history.invalidateOwnWrite(walletIds, writtenIds);
+  return result;
+}
+
+/**
+ * preValidation for routes whose body fields are all optional: a request without a body
+ * (no Content-Type) is the empty object. `{}` works too; an empty application/json body is
+ * still "Body is not valid JSON", as everywhere.
+ */
+export async function absentBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined) request.body = {};
+}
+
+/** The wallets a transaction changed: its own, and the other side of a transfer. */
+export function walletsOf(t: { walletId: string; counterpartyWalletId: string }): string[] {
+  return t.counterpartyWalletId ? [t.walletId, t.counterpartyWalletId] : [t.walletId];
 }

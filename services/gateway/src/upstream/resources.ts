@@ -1,4 +1,11 @@
-import { type Transaction, TransactionType, type TransferResponse, type Wallet } from "@wallet/contracts";
+import {
+  type Hold,
+  HoldStatus,
+  type Transaction,
+  TransactionType,
+  type TransferResponse,
+  type Wallet,
+} from "@wallet/contracts";
 import { ApiError } from "../http/apiError.js";
 
 const TYPE_NAMES: Partial<Record<TransactionType, string>> = {
@@ -14,6 +21,13 @@ export function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+const HOLD_STATUS_NAMES: Partial<Record<HoldStatus, string>> = {
+  [HoldStatus.HOLD_STATUS_PENDING]: "pending",
+  [HoldStatus.HOLD_STATUS_CAPTURED]: "captured",
+  [HoldStatus.HOLD_STATUS_VOIDED]: "voided",
+  [HoldStatus.HOLD_STATUS_EXPIRED]: "expired",
+};
+
 const iso = (d: Date | undefined) => (d ?? new Date(0)).toISOString();
 
 /** The REST shape of a wallet. */
@@ -22,6 +36,8 @@ export function walletResource(w: Wallet) {
     id: w.id,
     currency: w.currency,
     balance: w.balance,
+    heldBalance: w.heldBalance,
+    availableBalance: w.availableBalance,
     version: w.version,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),
@@ -40,8 +56,32 @@ export function transactionResource(t: Transaction) {
     version: t.walletVersion,
     transferId: t.transferId || null,
     counterpartyWalletId: t.counterpartyWalletId || null,
+    reversalOf: t.reversalOf || null,
+    holdId: t.holdId || null,
+    reversedAmount: t.reversedAmount,
     metadata: t.metadata,
     createdAt: iso(t.createdAt),
+  };
+}
+
+/**
+ * The REST shape of a hold: the proto Hold without owner_id (like wallets and
+ * transactions), statuses in lower case, empty ids and an unset end as null.
+ */
+export function holdResource(h: Hold) {
+  return {
+    id: h.id,
+    walletId: h.walletId,
+    currency: h.currency,
+    amount: h.amount,
+    status: HOLD_STATUS_NAMES[h.status] ?? "unknown",
+    capturedAmount: h.capturedAmount,
+    captureTransactionId: h.captureTransactionId || null,
+    destinationWalletId: h.destinationWalletId || null,
+    expiresAt: iso(h.expiresAt),
+    metadata: h.metadata,
+    createdAt: iso(h.createdAt),
+    endedAt: h.endedAt ? h.endedAt.toISOString() : null,
   };
 }
 

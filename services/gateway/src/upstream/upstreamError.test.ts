@@ -25,6 +25,11 @@ describe("upstreamError - gRPC to HTTP", () => {
     [status.FAILED_PRECONDITION, "CURRENCY_MISMATCH", 409],
     [status.ABORTED, "CONCURRENT_UPDATE", 409],
     [status.FAILED_PRECONDITION, "IDEMPOTENCY_KEY_REUSED", 422],
+    [status.PERMISSION_DENIED, "FORBIDDEN", 403],
+    [status.NOT_FOUND, "HOLD_NOT_FOUND", 404],
+    [status.ABORTED, "HOLD_NOT_PENDING", 409],
+    [status.FAILED_PRECONDITION, "AMOUNT_EXCEEDS_REMAINING", 409],
+    [status.FAILED_PRECONDITION, "NOT_REVERSIBLE", 409],
     [status.UNAVAILABLE, "UNAVAILABLE", 503],
     [status.DEADLINE_EXCEEDED, "TIMEOUT", 504],
   ])("status %i with %s -> %i", (code, errorCode, http) => {

@@ -52,6 +52,12 @@ const RPC_NAMES = [
   "transfer",
   "listTransactions",
   "getTransaction",
+  "reverseTransaction",
+  "placeHold",
+  "captureHold",
+  "voidHold",
+  "getHold",
+  "listHolds",
 ] as const satisfies readonly (keyof Methods)[];
 
 /** PEM files for TLS to the wallet: the CA that signed its certificate, and a client certificate for mTLS. */

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/ports.js";
+import { startRedis, type TestRedis } from "../../../test/support/redis.js";
 import { type Exchange, type GatewayStack, newKey, startStack, type TestGateway } from "./stack.js";
 
 /**
@@ -48,6 +49,7 @@ async function roundTripCounter(redisPort: number) {
 // cache invalidation.
 describe("gateway - Redis round trips per request", () => {
   let stack: GatewayStack;
+  let redis: TestRedis;
   let counter: Awaited<ReturnType<typeof roundTripCounter>>;
   let gw: TestGateway;
   let token: string;
@@ -56,7 +58,9 @@ describe("gateway - Redis round trips per request", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    counter = await roundTripCounter(stack.redis.port);
+    // A Redis of its own: the stack's gateway invalidates the shared one on every committed event.
+    redis = await startRedis();
+    counter = await roundTripCounter(redis.port);
     // No NATS: committed events would invalidate at moments of their own and blur the counts.
     gw = await stack.startGateway({ REDIS_URL: counter.url, NATS_URL: "nats://127.0.0.1:1" });
     token = await stack.token("round-trips");
@@ -76,6 +80,7 @@ describe("gateway - Redis round trips per request", () => {
   afterAll(async () => {
     await stack?.stop();
     await counter?.stop();
+    await redis?.stop();
   });
 
   const measured = async (call: () => Promise<Exchange>, status: number) => {

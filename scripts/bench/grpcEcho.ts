@@ -24,9 +24,6 @@ const response: CreditResponse = {
     reversedAmount: 0n,
     metadata: {},
     createdAt: now,
-    reversalOf: "",
-    holdId: "",
-    reversedAmount: 0n,
   },
 };
 

@@ -135,7 +135,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
     openapi(ops);
   });
   app.register(async (api) => {
-    registerAuthentication(api, verifier, apiRateLimit(api, rateLimits));
+    registerAuthentication(api, verifier, apiRateLimit(rateLimits));
     registerIdempotency(api, { store: idempotencyStore, metrics: gatewayMetrics, onRedisFailure });
     const deps: RouteDeps = { wallet, history, creditScope: config.CREDIT_SCOPE };
     for (const route of [

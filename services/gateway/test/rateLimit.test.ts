@@ -1,4 +1,6 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis } from "../../../test/support/redis.js";
 import { type GatewayStack, newKey, startStack, type TestGateway } from "./stack.js";
 
 // Flow 6 of docs/flows.md (rate limiting + headers), shared by every replica through Redis.
@@ -58,6 +60,50 @@ describe("gateway rate limit - Flow 6", () => {
     }
   });
 
+  it("over the limit a credit is 429 and keeps no idempotency claim; a bad body is counted, then 429 too", async () => {
+    // Its own client address: the other tests spend 127.0.0.1's budget, which a new token meets first.
+    const gw = await stack.startGateway({ RATE_LIMIT_MAX: "3", TRUST_PROXY: "1" });
+    const client = { "x-forwarded-for": "203.0.113.77" };
+    const token = await stack.token("limited-writer");
+    const created = await gw.call("POST", "/api/wallets", {
+      token,
+      body: { currency: "USD" },
+      headers: client,
+    });
+    expect(created.status).toBe(201);
+    const walletId = created.body.data.id;
+    const key = newKey("over-limit");
+    const credit = (body: object) =>
+      gw.call("POST", "/api/wallets/credit", { token, body, headers: { ...client, "idempotency-key": key } });
+    const bad = await credit({ walletId, amount: "5" });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("x-ratelimit-remaining")).toBe("1");
+    expect((await credit({ walletId, amount: 5 })).status).toBe(200);
+    const limited = await credit({ walletId, amount: 5 });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe("RATE_LIMITED");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.headers.get("idempotent-replayed")).toBeNull();
+    const other = newKey("over-limit-other");
+    const refused = await gw.call("POST", "/api/wallets/credit", {
+      token,
+      body: { walletId, amount: 7 },
+      headers: { ...client, "idempotency-key": other },
+    });
+    expect(refused.status).toBe(429);
+    const badAgain = await credit({ walletId, amount: "5" });
+    expect(badAgain.status).toBe(429);
+    expect(badAgain.body.error.code).toBe("RATE_LIMITED");
+    const redis = new Redis(stack.redis.url);
+    try {
+      // The refused request's claim was released; the first credit's record stays.
+      expect(await redis.exists(`idem:limited-writer:${other}`)).toBe(0);
+      expect(await redis.exists(`idem:limited-writer:${key}`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it("Redis down - requests fail open (served, counted in gateway_redis_failures_total)", async () => {
     const gw = await stack.startGateway({ REDIS_URL: "redis://127.0.0.1:1" });
     const token = await stack.token("no-redis-user");
@@ -81,6 +127,37 @@ describe("gateway rate limit - Flow 6", () => {
     for (const use of ["rate_limit", "idempotency", "history_cache"]) {
       expect(metrics).toMatch(new RegExp(`gateway_redis_failures_total\\{use="${use}"[^}]*\\} [1-9]`));
     }
+  });
+
+  it("Redis killed mid-run - reads and credits are still served (fail open), each bypass counted", async () => {
+    const own = await startRedis();
+    const gw = await stack.startGateway({ REDIS_URL: own.url });
+    const token = await stack.token("redis-killed-user");
+    const created = await gw.call("POST", "/api/wallets", { token, body: { currency: "USD" } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("x-ratelimit-remaining")).toBe("99");
+    const walletId = created.body.data.id;
+    await own.stop();
+    const failures = async (use: string) => {
+      const text = (await gw.call("GET", "/metrics")).text;
+      return Number(
+        text.match(new RegExp(`gateway_redis_failures_total\\{use="${use}"[^}]*\\} (\\d+)`))?.[1] ?? 0,
+      );
+    };
+    const before = await failures("rate_limit");
+    const credited = await gw.call("POST", "/api/wallets/credit", {
+      token,
+      body: { walletId, amount: 5 },
+      headers: { "idempotency-key": newKey("redis-killed") },
+    });
+    expect(credited.status, credited.text).toBe(200);
+    expect(credited.headers.get("x-ratelimit-limit")).toBeNull();
+    const history = await gw.call("GET", `/api/transactions?walletId=${walletId}`, { token });
+    expect(history.status).toBe(200);
+    expect(history.body.data.items).toHaveLength(1);
+    expect(await failures("rate_limit")).toBe(before + 2);
+    expect(await failures("idempotency")).toBeGreaterThan(0);
+    expect(await failures("history_cache")).toBeGreaterThan(0);
   });
 
   it("behind a proxy (TRUST_PROXY): two anonymous clients get a bucket each; without it they share the proxy's", async () => {

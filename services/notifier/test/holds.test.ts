@@ -14,7 +14,7 @@ import {
   WEBHOOK_SECRET,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhookReceiver.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 
 describe("notifier hold events", () => {
   let fx: NatsFixture;

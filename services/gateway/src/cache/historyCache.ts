@@ -8,6 +8,13 @@ local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
 `;
 
+// Starts a new generation of a wallet's pages; one key, so it is atomic on a Cluster too.
+const INVALIDATE_SCRIPT = `
+local generation = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return generation
+`;
+
 // defineCommand adds a *Buffer variant; bytes go from Redis to the socket without a string round trip.
 type WithLookup = Redis & {
   historyLookup(generationKey: string, prefix: string, suffix: string): unknown;
@@ -16,12 +23,19 @@ type WithLookup = Redis & {
     prefix: string,
     suffix: string,
   ): Promise<[Buffer, Buffer | null]>;
+  historyInvalidate(generationKey: string, ttlSeconds: number): Promise<number>;
 };
 
 /** A cache lookup: the cached body (JSON bytes), or null with a `store` that files the fresh body under the same generation. */
 export interface HistoryLookup {
   body: Buffer | null;
   store(body: string): Promise<void>;
+}
+
+/** A lookup sent ahead (with the request's rate-limit count), for `lookup` to use if it asks the same. */
+export interface PrefetchedLookup {
+  args: string;
+  answer: Promise<[Buffer, Buffer | null] | { failed: unknown }>;
 }
 
 // Outlives every cached page, so a generation never restarts while pages of it can still be read.
@@ -45,9 +59,16 @@ export function createHistoryCache(
 ) {
   const { metrics, onRedisFailure } = opts;
   const commands = redis as WithLookup;
-  if (!commands.historyLookup) redis.defineCommand("historyLookup", { numberOfKeys: 1, lua: LOOKUP_SCRIPT });
+  if (!commands.historyLookup) {
+    redis.defineCommand("historyLookup", { numberOfKeys: 1, lua: LOOKUP_SCRIPT });
+    redis.defineCommand("historyInvalidate", { numberOfKeys: 1, lua: INVALIDATE_SCRIPT });
+  }
   // The braces keep a wallet's keys in one Redis Cluster slot.
   const walletPrefix = (walletId: string) => `txc:{${walletId}}:`;
+  const keysOf = (walletId: string, subject: string, limit: number, cursor: string) => ({
+    prefix: walletPrefix(walletId),
+    suffix: `:${encodeURIComponent(subject)}:${limit}:${encodeURIComponent(cursor)}`,
+  });
 
   const bypass: HistoryLookup = { body: null, store: async () => {} };
   // Transaction and transfer ids this gateway wrote and already invalidated for, oldest first.
@@ -60,17 +81,40 @@ export function createHistoryCache(
   };
 
   return {
-    async lookup(walletId: string, subject: string, limit: number, cursor: string): Promise<HistoryLookup> {
-      const prefix = walletPrefix(walletId);
-      const suffix = `:${encodeURIComponent(subject)}:${limit}:${encodeURIComponent(cursor)}`;
-      let generation: Buffer;
-      let body: Buffer | null;
-      try {
-        [generation, body] = await commands.historyLookupBuffer(`${prefix}gen`, `${prefix}p:`, suffix);
-      } catch (err) {
-        onRedisFailure("history_cache", err);
+    /**
+     * Sends the lookup now (before returning), so it shares a round trip with Redis work sent in
+     * the same tick; pass the result to `lookup`. Never rejects.
+     */
+    prefetch(walletId: string, subject: string, limit: number, cursor: string): PrefetchedLookup {
+      const { prefix, suffix } = keysOf(walletId, subject, limit, cursor);
+      return {
+        args: `${prefix}${suffix}`,
+        answer: commands.historyLookupBuffer(`${prefix}gen`, `${prefix}p:`, suffix).catch((failed) => ({
+          failed,
+        })),
+      };
+    },
+
+    /** The cached page, from `prefetched` if that was sent for the same page, else from Redis now. */
+    async lookup(
+      walletId: string,
+      subject: string,
+      limit: number,
+      cursor: string,
+      prefetched?: PrefetchedLookup | null,
+    ): Promise<HistoryLookup> {
+      const { prefix, suffix } = keysOf(walletId, subject, limit, cursor);
+      const answer =
+        prefetched?.args === `${prefix}${suffix}`
+          ? await prefetched.answer
+          : await commands
+              .historyLookupBuffer(`${prefix}gen`, `${prefix}p:`, suffix)
+              .catch((failed) => ({ failed }));
+      if ("failed" in answer) {
+        onRedisFailure("history_cache", answer.failed);
         return bypass;
       }
+      const [generation, body] = answer;
       metrics.cacheLookups.inc({ result: body === null ? "miss" : "hit" });
       const key = `${prefix}p:${generation.toString()}${suffix}`;
       return {
@@ -105,14 +149,16 @@ export function createHistoryCache(
       await this.invalidate([walletId], "event");
     },
 
-    /** Makes every cached page of these wallets stale; never throws (the TTL is the backstop). */
+    /**
+     * Makes every cached page of these wallets stale; never throws (the TTL is the backstop).
+     * The commands are sent before this returns (one script per wallet, auto-pipelined).
+     */
     async invalidate(walletIds: string[], source: "gateway" | "event"): Promise<void> {
-      const pipeline = redis.multi();
-      for (const id of walletIds) {
-        pipeline.incr(`${walletPrefix(id)}gen`).expire(`${walletPrefix(id)}gen`, GENERATION_TTL_SECONDS);
-      }
+      const sent = walletIds.map((id) =>
+        commands.historyInvalidate(`${walletPrefix(id)}gen`, GENERATION_TTL_SECONDS),
+      );
       try {
-        await pipeline.exec();
+        await Promise.all(sent);
         metrics.cacheInvalidations.inc({ source }, walletIds.length);
       } catch (err) {
         onRedisFailure("history_cache", err);

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from "fastify";
+import { takeDeferredCount } from "../plugins/rateLimit.js";
 import { ApiError, type ErrorCode } from "./apiError.js";
 import { describeValidationError } from "./validation.js";
 
@@ -20,10 +21,17 @@ export function errorBody(code: ErrorCode, message: string, requestId: string) {
 /**
  * Turns every error into the `{error: {code, message, requestId}}` envelope.
  * Known errors keep their message; anything else becomes a generic 500 and its
- * details (stack included) go only to the log.
+ * details (stack included) go only to the log. A request whose rate-limit count
+ * was held back for its Idempotency-Key claim, and that failed before the claim
+ * (a bad body), is counted here: over the limit its answer is 429, as it would
+ * have been had it been counted on arrival.
  */
 export function registerErrorEnvelope(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (failure: FastifyError, request, reply) => {
+    let error = failure;
+    await takeDeferredCount(request)?.catch((limited: FastifyError) => {
+      error = limited;
+    });
     const { status, code, message, headers } = classify(error);
     if (!(error instanceof ApiError)) {
       if (status >= 500) request.log.error({ err: error }, "request failed");

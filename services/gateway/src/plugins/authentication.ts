@@ -33,6 +33,10 @@ const REALM = 'Bearer realm="wallet"';
  *   is counted against its subject, a rejected one against the client address
  *   (then 401). So requests without a valid token are limited per address before
  *   their signature is checked, and valid callers never use the address's budget.
+ *
+ * The count of a verified caller shares its Redis round trip with the route's
+ * own Redis work: the history lookup is sent with it, and on routes that claim
+ * an Idempotency-Key the count waits for the claim (after the body is read).
  */
 export function registerAuthentication(
   app: FastifyInstance,

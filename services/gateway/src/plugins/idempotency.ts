@@ -1,9 +1,10 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../http/apiError.js";
 import type { IdempotencyStore } from "../idempotency/idempotencyStore.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { RedisFailureReporter } from "../redis.js";
 import { principalOf } from "./authentication.js";
+import { takeDeferredCount } from "./rateLimit.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -16,6 +17,8 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     idempotencyClaim: { redisKey: string; token: string; fingerprint: string } | null;
+    /** Redis writes the handler queued (sendBeforeReply), sent with the idempotency record. */
+    redisBeforeReply: (() => Promise<void>)[] | null;
   }
 }
 
@@ -39,6 +42,10 @@ function isReplayable(status: number): boolean {
  *
  * If Redis is unavailable the request goes on without a record: the key is
  * still passed to the wallet, which refuses to apply it twice.
+ *
+ * Round trips: the claim goes to Redis together with the request's rate-limit
+ * count (held back for it by apiRateLimit), and the record together with the
+ * writes the handler queued with sendBeforeReply (cache invalidation).
  */
 export function registerIdempotency(
   app: FastifyInstance,
@@ -46,19 +53,37 @@ export function registerIdempotency(
 ): void {
   const { store, metrics, onRedisFailure } = deps;
   app.decorateRequest("idempotencyClaim", null);
+  app.decorateRequest("redisBeforeReply", null);
 
   app.addHook("preHandler", async (request, reply) => {
     const key = request.headers["idempotency-key"];
     const fingerprintOf = request.routeOptions.config.idempotent;
-    if (!fingerprintOf || typeof key !== "string") return;
+    // Sent now: the claim below joins it in the same round trip.
+    const counted = takeDeferredCount(request);
+    if (!fingerprintOf || typeof key !== "string") return counted ?? undefined;
     const fingerprint = fingerprintOf(request.body, request.params);
-    let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
-    try {
-      claim = await store.claim(principalOf(request).sub, key, fingerprint);
-    } catch (err) {
-      onRedisFailure("idempotency", err);
+    const claiming = store.claim(principalOf(request).sub, key, fingerprint).then(
+      (claim) => ({ claim }),
+      (failed: unknown) => ({ failed }),
+    );
+    if (counted) {
+      try {
+        await counted;
+      } catch (limited) {
+        // Over the limit: the request is refused as if it had never claimed the key.
+        const outcome = await claiming;
+        if ("claim" in outcome && outcome.claim.kind === "claimed") {
+          await store.release(outcome.claim).catch((err) => onRedisFailure("idempotency", err));
+        }
+        throw limited;
+      }
+    }
+    const outcome = await claiming;
+    if ("failed" in outcome) {
+      onRedisFailure("idempotency", outcome.failed);
       return;
     }
+    const { claim } = outcome;
     metrics.idempotency.inc({ outcome: claim.kind });
     switch (claim.kind) {
       case "claimed":
@@ -89,13 +114,28 @@ export function registerIdempotency(
   });
 
   app.addHook("onSend", async (request, reply, payload) => {
+    const queued = request.redisBeforeReply;
     const claim = request.idempotencyClaim;
-    if (!claim) return payload;
+    if (!queued && !claim) return payload;
+    request.redisBeforeReply = null;
     request.idempotencyClaim = null;
+    // Everything is sent before the first await: one round trip.
+    const sent = queued ? queued.map((write) => write()) : [];
+    if (claim) sent.push(record(claim, reply.statusCode, payload, reply));
+    await Promise.all(sent);
+    return payload;
+  });
+
+  const record = async (
+    claim: { redisKey: string; token: string; fingerprint: string },
+    status: number,
+    payload: unknown,
+    reply: { getHeader(name: string): unknown },
+  ): Promise<void> => {
     try {
-      if (isReplayable(reply.statusCode) && typeof payload === "string") {
+      if (isReplayable(status) && typeof payload === "string") {
         await store.complete(claim, claim.fingerprint, {
-          status: reply.statusCode,
+          status,
           contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
           body: payload,
         });
@@ -105,6 +145,15 @@ export function registerIdempotency(
     } catch (err) {
       onRedisFailure("idempotency", err);
     }
-    return payload;
-  });
+  };
+}
+
+/**
+ * Queues a Redis write that must be made before the reply goes out; it is sent together with
+ * the idempotency record, in one round trip. `write` must send its commands before its first
+ * await and never reject.
+ */
+export function sendBeforeReply(request: FastifyRequest, write: () => Promise<void>): void {
+  if (request.redisBeforeReply) request.redisBeforeReply.push(write);
+  else request.redisBeforeReply = [write];
 }

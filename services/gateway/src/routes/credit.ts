@@ -40,6 +40,7 @@ export function credit(app: FastifyInstance, { wallet, history, creditScope }: R
     async (request, reply) => {
       const { walletId, amount, metadata = {} } = request.body;
       const res = await writeAndInvalidate(
+        request,
         history,
         [walletId],
         () =>

@@ -45,6 +45,7 @@ export function debit(app: FastifyInstance, { wallet, history }: RouteDeps): voi
     async (request, reply) => {
       const { walletId, amount, metadata = {}, expectedVersion } = request.body;
       const res = await writeAndInvalidate(
+        request,
         history,
         [walletId],
         () =>

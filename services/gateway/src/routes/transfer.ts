@@ -43,6 +43,7 @@ export function transfer(app: FastifyInstance, { wallet, history }: RouteDeps): 
     async (request, reply) => {
       const { fromWalletId, toWalletId, amount, metadata = {} } = request.body;
       const res = await writeAndInvalidate(
+        request,
         history,
         [fromWalletId, toWalletId],
         () =>

@@ -2,6 +2,7 @@ import { HoldChanged, HoldStatus } from "@wallet/contracts";
 import { DLQ_STREAM, EVENTS_STREAM, HOLD_STATUS_SUBJECT } from "@wallet/runtime";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
 import { holdChanged, publishEvent, publishHoldEvent, transactionCommitted } from "./support/events.js";
@@ -14,7 +15,6 @@ import {
   WEBHOOK_SECRET,
 } from "./support/harness.js";
 import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 
 describe("notifier hold events", () => {
   let fx: NatsFixture;

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
+import { EVENTS_STREAM, EVENTS_SUBJECTS } from "@wallet/runtime";
 import { freePort } from "../../lib/ports.js";
 import { spawnService, waitUntilReady } from "../../lib/serviceProcess.js";
 import { type ReceivedWebhook, startWebhookReceiver } from "../../lib/webhookReceiver.js";
@@ -34,7 +34,7 @@ export async function flow4Retry(s: Session): Promise<void> {
   // Created here first so that it starts at new events instead of replaying the stream's history.
   await jsm.consumers.add(EVENTS_STREAM, {
     durable_name: consumer,
-    filter_subject: TRANSACTION_COMMITTED_SUBJECT,
+    filter_subject: EVENTS_SUBJECTS,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.New,
   });

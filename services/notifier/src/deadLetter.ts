@@ -1,10 +1,22 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { DLQ_SUBJECT_PREFIX } from "@wallet/runtime";
+import { DLQ_SUBJECT_PREFIX, EVENTS_SUBJECTS, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import type { PulledMessage } from "./consumeLoop.js";
 
-/** Where the notifier parks the events it gave up on (x-dead-letter-subject names the original subject). */
-export const DEAD_LETTER_SUBJECT = `${DLQ_SUBJECT_PREFIX}.transaction.committed`;
+const EVENTS_PREFIX = EVENTS_SUBJECTS.replace(/>$/, "");
+
+/**
+ * Where the notifier parks an event it gave up on: the DLQ subject that mirrors the
+ * original's (wallet.events.hold.captured → wallet.dlq.hold.captured);
+ * x-dead-letter-subject names the original too.
+ */
+export function deadLetterSubject(original: string): string {
+  const rest = original.startsWith(EVENTS_PREFIX) ? original.slice(EVENTS_PREFIX.length) : "unknown";
+  return `${DLQ_SUBJECT_PREFIX}.${rest}`;
+}
+
+/** The dead-letter subject of TransactionCommitted events. */
+export const DEAD_LETTER_SUBJECT = deadLetterSubject(TRANSACTION_COMMITTED_SUBJECT);
 
 /** Headers a dead letter carries besides the original ones. */
 export const DEAD_LETTER_HEADERS = {
@@ -50,7 +62,11 @@ export async function publishDeadLetter(
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      await js.publish(DEAD_LETTER_SUBJECT, msg.data, { msgID: letter.msgId, headers: h, timeout: 5_000 });
+      await js.publish(deadLetterSubject(msg.subject), msg.data, {
+        msgID: letter.msgId,
+        headers: h,
+        timeout: 5_000,
+      });
       return;
     } catch (err) {
       lastError = err;

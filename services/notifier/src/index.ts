@@ -8,5 +8,5 @@ export {
   loadNotifierConfig,
   type NotifierConfig,
 } from "./config.js";
-export { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "./deadLetter.js";
+export { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT, deadLetterSubject } from "./deadLetter.js";
 export { DELIVERY_BUCKET } from "./deliveryRecords.js";

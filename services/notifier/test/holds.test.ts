@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
-import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
+import { DEAD_LETTER_HEADERS, deadLetterSubject } from "../src/index.js";
 import { holdChanged, publishEvent, publishHoldEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
@@ -157,7 +157,9 @@ describe("notifier hold events", () => {
       msgID: wrong.eventId,
     });
     await waitUntil("dead-lettered", async () => (await fx.jsm.streams.info(DLQ_STREAM)).state.messages >= 1);
-    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: DEAD_LETTER_SUBJECT });
+    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, {
+      last_by_subj: deadLetterSubject(HOLD_STATUS_SUBJECT.CAPTURED),
+    });
     expect(letter?.header.get(DEAD_LETTER_HEADERS.reason)).toBe(
       "hold status HOLD_STATUS_VOIDED does not match subject wallet.events.hold.captured",
     );

@@ -206,11 +206,11 @@ describe("holds over gRPC (PostgreSQL, NATS)", () => {
       reason: "IDEMPOTENCY_KEY_REUSED",
     });
     const second = await failure(call(c, c.captureHold, { ...req, idempotencyKey: randomUUID() }));
-    expect(second).toMatchObject({ code: status.ABORTED, reason: "HOLD_NOT_PENDING" });
+    expect(second).toMatchObject({ code: status.FAILED_PRECONDITION, reason: "HOLD_NOT_PENDING" });
     expect(second.details).toMatch(/captured/);
     expect(
       await failure(call(c, c.voidHold, { ownerId: o.ownerId, holdId: h.id, idempotencyKey: randomUUID() })),
-    ).toMatchObject({ code: status.ABORTED, reason: "HOLD_NOT_PENDING" });
+    ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: "HOLD_NOT_PENDING" });
     expect(await balances(o)).toEqual({ balance: 850n, held: 0n, available: 850n, version: 2n });
   });
 
@@ -473,7 +473,7 @@ describe("holds over gRPC (PostgreSQL, NATS)", () => {
         metadata: {},
       }),
     );
-    expect(r).toMatchObject({ code: status.ABORTED, reason: "HOLD_NOT_PENDING" });
+    expect(r).toMatchObject({ code: status.FAILED_PRECONDITION, reason: "HOLD_NOT_PENDING" });
     expect(r.details).toMatch(/expired/);
     await waitUntil("expired event on NATS", async () =>
       eventsOf(await readEvents(nc), o.walletId).some((e) => e.subject === "wallet.events.hold.expired"),
@@ -518,7 +518,9 @@ describe("holds over gRPC (PostgreSQL, NATS)", () => {
     const lost = await Promise.all(
       settled.flatMap((r) => (r.status === "rejected" ? [failure(Promise.reject(r.reason))] : [])),
     );
-    expect(lost.map((r) => [r.code, r.reason])).toEqual(Array(7).fill([status.ABORTED, "HOLD_NOT_PENDING"]));
+    expect(lost.map((r) => [r.code, r.reason])).toEqual(
+      Array(7).fill([status.FAILED_PRECONDITION, "HOLD_NOT_PENDING"]),
+    );
     const expected =
       won[0].kind === "captured" ? { balance: 900n, version: 2n } : { balance: 1000n, version: 1n };
     expect(await balances(o)).toEqual({ ...expected, held: 0n, available: expected.balance });

@@ -4,7 +4,7 @@ import { waitUntil } from "../support/wait.js";
 import { fullHistory, fundedWallet, moveMoney, newKey, walletOf } from "../support/wallets.js";
 import { type Platform, startPlatform } from "./platform.js";
 
-// Flows 1-3 and 5-8 of docs/flows.md, over HTTP against the three services running as processes.
+// Flows 1-3, 5-8 and 10-12 of docs/flows.md, over HTTP against the three services running as processes.
 // Flow 4 (retries) is in services/notifier/test/retry.test.ts, Flow 9 in test/e2e/gracefulShutdown.test.ts.
 describe("product flows - through the gateway", () => {
   let p: Platform;
@@ -204,6 +204,78 @@ describe("product flows - through the gateway", () => {
       [7, 6, 5, 4, 3],
       [2, 1],
     ]);
+  });
+
+  it("flows 10-12 - hold, partial capture, release and refund: balances, events as signed webhooks, one end per hold", async () => {
+    const token = await p.token("flow10-judy", "judy@example.com");
+    const walletId = await fundedWallet(call, token, "USD", 500);
+    const post = (path: string, body: object) =>
+      call("POST", path, { token, body, headers: { "idempotency-key": newKey("f10") } });
+    const placed = await post("/api/holds", { walletId, amount: 300 });
+    expect(placed.status).toBe(201);
+    const holdId = placed.body.data.id;
+    expect(await walletOf(call, token, walletId)).toMatchObject({
+      balance: 500,
+      heldBalance: 300,
+      availableBalance: 200,
+    });
+    // Available funds only: 201 is more than is left once 300 are held.
+    expect((await move("debit", token, { walletId, amount: 201 })).body.error?.code).toBe(
+      "INSUFFICIENT_FUNDS",
+    );
+
+    const captured = await post(`/api/holds/${holdId}/capture`, { amount: 120 });
+    expect(captured.status).toBe(200);
+    expect(captured.body.data.hold).toMatchObject({ status: "captured", capturedAmount: 120 });
+    const debitId = captured.body.data.transaction.id;
+    expect(await walletOf(call, token, walletId)).toMatchObject({
+      balance: 380,
+      heldBalance: 0,
+      availableBalance: 380,
+    });
+    const again = await post(`/api/holds/${holdId}/void`, {});
+    expect([again.status, again.body.error?.code]).toEqual([409, "HOLD_NOT_PENDING"]);
+
+    const refund = await post(`/api/transactions/${debitId}/reversals`, { amount: 20 });
+    expect(refund.status).toBe(201);
+    expect(refund.body.data.reversal).toMatchObject({ type: "credit", amount: 20, reversalOf: debitId });
+    const rest = await post(`/api/transactions/${debitId}/reversals`, {});
+    expect(rest.body.data.reversal).toMatchObject({ amount: 100, reversalOf: debitId });
+    const over = await post(`/api/transactions/${debitId}/reversals`, { amount: 1 });
+    expect([over.status, over.body.error?.code]).toEqual([409, "AMOUNT_EXCEEDS_REMAINING"]);
+    expect((await walletOf(call, token, walletId)).balance).toBe(500);
+
+    // The notifier delivers every hold transition and every transaction, signed, once each.
+    const mine = () => p.webhook.delivered().filter((d) => d.json?.data?.walletId === walletId);
+    await waitUntil("webhooks for the hold, the capture and both refunds", () => mine().length >= 6);
+    const hooks = mine();
+    expect(hooks.map((d) => d.json.type).sort()).toEqual([
+      "wallet.hold.captured",
+      "wallet.hold.placed",
+      "wallet.transaction.committed",
+      "wallet.transaction.committed",
+      "wallet.transaction.committed",
+      "wallet.transaction.committed",
+    ]);
+    expect(hooks.map((d) => d.signatureValid)).toEqual(Array(6).fill(true));
+    expect(new Set(hooks.map((d) => d.webhookId)).size).toBe(6);
+    const byType = (type: string) => hooks.filter((d) => d.json.type === type).map((d) => d.json.data);
+    expect(byType("wallet.hold.captured")).toEqual([
+      expect.objectContaining({
+        holdId,
+        status: "CAPTURED",
+        capturedAmount: "120",
+        captureTransactionId: debitId,
+      }),
+    ]);
+    const transactions = byType("wallet.transaction.committed");
+    expect(transactions.filter((t) => t.holdId === holdId).map((t) => t.transactionId)).toEqual([debitId]);
+    expect(
+      transactions
+        .filter((t) => t.reversalOf === debitId)
+        .map((t) => t.amount)
+        .sort(),
+    ).toEqual(["100", "20"]);
   });
 
   it("correlation - one request's x-request-id appears in the gateway's, the wallet's and the notifier's logs", async () => {

@@ -53,7 +53,14 @@ export async function credit(call: GatewayCall, token: string, walletId: string,
 /** A wallet as the gateway reports it. */
 export async function walletOf(call: GatewayCall, token: string, walletId: string) {
   const res = expectStatus(await call("GET", `/api/wallets/${walletId}`, { token }), 200, "get wallet");
-  return res.body.data as { id: string; balance: number; version: number; currency: string };
+  return res.body.data as {
+    id: string;
+    balance: number;
+    heldBalance: number;
+    availableBalance: number;
+    version: number;
+    currency: string;
+  };
 }
 
 /** One history entry as the gateway returns it. */

@@ -12,19 +12,17 @@ import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { DebitChange, MutationResult, TransactionEvent } from "../../domain/model.js";
 import {
   available,
-  availableAtLeast,
   type Collections,
   encodeMetadata,
-  newOutboxDoc,
   type TransactionDoc,
   toTransaction,
-  toTransactionEvent,
   toWallet,
   type WalletDoc,
 } from "./documents.js";
 import { isDuplicateKey } from "./driverErrors.js";
 import { inTransaction } from "./inTransaction.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
+import { insertWithOutbox, updateBalance } from "./walletWrites.js";
 
 /**
  * Credits or debits one wallet. One transaction holds the conditional $inc, the
@@ -66,21 +64,10 @@ async function applyChange(
   change: DebitChange,
 ): Promise<TransactionEvent | null> {
   const { amount } = change;
-  const filter: Filter<WalletDoc> =
-    kind === "CREDIT"
-      ? // Written as balance <= MAX - amount so the check itself cannot overflow.
-        { _id: change.walletId, ownerId: change.ownerId, balance: { $lte: MAX_AMOUNT - amount } }
-      : // A debit may spend only what pending holds leave available.
-        { _id: change.walletId, ownerId: change.ownerId, ...availableAtLeast(amount) };
-  if (change.expectedVersion !== undefined) filter.version = change.expectedVersion;
-  const updated = await cols.wallets.findOneAndUpdate(
-    filter,
-    {
-      $inc: { balance: kind === "CREDIT" ? amount : -amount, version: 1n },
-      $currentDate: { updatedAt: true },
-    },
-    { session, returnDocument: "after" },
-  );
+  const where: Filter<WalletDoc> = { _id: change.walletId, ownerId: change.ownerId };
+  if (change.expectedVersion !== undefined) where.version = change.expectedVersion;
+  // A credit keeps the balance within MAX_AMOUNT; a debit spends only what pending holds leave available.
+  const updated = await updateBalance(cols, session, where, kind, amount);
   if (!updated) return null;
   const wallet = toWallet(updated);
   const transaction: TransactionDoc = {
@@ -98,10 +85,10 @@ async function applyChange(
     // The server's clock, as set by $currentDate in the same transaction.
     createdAt: wallet.updatedAt,
   };
-  await cols.transactions.insertOne(transaction, { session });
-  const outbox = newOutboxDoc(uuidv7(), transaction, change.requestId, wallet.ownerEmail);
-  await cols.outbox.insertOne(outbox, { session });
-  return toTransactionEvent(outbox);
+  const [event] = await insertWithOutbox(cols, session, change.requestId, [
+    { transaction, ownerEmail: wallet.ownerEmail },
+  ]);
+  return event;
 }
 
 export function findByIdempotencyKey(

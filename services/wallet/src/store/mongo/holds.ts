@@ -9,7 +9,6 @@ import {
   InsufficientFundsError,
   StoreUnavailableError,
   ValidationError,
-  WalletError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
@@ -40,9 +39,9 @@ import {
   toTransactionEvent,
   toWallet,
 } from "./documents.js";
-import { isDuplicateKey } from "./driverErrors.js";
 import { inTransaction } from "./inTransaction.js";
 import { HOLD_IDEMPOTENCY_INDEX } from "./schema.js";
+import { runOnceByKey, transferLegs, updateBalance } from "./walletWrites.js";
 
 /*
  * Holds. A pending hold adds its amount to its wallet's `held`; debits,
@@ -63,20 +62,14 @@ export async function placeHold(
   budgetMs = 0,
 ): Promise<HoldResult> {
   if (placement.amount <= 0n) throw new ValidationError("amount", "must be positive");
-  const previous = await findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey);
-  if (previous) return placeReplay(previous, placement.fingerprint);
-  try {
-    return await inTransaction(cols.client, (session) => placeOnce(cols, session, placement), {
-      budgetMs,
-      signal: placement.signal,
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: replay it.
-    if (!isDuplicateKey(err, HOLD_IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
-    const raced = await findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey);
-    if (!raced) throw err;
-    return placeReplay(raced, placement.fingerprint);
-  }
+  return runOnceByKey(
+    cols.client,
+    HOLD_IDEMPOTENCY_INDEX,
+    () => findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey),
+    (doc) => placeReplay(doc, placement.fingerprint),
+    (session) => placeOnce(cols, session, placement),
+    { budgetMs, signal: placement.signal },
+  );
 }
 
 function findHoldByKey(holds: Collection<HoldDoc>, ownerId: string, key: string): Promise<HoldDoc | null> {
@@ -271,40 +264,11 @@ async function captureOnce(
     for (const step of steps) owners.set(step.id, await step.apply());
     const from = owners.get(hold.walletId)!;
     const to = owners.get(destination.id)!;
-    const transferId = uuidv7();
-    const createdAt = from.updatedAt;
-    transactions.push(
-      {
-        _id: uuidv7(),
-        walletId: from.id,
-        ownerId: from.ownerId,
-        type: "TRANSFER_OUT",
-        amount,
-        currency: from.currency,
-        balanceAfter: from.balance,
-        walletVersion: from.version,
-        transferId,
-        counterpartyWalletId: to.id,
-        holdId: hold._id,
-        metadata,
-        createdAt,
-      },
-      {
-        _id: uuidv7(),
-        walletId: to.id,
-        ownerId: to.ownerId,
-        type: "TRANSFER_IN",
-        amount,
-        currency: to.currency,
-        balanceAfter: to.balance,
-        walletVersion: to.version,
-        transferId,
-        counterpartyWalletId: from.id,
-        holdId: hold._id,
-        metadata,
-        createdAt,
-      },
-    );
+    const { legs } = transferLegs(from, to, amount, metadata, {
+      out: { holdId: hold._id },
+      in: { holdId: hold._id },
+    });
+    transactions.push(...legs);
   }
   await cols.transactions.insertMany(transactions, { session });
   const captured: HoldDoc = {
@@ -358,11 +322,7 @@ async function creditForTransfer(
   walletId: string,
   amount: bigint,
 ): Promise<Wallet> {
-  const doc = await cols.wallets.findOneAndUpdate(
-    { _id: walletId, balance: { $lte: MAX_AMOUNT - amount } },
-    { $inc: { balance: amount, version: 1n }, $currentDate: { updatedAt: true } },
-    { session, returnDocument: "after" },
-  );
+  const doc = await updateBalance(cols, session, { _id: walletId }, "CREDIT", amount);
   // Checked in this snapshot just before; a miss aborts.
   if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
   return toWallet(doc);

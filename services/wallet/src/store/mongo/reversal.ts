@@ -5,28 +5,15 @@ import {
   InsufficientFundsError,
   NotReversibleError,
   PermissionDeniedError,
-  StoreUnavailableError,
   ValidationError,
-  WalletError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
-import type { ReversalRequest, ReversalResult, Wallet } from "../../domain/model.js";
+import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
-import {
-  available,
-  availableAtLeast,
-  type Collections,
-  encodeMetadata,
-  int64,
-  newOutboxDoc,
-  type TransactionDoc,
-  toTransactionEvent,
-  toWallet,
-} from "./documents.js";
-import { isDuplicateKey } from "./driverErrors.js";
-import { inTransaction } from "./inTransaction.js";
+import { type Collections, encodeMetadata, int64, type TransactionDoc, toWallet } from "./documents.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
+import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs, updateBalance } from "./walletWrites.js";
 
 /*
  * Reverses a CREDIT (with a DEBIT), a DEBIT (with a CREDIT) or a TRANSFER_IN
@@ -43,20 +30,14 @@ export async function reverseTransaction(
   budgetMs = 0,
 ): Promise<ReversalResult> {
   if (request.amount < 0n) throw new ValidationError("amount", "must not be negative");
-  const previous = await findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey);
-  if (previous) return reversalReplay(previous, request.fingerprint);
-  try {
-    return await inTransaction(cols.client, (session) => reverseOnce(cols, session, request), {
-      budgetMs,
-      signal: request.signal,
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: replay it.
-    if (!isDuplicateKey(err, IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
-    const raced = await findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey);
-    if (!raced) throw err;
-    return reversalReplay(raced, request.fingerprint);
-  }
+  return runOnceByKey(
+    cols.client,
+    IDEMPOTENCY_INDEX,
+    () => findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey),
+    (doc) => reversalReplay(doc, request.fingerprint),
+    (session) => reverseOnce(cols, session, request),
+    { budgetMs, signal: request.signal },
+  );
 }
 
 function reversalReplay(doc: TransactionDoc, fingerprint: string): ReversalResult {
@@ -102,12 +83,12 @@ async function reverseOnce(
 
   if (original.type === "CREDIT" || original.type === "DEBIT") {
     const undoCredit = original.type === "CREDIT";
-    const doc = await cols.wallets.findOneAndUpdate(
-      undoCredit
-        ? { _id: original.walletId, ...availableAtLeast(amount) }
-        : { _id: original.walletId, balance: { $lte: MAX_AMOUNT - amount } },
-      { $inc: { balance: undoCredit ? -amount : amount, version: 1n }, $currentDate: { updatedAt: true } },
-      { session, returnDocument: "after" },
+    const doc = await updateBalance(
+      cols,
+      session,
+      { _id: original.walletId },
+      undoCredit ? "DEBIT" : "CREDIT",
+      amount,
     );
     if (!doc) {
       if (undoCredit) throw new InsufficientFundsError();
@@ -126,10 +107,9 @@ async function reverseOnce(
       reversalOf: original._id,
       createdAt: wallet.updatedAt,
     };
-    await cols.transactions.insertOne(transaction, { session });
-    const outbox = newOutboxDoc(uuidv7(), transaction, request.requestId, wallet.ownerEmail);
-    await cols.outbox.insertOne(outbox, { session });
-    const event = toTransactionEvent(outbox);
+    const [event] = await insertWithOutbox(cols, session, request.requestId, [
+      { transaction, ownerEmail: wallet.ownerEmail },
+    ]);
     return { reversal: event.transaction, transferId: "", replayed: false, events: [event] };
   }
 
@@ -147,68 +127,19 @@ async function reverseOnce(
   const from = wallets.find((w) => w.id === original.walletId);
   const to = wallets.find((w) => w.id === outLeg.walletId);
   if (!from || !to) throw new Error(`transfer ${original.transferId} names a missing wallet`);
-  if (available(from) < amount) throw new InsufficientFundsError();
-  if (to.balance + amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-  }
-  // Updated in id order, like transfers; the guards repeat the checks above.
-  const [first, second] = from.id < to.id ? [from, to] : [to, from];
-  const updated = new Map<string, Wallet>();
-  for (const wallet of [first, second]) {
-    const debit = wallet.id === from.id;
-    const doc = await cols.wallets.findOneAndUpdate(
-      debit
-        ? { _id: wallet.id, ...availableAtLeast(amount) }
-        : { _id: wallet.id, balance: { $lte: MAX_AMOUNT - amount } },
-      { $inc: { balance: debit ? -amount : amount, version: 1n }, $currentDate: { updatedAt: true } },
-      { session, returnDocument: "after" },
-    );
-    // Cannot happen within one snapshot (a newer write is a conflict, not a miss); aborts if it does.
-    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
-    updated.set(wallet.id, toWallet(doc));
-  }
-  const fromAfter = updated.get(from.id)!;
-  const toAfter = updated.get(to.id)!;
-  const transferId = uuidv7();
-  const createdAt = fromAfter.updatedAt;
-  const legs: TransactionDoc[] = [
-    {
-      ...base,
-      _id: uuidv7(),
-      walletId: from.id,
-      ownerId: from.ownerId,
-      type: "TRANSFER_OUT",
-      currency: from.currency,
-      balanceAfter: fromAfter.balance,
-      walletVersion: fromAfter.version,
-      transferId,
-      counterpartyWalletId: to.id,
+  const { fromAfter, toAfter } = await moveBetween(cols, session, from, to, amount);
+  const { transferId, legs } = transferLegs(fromAfter, toAfter, amount, base.metadata, {
+    out: {
+      idempotencyKey: request.idempotencyKey,
+      fingerprint: request.fingerprint,
       reversalOf: original._id,
-      createdAt,
     },
-    {
-      _id: uuidv7(),
-      walletId: to.id,
-      ownerId: to.ownerId,
-      type: "TRANSFER_IN",
-      amount,
-      currency: to.currency,
-      balanceAfter: toAfter.balance,
-      walletVersion: toAfter.version,
-      transferId,
-      counterpartyWalletId: from.id,
-      metadata: base.metadata,
-      reversalOf: outLeg._id,
-      createdAt,
-    },
-  ];
-  await cols.transactions.insertMany(legs, { session });
-  const outbox = [
-    newOutboxDoc(uuidv7(), legs[0], request.requestId, from.ownerEmail),
-    newOutboxDoc(uuidv7(), legs[1], request.requestId, to.ownerEmail),
-  ];
-  await cols.outbox.insertMany(outbox, { session });
-  const events = outbox.map(toTransactionEvent);
+    in: { reversalOf: outLeg._id },
+  });
+  const events = await insertWithOutbox(cols, session, request.requestId, [
+    { transaction: legs[0], ownerEmail: from.ownerEmail },
+    { transaction: legs[1], ownerEmail: to.ownerEmail },
+  ]);
   return { reversal: events[0].transaction, transferId, replayed: false, events };
 }
 

@@ -1,29 +1,10 @@
 import type { ClientSession } from "mongodb";
-import { v7 as uuidv7 } from "uuid";
-import {
-  CurrencyMismatchError,
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
-import type { TransferChange, TransferResult, Wallet } from "../../domain/model.js";
+import { CurrencyMismatchError, ValidationError, WalletNotFoundError } from "../../domain/errors.js";
+import type { TransferChange, TransferResult } from "../../domain/model.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
-import {
-  available,
-  availableAtLeast,
-  type Collections,
-  encodeMetadata,
-  newOutboxDoc,
-  type TransactionDoc,
-  toTransactionEvent,
-  toWallet,
-} from "./documents.js";
-import { isDuplicateKey } from "./driverErrors.js";
-import { inTransaction } from "./inTransaction.js";
+import { type Collections, encodeMetadata, type TransactionDoc, toWallet } from "./documents.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
+import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs } from "./walletWrites.js";
 
 /**
  * Moves money between two wallets in one transaction. Both wallets are read in
@@ -35,20 +16,14 @@ export async function transfer(
   change: TransferChange,
   budgetMs = 0,
 ): Promise<TransferResult> {
-  const previous = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
-  if (previous) return transferReplay(previous, change.fingerprint);
-  try {
-    return await inTransaction(cols.client, (session) => transferOnce(cols, session, change), {
-      budgetMs,
-      signal: change.signal,
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: replay it.
-    if (!isDuplicateKey(err, IDEMPOTENCY_INDEX) && !(err instanceof WalletError)) throw err;
-    const raced = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
-    if (!raced) throw err;
-    return transferReplay(raced, change.fingerprint);
-  }
+  return runOnceByKey(
+    cols.client,
+    IDEMPOTENCY_INDEX,
+    () => findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey),
+    (doc) => transferReplay(doc, change.fingerprint),
+    (session) => transferOnce(cols, session, change),
+    { budgetMs, signal: change.signal },
+  );
 }
 
 function transferReplay(doc: TransactionDoc, fingerprint: string): TransferResult {
@@ -72,72 +47,19 @@ async function transferOnce(
   // The service rejects this earlier; here it would debit the one wallet twice.
   if (from.id === to.id) throw new ValidationError("to_wallet_id", "must differ from from_wallet_id");
   if (from.currency !== to.currency) throw new CurrencyMismatchError();
-  if (available(from) < change.amount) throw new InsufficientFundsError();
-  if (to.balance + change.amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-  }
-  // Updated in id order, like the PostgreSQL adapter locks them; the guards repeat the checks above.
-  const [first, second] = from.id < to.id ? [from, to] : [to, from];
-  const updated = new Map<string, Wallet>();
-  for (const wallet of [first, second]) {
-    const debit = wallet.id === from.id;
-    const doc = await cols.wallets.findOneAndUpdate(
-      debit
-        ? { _id: wallet.id, ...availableAtLeast(change.amount) }
-        : { _id: wallet.id, balance: { $lte: MAX_AMOUNT - change.amount } },
-      {
-        $inc: { balance: debit ? -change.amount : change.amount, version: 1n },
-        $currentDate: { updatedAt: true },
-      },
-      { session, returnDocument: "after" },
-    );
-    // Cannot happen within one snapshot (a newer write is a conflict, not a miss); aborts if it does.
-    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
-    updated.set(wallet.id, toWallet(doc));
-  }
-  const fromAfter = updated.get(from.id)!;
-  const toAfter = updated.get(to.id)!;
-  const transferId = uuidv7();
-  const metadata = encodeMetadata(change.metadata);
-  const createdAt = fromAfter.updatedAt;
-  const legs: TransactionDoc[] = [
+  const { fromAfter, toAfter } = await moveBetween(cols, session, from, to, change.amount);
+  const { transferId, legs } = transferLegs(
+    fromAfter,
+    toAfter,
+    change.amount,
+    encodeMetadata(change.metadata),
     {
-      _id: uuidv7(),
-      walletId: from.id,
-      ownerId: from.ownerId,
-      type: "TRANSFER_OUT",
-      amount: change.amount,
-      currency: from.currency,
-      balanceAfter: fromAfter.balance,
-      walletVersion: fromAfter.version,
-      transferId,
-      counterpartyWalletId: to.id,
-      idempotencyKey: change.idempotencyKey,
-      fingerprint: change.fingerprint,
-      metadata,
-      createdAt,
+      out: { idempotencyKey: change.idempotencyKey, fingerprint: change.fingerprint },
     },
-    {
-      _id: uuidv7(),
-      walletId: to.id,
-      ownerId: to.ownerId,
-      type: "TRANSFER_IN",
-      amount: change.amount,
-      currency: to.currency,
-      balanceAfter: toAfter.balance,
-      walletVersion: toAfter.version,
-      transferId,
-      counterpartyWalletId: from.id,
-      metadata,
-      createdAt,
-    },
-  ];
-  await cols.transactions.insertMany(legs, { session });
-  const outbox = [
-    newOutboxDoc(uuidv7(), legs[0], change.requestId, from.ownerEmail),
-    newOutboxDoc(uuidv7(), legs[1], change.requestId, to.ownerEmail),
-  ];
-  await cols.outbox.insertMany(outbox, { session });
-  const events = outbox.map(toTransactionEvent);
+  );
+  const events = await insertWithOutbox(cols, session, change.requestId, [
+    { transaction: legs[0], ownerEmail: from.ownerEmail },
+    { transaction: legs[1], ownerEmail: to.ownerEmail },
+  ]);
   return { transferId, debit: events[0].transaction, replayed: false, events };
 }

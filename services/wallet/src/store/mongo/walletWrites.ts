@@ -1,0 +1,169 @@
+import type { ClientSession, Filter, MongoClient } from "mongodb";
+import { v7 as uuidv7 } from "uuid";
+import {
+  InsufficientFundsError,
+  StoreUnavailableError,
+  ValidationError,
+  WalletError,
+} from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
+import type { TransactionEvent, Wallet } from "../../domain/model.js";
+import {
+  available,
+  availableAtLeast,
+  type Collections,
+  type MetadataEntry,
+  newOutboxDoc,
+  type TransactionDoc,
+  toTransactionEvent,
+  toWallet,
+  type WalletDoc,
+} from "./documents.js";
+import { type IndexSpec, isDuplicateKey } from "./driverErrors.js";
+import { inTransaction, type TransactionBounds } from "./inTransaction.js";
+
+/*
+ * The writes that transfers, reversals, balance changes and holds share: the
+ * idempotent run of one transaction, the guarded balance update, the two
+ * wallets of a transfer updated in id order, and transactions written with
+ * their outbox rows.
+ */
+
+/**
+ * Replays the request whose key `find` finds; otherwise runs `once` in one
+ * transaction. When that fails on the idempotency index (or with a domain
+ * error), a concurrent request with the same key may have won the race: it is
+ * replayed when found, and the failure rethrown when not.
+ */
+export async function runOnceByKey<D, R>(
+  client: MongoClient,
+  index: IndexSpec,
+  find: () => Promise<D | null>,
+  replay: (doc: D) => R,
+  once: (session: ClientSession) => Promise<R>,
+  bounds: TransactionBounds,
+): Promise<R> {
+  const previous = await find();
+  if (previous) return replay(previous);
+  try {
+    return await inTransaction(client, once, bounds);
+  } catch (err) {
+    if (!isDuplicateKey(err, index) && !(err instanceof WalletError)) throw err;
+    const raced = await find();
+    if (!raced) throw err;
+    return replay(raced);
+  }
+}
+
+/**
+ * Credits or debits the wallet `where` matches and bumps its version, on the
+ * condition that a credit keeps the balance within MAX_AMOUNT (written as
+ * balance <= MAX - amount so the check itself cannot overflow) and that a debit
+ * spends only what pending holds leave available. Null when nothing matched.
+ */
+export function updateBalance(
+  cols: Collections,
+  session: ClientSession,
+  where: Filter<WalletDoc>,
+  kind: "CREDIT" | "DEBIT",
+  amount: bigint,
+): Promise<WalletDoc | null> {
+  const guard: Filter<WalletDoc> =
+    kind === "CREDIT" ? { balance: { $lte: MAX_AMOUNT - amount } } : availableAtLeast(amount);
+  return cols.wallets.findOneAndUpdate(
+    { ...where, ...guard },
+    {
+      $inc: { balance: kind === "CREDIT" ? amount : -amount, version: 1n },
+      $currentDate: { updatedAt: true },
+    },
+    { session, returnDocument: "after" },
+  );
+}
+
+/**
+ * Checks that `from` (read in this snapshot) can spend amount and that `to`
+ * stays within MAX_AMOUNT, then debits `from` and credits `to` in id order,
+ * like the PostgreSQL adapter locks them. The guards repeat the checks, so a
+ * miss cannot happen (a newer write is a conflict, not a miss) and aborts.
+ */
+export async function moveBetween(
+  cols: Collections,
+  session: ClientSession,
+  from: Wallet,
+  to: Wallet,
+  amount: bigint,
+): Promise<{ fromAfter: Wallet; toAfter: Wallet }> {
+  if (available(from) < amount) throw new InsufficientFundsError();
+  if (to.balance + amount > MAX_AMOUNT) {
+    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
+  }
+  const [first, second] = from.id < to.id ? [from, to] : [to, from];
+  const updated = new Map<string, Wallet>();
+  for (const wallet of [first, second]) {
+    const kind = wallet.id === from.id ? "DEBIT" : "CREDIT";
+    const doc = await updateBalance(cols, session, { _id: wallet.id }, kind, amount);
+    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    updated.set(wallet.id, toWallet(doc));
+  }
+  return { fromAfter: updated.get(from.id)!, toAfter: updated.get(to.id)! };
+}
+
+/**
+ * The two legs of a transfer of amount between the wallets as they are after
+ * it, under a new transfer id, created at the debited wallet's update time.
+ * `out` and `in` add fields to one leg each (the key, a reversed leg, a hold).
+ */
+export function transferLegs(
+  fromAfter: Wallet,
+  toAfter: Wallet,
+  amount: bigint,
+  metadata: MetadataEntry[],
+  extra: { out?: Partial<TransactionDoc>; in?: Partial<TransactionDoc> } = {},
+): { transferId: string; legs: [TransactionDoc, TransactionDoc] } {
+  const transferId = uuidv7();
+  const createdAt = fromAfter.updatedAt;
+  const leg = (
+    wallet: Wallet,
+    type: "TRANSFER_OUT" | "TRANSFER_IN",
+    counterparty: Wallet,
+    more: Partial<TransactionDoc> | undefined,
+  ): TransactionDoc => ({
+    _id: uuidv7(),
+    walletId: wallet.id,
+    ownerId: wallet.ownerId,
+    type,
+    amount,
+    currency: wallet.currency,
+    balanceAfter: wallet.balance,
+    walletVersion: wallet.version,
+    transferId,
+    counterpartyWalletId: counterparty.id,
+    ...more,
+    metadata,
+    createdAt,
+  });
+  return {
+    transferId,
+    legs: [
+      leg(fromAfter, "TRANSFER_OUT", toAfter, extra.out),
+      leg(toAfter, "TRANSFER_IN", fromAfter, extra.in),
+    ],
+  };
+}
+
+/** Inserts transactions, then one outbox row each (for its wallet owner), and returns their events. */
+export async function insertWithOutbox(
+  cols: Collections,
+  session: ClientSession,
+  requestId: string,
+  written: { transaction: TransactionDoc; ownerEmail: string }[],
+): Promise<TransactionEvent[]> {
+  const transactions = written.map((w) => w.transaction);
+  // One document goes through insertOne, so its duplicate key fails as a plain server error.
+  if (transactions.length === 1) await cols.transactions.insertOne(transactions[0], { session });
+  else await cols.transactions.insertMany(transactions, { session });
+  const outbox = written.map((w) => newOutboxDoc(uuidv7(), w.transaction, requestId, w.ownerEmail));
+  if (outbox.length === 1) await cols.outbox.insertOne(outbox[0], { session });
+  else await cols.outbox.insertMany(outbox, { session });
+  return outbox.map(toTransactionEvent);
+}

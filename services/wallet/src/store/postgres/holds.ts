@@ -35,6 +35,7 @@ import {
   appendOutbox,
   insertTransactions,
   inTransaction,
+  lockWallets,
   type NewTransaction,
   type OutboxEntry,
 } from "./writes.js";
@@ -279,17 +280,7 @@ async function capture(client: pg.PoolClient, hold: HoldRow, request: HoldCaptur
     if (toId === hold.wallet_id) {
       throw new ValidationError("destination_wallet_id", "must not be the hold's own wallet");
     }
-    const { rows } = await client.query<{
-      id: string;
-      owner_id: string;
-      owner_email: string;
-      currency: string;
-      balance: bigint;
-      version: bigint;
-    }>(
-      "SELECT id, owner_id, owner_email, currency, balance, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
-      [[hold.wallet_id, toId]],
-    );
+    const rows = await lockWallets(client, [hold.wallet_id, toId]);
     const from = rows.find((w) => w.id === hold.wallet_id)!;
     const to = rows.find((w) => w.id === toId);
     if (!to) throw new WalletNotFoundError("Destination wallet not found");

@@ -6,7 +6,6 @@ import {
   NotReversibleError,
   PermissionDeniedError,
   ValidationError,
-  WalletError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
@@ -14,19 +13,17 @@ import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
 import { isIssuedId } from "../../domain/validation.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { onConnection } from "./cancellable.js";
-import { isUniqueViolation, withRetry } from "./driverErrors.js";
-import { TRANSACTION_COLUMNS, type TransactionRow, toTransaction } from "./rows.js";
-import { appendOutbox, insertTransactions, inTransaction, type NewTransaction } from "./writes.js";
-
-interface LockedWallet {
-  id: string;
-  owner_id: string;
-  owner_email: string;
-  currency: string;
-  balance: bigint;
-  held: bigint;
-  version: bigint;
-}
+import { withRetry } from "./driverErrors.js";
+import { type LockedWallet, TRANSACTION_COLUMNS, type TransactionRow, toTransaction } from "./rows.js";
+import {
+  appendOutbox,
+  insertTransactions,
+  inTransaction,
+  lockWallets,
+  moveBetween,
+  type NewTransaction,
+  replayingRaced,
+} from "./writes.js";
 
 /*
  * A reversal locks the original transaction row (for a transfer: its TRANSFER_IN leg,
@@ -44,24 +41,20 @@ export async function reverseTransaction(
   const previous = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
   if (previous) return reversalReplay(previous, request.fingerprint);
   if (!isIssuedId(request.transactionId)) throw new WalletNotFoundError("Transaction not found");
-  try {
-    return await withRetry(() =>
-      onConnection(pool, cancelUrl, request.signal, (client, control) =>
-        inTransaction(
-          client,
-          () => control.beginCommit(),
-          () => reverseOnce(client, request),
+  return replayingRaced(
+    () =>
+      withRetry(() =>
+        onConnection(pool, cancelUrl, request.signal, (client, control) =>
+          inTransaction(
+            client,
+            () => control.beginCommit(),
+            () => reverseOnce(client, request),
+          ),
         ),
       ),
-    );
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: replay it.
-    if (!isUniqueViolation(err, "transactions_owner_idempotency_key") && !(err instanceof WalletError))
-      throw err;
-    const raced = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
-    if (!raced) throw err;
-    return reversalReplay(raced, request.fingerprint);
-  }
+    () => findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey),
+    (row) => reversalReplay(row, request.fingerprint),
+  );
 }
 
 function reversalReplay(row: TransactionRow, fingerprint: string): ReversalResult {
@@ -142,22 +135,10 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
       original.transfer_id,
     ]);
     if (!out) throw new NotReversibleError("The transfer's other leg is missing");
-    const { rows } = await client.query<LockedWallet>(
-      "SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
-      [[original.wallet_id, out.wallet_id]],
-    );
+    const rows = await lockWallets(client, [original.wallet_id, out.wallet_id]);
     const from = rows.find((w) => w.id === original.wallet_id)!;
     const to = rows.find((w) => w.id === out.wallet_id)!;
-    if (from.balance - from.held < amount) throw new InsufficientFundsError();
-    if (to.balance + amount > MAX_AMOUNT) {
-      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-    }
-    await client.query(
-      `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
-              version = version + 1, updated_at = now()
-       WHERE id IN ($1, $2)`,
-      [from.id, to.id, amount.toString()],
-    );
+    await moveBetween(client, from, to, amount);
     transferId = uuidv7();
     legs = [
       {

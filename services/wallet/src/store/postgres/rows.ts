@@ -20,6 +20,9 @@ export interface WalletRow {
   updated_at: Date;
 }
 
+/** A wallet row as the units of work that lock it read it. */
+export type LockedWallet = Omit<WalletRow, "created_at" | "updated_at">;
+
 export interface TransactionRow {
   id: string;
   wallet_id: string;

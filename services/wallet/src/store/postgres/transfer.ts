@@ -1,28 +1,12 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import {
-  CurrencyMismatchError,
-  InsufficientFundsError,
-  ValidationError,
-  WalletError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { CurrencyMismatchError, WalletNotFoundError } from "../../domain/errors.js";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { onConnection, type WorkControl } from "./cancellable.js";
-import { isUniqueViolation, withRetry } from "./driverErrors.js";
+import { withRetry } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
-
-interface LockedWallet {
-  id: string;
-  owner_id: string;
-  owner_email: string;
-  currency: string;
-  balance: bigint;
-  held: bigint;
-  version: bigint;
-}
+import { lockWallets, moveBetween, replayingRaced } from "./writes.js";
 
 const INSERT_LEGS = `
   WITH t AS (
@@ -51,20 +35,16 @@ export async function transfer(
 ): Promise<TransferResult> {
   const previous = await findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey);
   if (previous) return transferReplay(previous, change.fingerprint);
-  try {
-    return await withRetry(() =>
-      onConnection(pool, cancelUrl, change.signal, (client, control) =>
-        transferOnce(client, control, change),
+  return replayingRaced(
+    () =>
+      withRetry(() =>
+        onConnection(pool, cancelUrl, change.signal, (client, control) =>
+          transferOnce(client, control, change),
+        ),
       ),
-    );
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: replay it.
-    if (!isUniqueViolation(err, "transactions_owner_idempotency_key") && !(err instanceof WalletError))
-      throw err;
-    const raced = await findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey);
-    if (!raced) throw err;
-    return transferReplay(raced, change.fingerprint);
-  }
+    () => findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey),
+    (row) => transferReplay(row, change.fingerprint),
+  );
 }
 
 function transferReplay(row: TransactionRow, fingerprint: string): TransferResult {
@@ -79,25 +59,13 @@ async function transferOnce(
 ): Promise<TransferResult> {
   try {
     await client.query("BEGIN");
-    const { rows } = await client.query<LockedWallet>(
-      "SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
-      [[change.fromWalletId, change.toWalletId]],
-    );
+    const rows = await lockWallets(client, [change.fromWalletId, change.toWalletId]);
     const from = rows.find((w) => w.id === change.fromWalletId && w.owner_id === change.ownerId);
     const to = rows.find((w) => w.id === change.toWalletId);
     if (!from) throw new WalletNotFoundError("Source wallet not found");
     if (!to) throw new WalletNotFoundError("Destination wallet not found");
     if (from.currency !== to.currency) throw new CurrencyMismatchError();
-    if (from.balance - from.held < change.amount) throw new InsufficientFundsError();
-    if (to.balance + change.amount > MAX_AMOUNT) {
-      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-    }
-    await client.query(
-      `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
-              version = version + 1, updated_at = now()
-       WHERE id IN ($1, $2)`,
-      [from.id, to.id, change.amount.toString()],
-    );
+    await moveBetween(client, from, to, change.amount);
     const transferId = uuidv7();
     const debitId = uuidv7();
     const result = await client.query(INSERT_LEGS, [

@@ -1,8 +1,12 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
+import { InsufficientFundsError, ValidationError, WalletError } from "../../domain/errors.js";
+import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { HoldEvent, HoldStatus, OutboxEvent, TransactionEvent } from "../../domain/model.js";
+import { isUniqueViolation } from "./driverErrors.js";
 import {
   type HoldRow,
+  type LockedWallet,
   TRANSACTION_COLUMNS,
   type TransactionRow,
   toHoldEvent,
@@ -123,5 +127,57 @@ export async function inTransaction<T>(
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
     throw err;
+  }
+}
+
+/** Locks the wallets (FOR UPDATE, in id order, so two units of work cannot deadlock each other). */
+export async function lockWallets(client: pg.PoolClient, ids: string[]): Promise<LockedWallet[]> {
+  const { rows } = await client.query<LockedWallet>(
+    "SELECT id, owner_id, owner_email, currency, balance, held, version FROM wallets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+    [ids],
+  );
+  return rows;
+}
+
+/**
+ * Checks that the locked `from` can spend amount and that `to` stays within
+ * MAX_AMOUNT, then debits `from` and credits `to` (one statement).
+ */
+export async function moveBetween(
+  client: pg.PoolClient,
+  from: LockedWallet,
+  to: LockedWallet,
+  amount: bigint,
+): Promise<void> {
+  if (from.balance - from.held < amount) throw new InsufficientFundsError();
+  if (to.balance + amount > MAX_AMOUNT) {
+    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
+  }
+  await client.query(
+    `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
+            version = version + 1, updated_at = now()
+     WHERE id IN ($1, $2)`,
+    [from.id, to.id, amount.toString()],
+  );
+}
+
+/**
+ * Runs work; when it fails on the transactions' idempotency key (or with a
+ * domain error), a concurrent request with the same key may have won the race:
+ * that one is replayed when `find` finds it, and the failure rethrown when not.
+ */
+export async function replayingRaced<D, R>(
+  work: () => Promise<R>,
+  find: () => Promise<D | null>,
+  replay: (row: D) => R,
+): Promise<R> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!isUniqueViolation(err, "transactions_owner_idempotency_key") && !(err instanceof WalletError))
+      throw err;
+    const raced = await find();
+    if (!raced) throw err;
+    return replay(raced);
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { Ledger } from "./ledger.js";
+import { StoppableLoop } from "./stoppableLoop.js";
 
 /** Holds ended per store call: short transactions, few rows locked at a time. */
 const EXPIRY_BATCH = 500;
@@ -12,9 +13,7 @@ const EXPIRY_BATCH = 500;
  * relay like any other commit's. Failures (store down) are logged and retried next round.
  */
 export class HoldExpiry {
-  private stopped = false;
-  private running?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop = new StoppableLoop();
   private failedRounds = 0;
   private readonly expired: Counter;
 
@@ -33,34 +32,30 @@ export class HoldExpiry {
 
   /** Starts sweeping; an interval of 0 disables it (captures and voids still expire due holds they find). */
   start(): void {
-    if (this.intervalMs > 0) this.running = this.loop();
+    if (this.intervalMs > 0) {
+      this.loop.every(
+        this.intervalMs,
+        () => this.round(),
+        (err) => {
+          // Store unreachable: at most one line per 30 failed rounds while it lasts.
+          if (this.failedRounds++ % 30 === 0) this.logger.warn({ err }, "hold expiry round failed");
+        },
+      );
+    }
   }
 
   /** Stops after the batch in progress, if any; call before the store closes. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        while (!this.stopped) {
-          const ended = await this.ledger.expireDueHolds(EXPIRY_BATCH);
-          this.expired.inc(ended);
-          if (ended < EXPIRY_BATCH) break;
-        }
-        this.failedRounds = 0;
-      } catch (err) {
-        // Store unreachable: at most one line per 30 failed rounds while it lasts.
-        if (this.failedRounds++ % 30 === 0) this.logger.warn({ err }, "hold expiry round failed");
-      }
-      if (!this.stopped)
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, this.intervalMs).unref();
-        });
+  /** Batch after batch until none is due. */
+  private async round(): Promise<void> {
+    while (!this.loop.stopped) {
+      const ended = await this.ledger.expireDueHolds(EXPIRY_BATCH);
+      this.expired.inc(ended);
+      if (ended < EXPIRY_BATCH) break;
     }
+    this.failedRounds = 0;
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
+import { StoppableLoop } from "../stoppableLoop.js";
 import type { OutboxClaims } from "../store/port.js";
 import type { AckPublisher } from "./ackPublisher.js";
 import { eventCommittedAt } from "./eventCodec.js";
@@ -20,9 +21,7 @@ export class ClaimsRelay implements Relay {
   private acked: string[] = [];
   private flushTimer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private sweeping?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop = new StoppableLoop();
 
   constructor(
     private readonly claims: OutboxClaims,
@@ -34,19 +33,17 @@ export class ClaimsRelay implements Relay {
   ) {}
 
   committed(events: OutboxEvent[]): void {
-    if (this.stopped || this.publisher.inFlight >= MAX_IN_FLIGHT) return;
+    if (this.loop.stopped || this.publisher.inFlight >= MAX_IN_FLIGHT) return;
     for (const event of events) this.publish(event, () => {});
   }
 
   start(): void {
-    this.sweeping = this.sweepLoop();
+    this.loop.start(() => this.sweepLoop());
   }
 
   /** Stops sweeping, lets in-flight publishes finish, and records their acks. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.sweeping;
+    await this.loop.stop();
     await this.publisher.settled();
     await this.flush();
   }
@@ -96,7 +93,7 @@ export class ClaimsRelay implements Relay {
   }
 
   private async sweepLoop(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.loop.stopped) {
       let full = false;
       if (this.link.connection()) {
         try {
@@ -116,11 +113,7 @@ export class ClaimsRelay implements Relay {
           this.logger.warn({ err }, "outbox sweep failed");
         }
       }
-      if (!full)
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, this.options.sweepIntervalMs).unref();
-        });
+      if (!full) await this.loop.pause(this.options.sweepIntervalMs);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
+import { StoppableLoop } from "../stoppableLoop.js";
 import type { OutboxLog, OutboxPosition } from "../store/port.js";
 import type { AckPublisher } from "./ackPublisher.js";
 import { eventCommittedAt } from "./eventCodec.js";
@@ -49,9 +50,7 @@ export class LogRelay implements Relay {
   private readonly local = new Map<string, { state: Local; at: number }>();
   /** Bumped whenever `local` is reset, so late acks of a previous tenure are ignored. */
   private tenure = 0;
-  private stopped = false;
-  private running?: Promise<void>;
-  private wake?: () => void;
+  private readonly tailing = new StoppableLoop();
   private failedRounds = 0;
   private publishFailed = false;
   /** The last round published events from the log (another replica's, or left behind). */
@@ -67,7 +66,7 @@ export class LogRelay implements Relay {
   ) {}
 
   committed(events: OutboxEvent[]): void {
-    if (!this.holding || this.stopped || this.local.size >= MAX_LOCAL) return;
+    if (!this.holding || this.tailing.stopped || this.local.size >= MAX_LOCAL) return;
     const nc = this.link.connection();
     if (!nc) return;
     const tenure = this.tenure;
@@ -90,14 +89,12 @@ export class LogRelay implements Relay {
   }
 
   start(): void {
-    this.running = this.loop();
+    this.tailing.start(() => this.loop());
   }
 
   /** Stops tailing, records what was published, and gives the lease up. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
+    await this.tailing.stop();
     await this.publisher.settled();
     if (this.holding && this.link.connection()) {
       await this.round(true).catch(() => false);
@@ -108,7 +105,7 @@ export class LogRelay implements Relay {
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.tailing.stopped) {
       let more = false;
       let wait = this.options.sweepIntervalMs;
       try {
@@ -123,7 +120,7 @@ export class LogRelay implements Relay {
         // Store unreachable: money movement reports it; here it only delays publishing.
         if (this.failedRounds++ % 30 === 0) this.logger.warn({ err }, "outbox relay round failed");
       }
-      if (!more && !this.stopped) await this.pause(wait);
+      if (!more && !this.tailing.stopped) await this.tailing.pause(wait);
     }
   }
 
@@ -259,12 +256,5 @@ export class LogRelay implements Relay {
       if (entry.at > limit) break;
       this.local.delete(id);
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-      setTimeout(resolve, ms).unref();
-    });
   }
 }

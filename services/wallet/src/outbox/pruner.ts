@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { StoppableLoop } from "../stoppableLoop.js";
 import type { WalletStore } from "../store/port.js";
 import type { OutboxMetrics } from "./outboxMetrics.js";
 
@@ -11,9 +12,7 @@ const PRUNE_BATCH = 1000;
  * replica may prune: they skip each other's rows. Independent of NATS.
  */
 export class OutboxPruner {
-  private stopped = false;
-  private running?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop = new StoppableLoop();
 
   constructor(
     private readonly store: WalletStore,
@@ -24,33 +23,24 @@ export class OutboxPruner {
   ) {}
 
   start(): void {
-    this.running = this.loop();
+    this.loop.every(
+      this.intervalMs,
+      () => this.round(),
+      (err) => this.logger.warn({ err }, "outbox prune failed"),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const createdBefore = new Date(Date.now() - this.retentionMs);
-        while (!this.stopped) {
-          const deleted = await this.store.pruneOutbox(createdBefore, PRUNE_BATCH);
-          this.metrics.pruned.inc(deleted);
-          if (deleted < PRUNE_BATCH) break;
-          await new Promise((r) => setImmediate(r));
-        }
-      } catch (err) {
-        this.logger.warn({ err }, "outbox prune failed");
-      }
-      if (!this.stopped)
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, this.intervalMs).unref();
-        });
+  private async round(): Promise<void> {
+    const createdBefore = new Date(Date.now() - this.retentionMs);
+    while (!this.loop.stopped) {
+      const deleted = await this.store.pruneOutbox(createdBefore, PRUNE_BATCH);
+      this.metrics.pruned.inc(deleted);
+      if (deleted < PRUNE_BATCH) break;
+      await new Promise((r) => setImmediate(r));
     }
   }
 }

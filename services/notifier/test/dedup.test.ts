@@ -1,45 +1,40 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
+  allChannels,
   logChannelLines,
   type NatsFixture,
+  type Sinks,
   settle,
-  startNatsFixture,
+  startSinks,
   startTestNotifier,
   type TestNotifier,
 } from "./support/harness.js";
-import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
+import type { SmtpSink } from "./support/smtpSink.js";
 
 describe("notifier effectively once", () => {
+  let sinks: Sinks;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   let smtp: SmtpSink;
   let notifier: TestNotifier | undefined;
 
   beforeEach(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
-    smtp = await startSmtpSink();
+    sinks = await startSinks();
+    ({ fx, receiver, smtp } = sinks);
   });
 
   afterEach(async () => {
     await notifier?.stop();
     notifier = undefined;
-    await receiver.close();
-    await smtp.close();
-    await fx.close();
+    await sinks.close();
   });
 
   const start = (env: Record<string, string> = {}) =>
-    startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "log,webhook,email",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-      NOTIFIER_SMTP_URL: smtp.url,
-      ...env,
-    });
+    startTestNotifier(fx.nats.url, { ...allChannels(sinks), ...env });
 
   const allAcked = (messages: number) =>
     waitUntil(`${messages} messages acked`, async () => {

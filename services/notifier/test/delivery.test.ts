@@ -1,43 +1,38 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
+  allChannels,
   logChannelLines,
   type NatsFixture,
+  type Sinks,
   settle,
-  startNatsFixture,
+  startSinks,
   startTestNotifier,
   type TestNotifier,
   WEBHOOK_SECRET,
 } from "./support/harness.js";
-import { type SmtpSink, startSmtpSink } from "./support/smtpSink.js";
+import type { SmtpSink } from "./support/smtpSink.js";
 
 describe("notifier delivery", () => {
+  let sinks: Sinks;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   let smtp: SmtpSink;
   let notifier: TestNotifier;
 
   beforeAll(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
-    smtp = await startSmtpSink();
-    notifier = await startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "log,webhook,email",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-      NOTIFIER_SMTP_URL: smtp.url,
-      NOTIFIER_EMAIL_FROM: "wallet@example.test",
-    });
+    sinks = await startSinks();
+    ({ fx, receiver, smtp } = sinks);
+    notifier = await startTestNotifier(fx.nats.url, allChannels(sinks));
   });
 
   afterAll(async () => {
     await notifier?.stop();
-    await receiver?.close();
-    await smtp?.close();
-    await fx?.close();
+    await sinks?.close();
   });
 
   it("delivery - N events give exactly N deliveries per channel, signed and correlated", async () => {

@@ -3,8 +3,10 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureWalletStreams } from "@wallet/runtime";
 import { pino } from "pino";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../../scripts/lib/webhookReceiver.js";
 import { startNats, type TestNats } from "../../../../test/support/nats.js";
 import { loadNotifierConfig, startNotifier } from "../../src/index.js";
+import { type SmtpSink, startSmtpSink } from "./smtpSink.js";
 
 export const WEBHOOK_SECRET = `whsec_${Buffer.from("notifier-test-secret-0123456789").toString("base64")}`;
 
@@ -72,4 +74,38 @@ export function settle(ms = 1_000): Promise<void> {
 /** Lines the log channel wrote (one per delivered event). */
 export function logChannelLines(logs: Array<Record<string, unknown>>) {
   return logs.filter((l) => l.channel === "log" && l.msg === "transaction committed");
+}
+
+/** A NATS fixture with the places a notifier delivers to: a webhook receiver and an SMTP sink. */
+export interface Sinks {
+  fx: NatsFixture;
+  receiver: WebhookReceiver;
+  smtp: SmtpSink;
+  close(): Promise<void>;
+}
+
+export async function startSinks(): Promise<Sinks> {
+  const fx = await startNatsFixture();
+  const receiver = await startWebhookReceiver();
+  const smtp = await startSmtpSink();
+  return {
+    fx,
+    receiver,
+    smtp,
+    close: async () => {
+      await receiver.close();
+      await smtp.close();
+      await fx.close();
+    },
+  };
+}
+
+/** Notifier settings that deliver on all three channels, to the sinks. */
+export function allChannels(sinks: Pick<Sinks, "receiver" | "smtp">): Record<string, string> {
+  return {
+    NOTIFIER_CHANNELS: "log,webhook,email",
+    NOTIFIER_WEBHOOK_URL: sinks.receiver.url,
+    NOTIFIER_SMTP_URL: sinks.smtp.url,
+    NOTIFIER_EMAIL_FROM: "wallet@example.test",
+  };
 }

@@ -15,7 +15,6 @@ import {
 } from "../src/domain/errors.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
 import type {
-  DebitChange,
   HoldCapture,
   HoldEvent,
   HoldPlacement,
@@ -24,45 +23,19 @@ import type {
   ReversalRequest,
   Transaction,
   TransactionEvent,
-  TransferChange,
   Wallet,
 } from "../src/domain/model.js";
 import type { WalletStore } from "../src/store/port.js";
-import { drainOutbox, type OpenedStore, unpublished } from "./storeConformance.js";
+import {
+  change,
+  drainOutbox,
+  type OpenedStore,
+  owner,
+  transferChange,
+  unpublished,
+} from "./storeConformance.js";
 
-const owner = () => `user-${randomUUID()}`;
 const HOUR = 3_600_000;
-
-function change(
-  ownerId: string,
-  walletId: string,
-  amount: bigint,
-  extra: Partial<DebitChange> = {},
-): DebitChange {
-  return {
-    ownerId,
-    walletId,
-    amount,
-    idempotencyKey: randomUUID(),
-    metadata: {},
-    fingerprint: requestFingerprint("x", { walletId, amount }),
-    requestId: "req-test",
-    ...extra,
-  };
-}
-
-function transferChange(ownerId: string, from: string, to: string, amount: bigint): TransferChange {
-  return {
-    ownerId,
-    fromWalletId: from,
-    toWalletId: to,
-    amount,
-    idempotencyKey: randomUUID(),
-    metadata: {},
-    fingerprint: requestFingerprint("transfer", { from, to, amount }),
-    requestId: "req-test",
-  };
-}
 
 function placement(
   ownerId: string,

@@ -20,9 +20,11 @@ export interface OpenedStore {
   setBalanceRaw(walletId: string, balance: unknown): Promise<void>;
 }
 
-const owner = () => `user-${randomUUID()}`;
+/** A fresh owner id. */
+export const owner = () => `user-${randomUUID()}`;
 
-function change(
+/** A credit or debit request; the fingerprint covers what makes two requests the same. */
+export function change(
   ownerId: string,
   walletId: string,
   amount: bigint,
@@ -41,7 +43,7 @@ function change(
   };
 }
 
-function transferChange(ownerId: string, from: string, to: string, amount: bigint): TransferChange {
+export function transferChange(ownerId: string, from: string, to: string, amount: bigint): TransferChange {
   return {
     ownerId,
     fromWalletId: from,

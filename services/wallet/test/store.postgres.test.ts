@@ -71,6 +71,30 @@ async function openStore() {
   };
 }
 
+/** Runs test on a fresh store, closed afterwards whatever the outcome. */
+async function withStore(test: (s: Awaited<ReturnType<typeof openStore>>) => Promise<void>): Promise<void> {
+  const s = await openStore();
+  try {
+    await test(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * The outbox rows in all, those still the version their own transaction inserted (an
+ * UPDATE would have written a new version with the updater's xmin), and those never locked.
+ */
+async function outboxRowVersions(other: pg.Client) {
+  const { rows } = await other.query<{ n: number; original: number; untouched: number }>(
+    `SELECT count(*)::int AS n,
+            count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
+            count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
+     FROM outbox`,
+  );
+  return rows[0];
+}
+
 /** Reads after `from` until `n` rows are readable (other tests' transactions on the cluster can delay that). */
 async function readN(log: PostgresStore["outbox"], from: OutboxPosition, n: number) {
   let rows = await log.readAfter(from, 1000);
@@ -121,9 +145,8 @@ describe("outbox log - PostgreSQL", () => {
     }
   });
 
-  it("log - one cursor holder at a time; a lapsed lease passes to another; the cursor never moves back", async () => {
-    const s = await openStore();
-    try {
+  it("log - one cursor holder at a time; a lapsed lease passes to another; the cursor never moves back", () =>
+    withStore(async (s) => {
       for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
       const start = (await s.log.acquire("a", 60_000))!;
       expect(start).not.toBeNull();
@@ -145,38 +168,23 @@ describe("outbox log - PostgreSQL", () => {
       expect(await s.log.acquire("c", 60_000)).toEqual(rows[1].position);
       expect(await s.log.advance("b", rows[2].position, 60_000)).toBe(false);
       expect(await s.log.acquire("c", 60_000)).toEqual(rows[1].position);
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it("log - events update no row: publishing leaves no dead outbox tuple per event", async () => {
-    const s = await openStore();
-    try {
+  it("log - events update no row: publishing leaves no dead outbox tuple per event", () =>
+    withStore(async (s) => {
       const cursor = (await s.log.acquire("a", 60_000))!;
       for (let i = 0; i < 20; i++) await s.store.credit(s.credit());
       const rows = await readN(s.log, cursor, 20);
       for (const r of rows) expect(await s.log.advance("a", r.position, 60_000)).toBe(true);
       expect(await s.store.countUnpublished()).toBe(0);
-      // Every row is still the version its own transaction inserted (an UPDATE would
-      // have written a new version with the updater's xmin), and none was ever locked.
-      const { rows: t } = await s.other.query<{ n: number; original: number; untouched: number }>(
-        `SELECT count(*)::int AS n,
-                count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
-                count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
-         FROM outbox`,
-      );
-      expect(t[0]).toEqual({ n: 20, original: 20, untouched: 20 });
-    } finally {
-      await s.close();
-    }
-  });
+      // Every row is still the version its own transaction inserted, and none was ever locked.
+      expect(await outboxRowVersions(s.other)).toEqual({ n: 20, original: 20, untouched: 20 });
+    }));
 });
 
 describe("outbox pruning - PostgreSQL locks", () => {
-  it("prune - skips a row another transaction holds instead of waiting, and takes it once it is free", async () => {
-    const s = await openStore();
-    try {
+  it("prune - skips a row another transaction holds instead of waiting, and takes it once it is free", () =>
+    withStore(async (s) => {
       const cursor = (await s.log.acquire("a", 60_000))!;
       for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
       const rows = await readN(s.log, cursor, 3);
@@ -193,14 +201,10 @@ describe("outbox pruning - PostgreSQL locks", () => {
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(1);
       const left = await s.other.query("SELECT count(*)::int AS n FROM outbox");
       expect(left.rows[0].n).toBe(0);
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it("prune - rows after the cursor stay, whatever their age", async () => {
-    const s = await openStore();
-    try {
+  it("prune - rows after the cursor stay, whatever their age", () =>
+    withStore(async (s) => {
       const cursor = (await s.log.acquire("a", 60_000))!;
       for (let i = 0; i < 4; i++) await s.store.credit(s.credit());
       const rows = await readN(s.log, cursor, 4);
@@ -209,10 +213,7 @@ describe("outbox pruning - PostgreSQL locks", () => {
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(0);
       const left = await readN(s.log, (await s.log.acquire("a", 60_000))!, 2);
       expect(left.map((r) => r.eventId)).toEqual(rows.slice(2).map((r) => r.eventId));
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 });
 
 function hold(ownerId: string, walletId: string, amount: bigint, expiresAt: Date): HoldPlacement {
@@ -255,9 +256,8 @@ describe("holds - PostgreSQL", () => {
     }
   });
 
-  it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", async () => {
-    const s = await openStore();
-    try {
+  it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", () =>
+    withStore(async (s) => {
       const credited = await s.store.credit(s.credit());
       const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
       for (const attempt of [
@@ -291,14 +291,10 @@ describe("holds - PostgreSQL", () => {
       expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 1n, heldBalance: 1n });
       expect((await s.store.getHold(s.ownerId, placed.hold.id))?.status).toBe("PENDING");
       expect((await s.store.getTransaction(s.ownerId, credited.transaction.id))?.reversedAmount).toBe(0n);
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it("store rules - the database itself refuses more held than the balance, or a negative held", async () => {
-    const s = await openStore();
-    try {
+  it("store rules - the database itself refuses more held than the balance, or a negative held", () =>
+    withStore(async (s) => {
       for (let i = 0; i < 5; i++) await s.store.credit(s.credit());
       await s.store.placeHold(hold(s.ownerId, s.usd.id, 4n, new Date(Date.now() + 60_000)));
       for (const [column, value] of [
@@ -312,14 +308,10 @@ describe("holds - PostgreSQL", () => {
         ).rejects.toMatchObject({ code: "23514" }); // check_violation
       }
       expect(await s.store.getWallet(s.ownerId, s.usd.id)).toMatchObject({ balance: 5n, heldBalance: 4n });
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it("log - hold events update no row either: published, each is still the row its transaction inserted", async () => {
-    const s = await openStore();
-    try {
+  it("log - hold events update no row either: published, each is still the row its transaction inserted", () =>
+    withStore(async (s) => {
       const cursor = (await s.log.acquire("a", 60_000))!;
       await s.store.credit(s.credit());
       for (let i = 0; i < 3; i++) {
@@ -339,17 +331,8 @@ describe("holds - PostgreSQL", () => {
       );
       expect(await s.log.advance("a", rows[6].position, 60_000)).toBe(true);
       expect(await s.store.countUnpublished()).toBe(0);
-      const { rows: t } = await s.other.query<{ n: number; original: number; untouched: number }>(
-        `SELECT count(*)::int AS n,
-                count(*) FILTER (WHERE xmin::text = (xact_id::text::bigint % 4294967296)::text)::int AS original,
-                count(*) FILTER (WHERE xmax::text = '0')::int AS untouched
-         FROM outbox`,
-      );
-      expect(t[0]).toEqual({ n: 7, original: 7, untouched: 7 });
-    } finally {
-      await s.close();
-    }
-  });
+      expect(await outboxRowVersions(s.other)).toEqual({ n: 7, original: 7, untouched: 7 });
+    }));
 
   it("migration - a database of the version before holds upgrades in place, its rows and unpublished events intact", async () => {
     const db = await createDatabase(inject("pgClusterUrl"));

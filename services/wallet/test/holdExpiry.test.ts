@@ -1,9 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { HoldStatus } from "@wallet/contracts";
+import { HoldStatus, type WalletServiceClient } from "@wallet/contracts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../../test/support/wait.js";
 import { call, type RunningWallet, startTestWallet } from "./harness.js";
+
+/** A new wallet credited with amount, all of it held by a hold that expires in a second. */
+async function holdAllOf(c: WalletServiceClient, amount: bigint) {
+  const ownerId = `user-${randomUUID()}`;
+  const walletId = (await call(c, c.createWallet, { ownerId, currency: "USD", ownerEmail: "" })).wallet!.id;
+  await call(c, c.credit, { ownerId, walletId, amount, idempotencyKey: randomUUID(), metadata: {} });
+  const hold = (
+    await call(c, c.placeHold, {
+      ownerId,
+      walletId,
+      amount,
+      idempotencyKey: randomUUID(),
+      metadata: {},
+      expiresInSeconds: 1n,
+    })
+  ).hold!;
+  return { ownerId, walletId, hold };
+}
 
 describe("hold expiry worker", () => {
   let w: RunningWallet;
@@ -21,19 +39,7 @@ describe("hold expiry worker", () => {
 
   it("expiry - rounds that fail (holds table locked past lock_timeout) neither stop the worker nor the wallet; the hold expires once the lock is gone", async () => {
     const c = w.client;
-    const ownerId = `user-${randomUUID()}`;
-    const walletId = (await call(c, c.createWallet, { ownerId, currency: "USD", ownerEmail: "" })).wallet!.id;
-    await call(c, c.credit, { ownerId, walletId, amount: 100n, idempotencyKey: randomUUID(), metadata: {} });
-    const hold = (
-      await call(c, c.placeHold, {
-        ownerId,
-        walletId,
-        amount: 100n,
-        idempotencyKey: randomUUID(),
-        metadata: {},
-        expiresInSeconds: 1n,
-      })
-    ).hold!;
+    const { ownerId, walletId, hold } = await holdAllOf(c, 100n);
 
     await db.query("BEGIN");
     await db.query("LOCK TABLE holds IN ACCESS EXCLUSIVE MODE");
@@ -69,20 +75,7 @@ describe("hold expiry worker", () => {
     const off = await startTestWallet({ HOLD_EXPIRY_INTERVAL_MS: "0" });
     try {
       const c = off.client;
-      const ownerId = `user-${randomUUID()}`;
-      const walletId = (await call(c, c.createWallet, { ownerId, currency: "USD", ownerEmail: "" })).wallet!
-        .id;
-      await call(c, c.credit, { ownerId, walletId, amount: 50n, idempotencyKey: randomUUID(), metadata: {} });
-      const hold = (
-        await call(c, c.placeHold, {
-          ownerId,
-          walletId,
-          amount: 50n,
-          idempotencyKey: randomUUID(),
-          metadata: {},
-          expiresInSeconds: 1n,
-        })
-      ).hold!;
+      const { ownerId, hold } = await holdAllOf(c, 50n);
       await new Promise((r) => setTimeout(r, 1800));
       expect((await call(c, c.getHold, { ownerId, holdId: hold.id })).hold!.status).toBe(
         HoldStatus.HOLD_STATUS_PENDING,

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "../../../test/support/redis.js";
 import { createIdempotencyStore } from "../src/idempotency/idempotencyStore.js";
-import { fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
+import { type GatewayStack, newKey, startStackForAlice } from "./stack.js";
 
 const response = (body: string) => ({ status: 200, contentType: "application/json", body });
 
@@ -81,9 +81,7 @@ describe("gateway idempotency - the normalised request decides replay or reuse, 
   let alice: string;
   let walletId: string;
   beforeAll(async () => {
-    stack = await startStack();
-    alice = await stack.token("alice");
-    walletId = await fundedWallet(stack.gateway, alice, "USD", 100);
+    ({ stack, alice, walletId } = await startStackForAlice(100));
   });
   afterAll(() => stack?.stop());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { balanceOf, fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
+import { balanceOf, fundedWallet, type GatewayStack, newKey, startStackForAlice } from "./stack.js";
 
 describe("gateway request validation - bodies, amounts, content types", () => {
   let stack: GatewayStack;
@@ -7,9 +7,7 @@ describe("gateway request validation - bodies, amounts, content types", () => {
   let walletId: string;
 
   beforeAll(async () => {
-    stack = await startStack();
-    alice = await stack.token("alice");
-    walletId = await fundedWallet(stack.gateway, alice, "USD", 1000);
+    ({ stack, alice, walletId } = await startStackForAlice(1000));
   });
   afterAll(() => stack?.stop());
 

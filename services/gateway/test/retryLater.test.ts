@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { balanceOf, fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
+import { balanceOf, type GatewayStack, newKey, startStackForAlice } from "./stack.js";
 
 /*
  * A wallet that cannot answer now (a row lock held past the lock timeout here;
@@ -14,9 +14,7 @@ describe("gateway - retry later is not a stored answer", () => {
   let walletId: string;
 
   beforeAll(async () => {
-    stack = await startStack({}, { WALLET_DB_LOCK_TIMEOUT_MS: "300" });
-    alice = await stack.token("alice");
-    walletId = await fundedWallet(stack.gateway, alice, "USD", 100);
+    ({ stack, alice, walletId } = await startStackForAlice(100, {}, { WALLET_DB_LOCK_TIMEOUT_MS: "300" }));
   });
   afterAll(() => stack?.stop());
 

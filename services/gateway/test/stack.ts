@@ -133,6 +133,24 @@ export function fundedWallet(gw: TestGateway, token: string, currency: string, b
   return shared.fundedWallet(gw.call, token, currency, balance);
 }
 
+/** A stack with Alice's token and a USD wallet of hers credited with `balance`. */
+export async function startStackForAlice(
+  balance: number,
+  env: Record<string, string> = {},
+  walletEnv: Record<string, string> = {},
+): Promise<{ stack: GatewayStack; alice: string; walletId: string }> {
+  const stack = await startStack(env, walletEnv);
+  try {
+    const alice = await stack.token("alice");
+    const walletId = await fundedWallet(stack.gateway, alice, "USD", balance);
+    return { stack, alice, walletId };
+  } catch (err) {
+    // The caller never gets the stack to stop.
+    await stack.stop();
+    throw err;
+  }
+}
+
 /** The wallet's current balance as the gateway reports it. */
 export async function balanceOf(gw: TestGateway, token: string, walletId: string): Promise<number> {
   return (await shared.walletOf(gw.call, token, walletId)).balance;

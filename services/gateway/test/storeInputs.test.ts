@@ -1,7 +1,7 @@
 import { MAX_OWNER_ID_LENGTH } from "@wallet/contracts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fundedWallet, type GatewayStack, newKey, startStack } from "./stack.js";
+import { fundedWallet, type GatewayStack, newKey, startStackForAlice } from "./stack.js";
 
 /*
  * Values that used to pass the gateway and then fail in PostgreSQL (500) or be
@@ -15,9 +15,7 @@ describe("gateway inputs the store cannot hold", () => {
   let otherId: string;
 
   beforeAll(async () => {
-    stack = await startStack();
-    alice = await stack.token("alice");
-    walletId = await fundedWallet(stack.gateway, alice, "USD", 1000);
+    ({ stack, alice, walletId } = await startStackForAlice(1000));
     otherId = await fundedWallet(stack.gateway, await stack.token("bob"), "USD", 0);
   });
   afterAll(() => stack?.stop());

@@ -1,40 +1,14 @@
 import { HoldChanged, HoldStatus } from "@wallet/contracts";
 import { DLQ_STREAM, EVENTS_STREAM, HOLD_STATUS_SUBJECT } from "@wallet/runtime";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import { describe, expect, it } from "vitest";
 import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_HEADERS, deadLetterSubject } from "../src/index.js";
 import { holdChanged, publishEvent, publishHoldEvent, transactionCommitted } from "./support/events.js";
-import {
-  allChannels,
-  type NatsFixture,
-  type Sinks,
-  settle,
-  startSinks,
-  startTestNotifier,
-  type TestNotifier,
-  WEBHOOK_SECRET,
-} from "./support/harness.js";
-import type { SmtpSink } from "./support/smtpSink.js";
+import { allChannelsPerSuite, settle, WEBHOOK_SECRET } from "./support/harness.js";
 
 describe("notifier hold events", () => {
-  let sinks: Sinks;
-  let fx: NatsFixture;
-  let receiver: WebhookReceiver;
-  let smtp: SmtpSink;
-  let notifier: TestNotifier;
-
-  beforeAll(async () => {
-    sinks = await startSinks();
-    ({ fx, receiver, smtp } = sinks);
-    notifier = await startTestNotifier(fx.nats.url, allChannels(sinks));
-  });
-
-  afterAll(async () => {
-    await notifier?.stop();
-    await sinks?.close();
-  });
+  const suite = allChannelsPerSuite();
 
   it("holds - every hold transition is delivered once on every channel, signed, with its type and fields", async () => {
     const placed = holdChanged({
@@ -59,21 +33,21 @@ describe("notifier hold events", () => {
     );
     const credit = transactionCommitted();
     const holds = [placed, captured, voided, expired];
-    for (const ev of holds) await publishHoldEvent(fx.js, ev);
-    await publishEvent(fx.js, credit);
+    for (const ev of holds) await publishHoldEvent(suite.fx.js, ev);
+    await publishEvent(suite.fx.js, credit);
 
-    await waitUntil("all webhooks", () => receiver.received.length >= 5);
-    await waitUntil("all emails", () => smtp.received.length >= 4);
+    await waitUntil("all webhooks", () => suite.receiver.received.length >= 5);
+    await waitUntil("all emails", () => suite.smtp.received.length >= 4);
     await waitUntil("all acked", async () => {
-      const info = await fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
+      const info = await suite.fx.jsm.consumers.info(EVENTS_STREAM, "notifier");
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
     await settle(500);
 
-    expect(receiver.received).toHaveLength(5);
+    expect(suite.receiver.received).toHaveLength(5);
     const verifier = new Webhook(WEBHOOK_SECRET);
     const bodies = new Map(
-      receiver.received.map((r) => [
+      suite.receiver.received.map((r) => [
         r.headers["webhook-id"],
         verifier.verify(r.body, r.headers as Record<string, string>) as {
           type: string;
@@ -119,19 +93,19 @@ describe("notifier hold events", () => {
       destinationWalletId: null,
       endedAt: null,
     });
-    const tampered = receiver.received.find((r) => r.headers["webhook-id"] === captured.eventId)!;
+    const tampered = suite.receiver.received.find((r) => r.headers["webhook-id"] === captured.eventId)!;
     expect(() =>
       verifier.verify(tampered.body.replace('"700"', '"7000"'), tampered.headers as Record<string, string>),
     ).toThrow();
 
     // The expired hold's owner has no email: three hold emails and the credit's.
-    expect(smtp.received).toHaveLength(4);
-    const capturedMail = smtp.received.find((m) => m.raw.includes(h.id))!;
+    expect(suite.smtp.received).toHaveLength(4);
+    const capturedMail = suite.smtp.received.find((m) => m.raw.includes(h.id))!;
     expect(capturedMail.raw).toContain("Subject: Hold captured: 7.00 USD of 90071992547409.93 USD");
     expect(capturedMail.raw).toContain(`Message-ID: <${captured.eventId}@wallet.notifier>`);
     expect(capturedMail.raw).toContain("Paid to wallet: wal_shop");
 
-    const lines = notifier.logs.filter((l) => l.channel === "log");
+    const lines = suite.notifier.logs.filter((l) => l.channel === "log");
     expect(lines.map((l) => l.msg).sort()).toEqual([
       "hold captured",
       "hold expired",
@@ -145,14 +119,17 @@ describe("notifier hold events", () => {
   });
 
   it("holds - a hold event whose status does not match its subject is dead-lettered, not delivered", async () => {
-    const before = receiver.received.length;
+    const before = suite.receiver.received.length;
     // A VOIDED hold published on the .captured subject.
     const wrong = holdChanged({ status: HoldStatus.HOLD_STATUS_VOIDED });
-    await fx.js.publish(HOLD_STATUS_SUBJECT.CAPTURED, HoldChanged.encode(wrong).finish(), {
+    await suite.fx.js.publish(HOLD_STATUS_SUBJECT.CAPTURED, HoldChanged.encode(wrong).finish(), {
       msgID: wrong.eventId,
     });
-    await waitUntil("dead-lettered", async () => (await fx.jsm.streams.info(DLQ_STREAM)).state.messages >= 1);
-    const letter = await fx.jsm.streams.getMessage(DLQ_STREAM, {
+    await waitUntil(
+      "dead-lettered",
+      async () => (await suite.fx.jsm.streams.info(DLQ_STREAM)).state.messages >= 1,
+    );
+    const letter = await suite.fx.jsm.streams.getMessage(DLQ_STREAM, {
       last_by_subj: deadLetterSubject(HOLD_STATUS_SUBJECT.CAPTURED),
     });
     expect(letter?.header.get(DEAD_LETTER_HEADERS.reason)).toBe(
@@ -160,6 +137,6 @@ describe("notifier hold events", () => {
     );
     expect(letter?.header.get(DEAD_LETTER_HEADERS.subject)).toBe(HOLD_STATUS_SUBJECT.CAPTURED);
     await settle(300);
-    expect(receiver.received.length).toBe(before);
+    expect(suite.receiver.received.length).toBe(before);
   });
 });

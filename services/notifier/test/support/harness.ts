@@ -3,6 +3,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureWalletStreams } from "@wallet/runtime";
 import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { startWebhookReceiver, type WebhookReceiver } from "../../../../scripts/lib/webhookReceiver.js";
 import { startNats, type TestNats } from "../../../../test/support/nats.js";
 import { loadNotifierConfig, startNotifier } from "../../src/index.js";
@@ -108,4 +109,22 @@ export function allChannels(sinks: Pick<Sinks, "receiver" | "smtp">): Record<str
     NOTIFIER_SMTP_URL: sinks.smtp.url,
     NOTIFIER_EMAIL_FROM: "wallet@example.test",
   };
+}
+
+/**
+ * For the enclosing describe block: sinks and a notifier delivering to all three
+ * channels, started before its tests and stopped after them. The fields are set
+ * once the tests run.
+ */
+export function allChannelsPerSuite(): Sinks & { notifier: TestNotifier } {
+  const suite = {} as Sinks & { notifier: TestNotifier };
+  beforeAll(async () => {
+    Object.assign(suite, await startSinks());
+    suite.notifier = await startTestNotifier(suite.fx.nats.url, allChannels(suite));
+  });
+  afterAll(async () => {
+    await suite.notifier?.stop();
+    await suite.close?.();
+  });
+  return suite;
 }

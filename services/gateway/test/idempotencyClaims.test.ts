@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedis, type TestRedis } from "../../../test/support/redis.js";
 import { createIdempotencyStore } from "../src/idempotency/idempotencyStore.js";
+import { redisPerSuite } from "./redisSuite.js";
 import { type GatewayStack, newKey, startStackForAlice } from "./stack.js";
 
 const response = (body: string) => ({ status: 200, contentType: "application/json", body });
@@ -13,29 +13,20 @@ const response = (body: string) => ({ status: 200, contentType: "application/jso
  * on the claim's token, in Redis.
  */
 describe("gateway idempotency - records are completed only by their claimant", () => {
-  let server: TestRedis;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  const suite = redisPerSuite();
 
   const expired = async (store: ReturnType<typeof createIdempotencyStore>, key: string) => {
     const first = await store.claim("alice", key, "fp");
     if (first.kind !== "claimed") throw new Error(first.kind);
     // The marker's TTL (50 ms) runs out while the first request is still working.
-    await expect.poll(async () => redis.exists(first.redisKey), { interval: 20 }).toBe(0);
+    await expect.poll(async () => suite.redis.exists(first.redisKey), { interval: 20 }).toBe(0);
     const second = await store.claim("alice", key, "fp");
     if (second.kind !== "claimed") throw new Error(second.kind);
     return { first, second };
   };
 
   it("a late completion cannot overwrite the later claim, in flight or completed", async () => {
-    const store = createIdempotencyStore(redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
+    const store = createIdempotencyStore(suite.redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
     const key = newKey("late-complete");
     const { first, second } = await expired(store, key);
     expect(await store.complete(first, "fp", response("first"))).toBe(false);
@@ -47,7 +38,7 @@ describe("gateway idempotency - records are completed only by their claimant", (
   });
 
   it("a late release cannot delete the later claim's marker or its stored response", async () => {
-    const store = createIdempotencyStore(redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
+    const store = createIdempotencyStore(suite.redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
     const key = newKey("late-release");
     const { first, second } = await expired(store, key);
     expect(await store.release(first)).toBe(false);
@@ -59,19 +50,19 @@ describe("gateway idempotency - records are completed only by their claimant", (
   });
 
   it("a completion whose marker expired with nobody claiming since is still kept", async () => {
-    const store = createIdempotencyStore(redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
+    const store = createIdempotencyStore(suite.redis, { ttlSeconds: 60, inFlightTtlMs: 50 });
     const key = newKey("expired-alone");
     const claim = await store.claim("alice", key, "fp");
     if (claim.kind !== "claimed") throw new Error(claim.kind);
-    await expect.poll(async () => redis.exists(claim.redisKey), { interval: 20 }).toBe(0);
+    await expect.poll(async () => suite.redis.exists(claim.redisKey), { interval: 20 }).toBe(0);
     expect(await store.complete(claim, "fp", response("only"))).toBe(true);
     expect(await store.claim("alice", key, "fp")).toEqual({ kind: "replay", response: response("only") });
   });
 
   it("a record written before claims had tokens is ignored, not compared", async () => {
-    const store = createIdempotencyStore(redis, { ttlSeconds: 60, inFlightTtlMs: 5000 });
+    const store = createIdempotencyStore(suite.redis, { ttlSeconds: 60, inFlightTtlMs: 5000 });
     const key = newKey("legacy");
-    await redis.set(`idem:alice:${key}`, JSON.stringify({ fingerprint: "old-format" }), "EX", 60);
+    await suite.redis.set(`idem:alice:${key}`, JSON.stringify({ fingerprint: "old-format" }), "EX", 60);
     expect((await store.claim("alice", key, "fp")).kind).toBe("claimed");
   });
 });

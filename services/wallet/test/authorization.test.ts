@@ -105,6 +105,24 @@ describe("wallet gRPC authorization", () => {
     );
     expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: "WALLET_NOT_FOUND" });
     const key = randomUUID();
+    // Bob's token moving 500 from alice's wallet to his, naming ownerId.
+    const bobTransfer = (ownerId: string) =>
+      failure(
+        call(
+          bare,
+          bare.transfer,
+          {
+            ownerId,
+            fromWalletId: aliceWallet,
+            toWalletId: bobWallet,
+            amount: 500n,
+            idempotencyKey: key,
+            metadata: {},
+          },
+          undefined,
+          bobToken,
+        ),
+      );
     const refusals = await Promise.all([
       failure(call(bare, bare.getWallet, { ownerId: alice, walletId: aliceWallet }, undefined, bobToken)),
       failure(call(bare, bare.listWallets, { ownerId: alice }, undefined, bobToken)),
@@ -127,22 +145,7 @@ describe("wallet gRPC authorization", () => {
         ),
       ),
       // The attack the issue describes: Transfer{owner: victim, from: victim's wallet, to: mine}.
-      failure(
-        call(
-          bare,
-          bare.transfer,
-          {
-            ownerId: alice,
-            fromWalletId: aliceWallet,
-            toWalletId: bobWallet,
-            amount: 500n,
-            idempotencyKey: key,
-            metadata: {},
-          },
-          undefined,
-          bobToken,
-        ),
-      ),
+      bobTransfer(alice),
       failure(
         call(
           bare,
@@ -157,24 +160,7 @@ describe("wallet gRPC authorization", () => {
     for (const r of refusals) expect(r).toEqual(missing);
     // Naming himself but alice's wallet was already NOT_FOUND (every query filters by owner):
     // a transfer refused for its owner answers exactly that.
-    expect(transferRefusal).toEqual(
-      await failure(
-        call(
-          bare,
-          bare.transfer,
-          {
-            ownerId: bob,
-            fromWalletId: aliceWallet,
-            toWalletId: bobWallet,
-            amount: 500n,
-            idempotencyKey: key,
-            metadata: {},
-          },
-          undefined,
-          bobToken,
-        ),
-      ),
-    );
+    expect(transferRefusal).toEqual(await bobTransfer(bob));
     expect(transferRefusal).toMatchObject({ code: status.NOT_FOUND, reason: "WALLET_NOT_FOUND" });
     expect(await balanceOf(alice, aliceWallet)).toBe(1000n);
     expect(await balanceOf(bob, bobWallet)).toBe(0n);

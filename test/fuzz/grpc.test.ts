@@ -361,7 +361,8 @@ describe("fuzz - gRPC API", () => {
         walletId: fc.constantFrom(...ids),
         amount: fc.oneof(
           { weight: 2, arbitrary: fc.constant(0n) },
-          { weight: 6, arbitrary: fc.bigInt({ min: 1n, max: 1500n }) },
+          { weight: 14, arbitrary: fc.bigInt({ min: 1n, max: 1500n }) },
+          // Rare: a big hold locks up most of a wallet (INSUFFICIENT_FUNDS for what follows).
           { weight: 1, arbitrary: fc.bigInt({ min: 500_000n, max: 2_000_000_000n }) },
         ),
         expiresInSeconds: fc.constantFrom(

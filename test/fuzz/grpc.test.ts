@@ -678,7 +678,11 @@ describe("fuzz - gRPC API", () => {
             expect(HOLD_STATUS[h.status], context).toBe(effect.status);
           } else if (c.method === "GetHold") {
             const h = present(response.hold, "hold");
-            expect(HOLD_STATUS[h.status], context).toBe(after.holds.get(h.id)?.status);
+            // The sweeper may expire the hold between the read and the snapshot after it.
+            expect(
+              [before, after].map((st) => st.holds.get(h.id)?.status),
+              context,
+            ).toContain(HOLD_STATUS[h.status]);
           } else if (c.method === "ReverseTransaction" && !response.replayed) {
             const r = present(response.reversal, "reversal");
             const original = before.txs.get(r.reversalOf);

@@ -56,13 +56,14 @@ const gatewayEnv = {
   RATE_LIMIT_MAX: "1000000000",
   LOG_LEVEL: "info",
 };
-const settle = () => new Promise((r) => setTimeout(r, 1000));
+const settle = () => new Promise((r) => setTimeout(r, 2000));
 async function startGatewayProcess(variant: { semiSpace?: string; build?: string } = {}) {
   const service = await startService("gateway", gatewayEnv, "ignore", {
     nodeArgs: variant.semiSpace ? [`--max-semi-space-size=${variant.semiSpace}`] : [],
     main: variant.build ? `${variant.build}/main.js` : undefined,
   });
-  groups.gateway = [service.child.pid ?? 0];
+  // In place: the CPU meters hold this array (and copies of `groups` share it).
+  groups.gateway.splice(0, groups.gateway.length, service.child.pid ?? 0);
   return service;
 }
 const base = `http://127.0.0.1:${gatewayPort}`;
@@ -150,7 +151,9 @@ try {
       { connections: 50, seconds: secs, headers: auth },
       withCeiling,
     );
-  const creditLua = `
+  // Every run gets its own Idempotency-Key prefix: a run reusing the previous run's keys would
+  // measure replays, not credits.
+  const creditLua = (nonce: string) => `
 local tokens = { ${tokens.map(luaString).join(", ")} }
 local wallets = { ${wallets.map(luaString).join(", ")} }
 local counter = 0
@@ -162,7 +165,7 @@ function setup(thread)
   thread:set("tid", threads)
 end
 function init(args)
-  prefix = ${luaString(run)} .. "-" .. tostring(tid) .. "-"
+  prefix = ${luaString(`${run}-${nonce}`)} .. "-" .. tostring(tid) .. "-"
 end
 function request()
   counter = counter + 1
@@ -178,7 +181,7 @@ end
     wrk(
       "POST /api/wallets/credit, c32",
       `${base}/api/wallets/credit`,
-      { connections: 32, seconds: secs, lua: creditLua },
+      { connections: 32, seconds: secs, lua: creditLua(randomUUID().slice(0, 8)) },
       groups,
     );
 

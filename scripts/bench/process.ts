@@ -36,18 +36,25 @@ export async function startService(
   name: string,
   env: Record<string, string>,
   output: "inherit" | "ignore" = "inherit",
+  variant: { nodeArgs?: string[]; main?: string } = {},
 ): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   // BENCH_FROM_SOURCE=1 runs the TypeScript sources (no build needed); otherwise the built dist/.
   // BENCH_NODE_ARGS passes node flags to the service, e.g. "--cpu-prof" to profile it.
-  // The service's own `npm start` flags come first, so the benchmark measures what production runs.
+  // The service's own `npm start` flags come first, so the benchmark measures what production runs;
+  // `variant.nodeArgs` come last (V8 takes the last value of a repeated flag), and `variant.main`
+  // replaces dist/main.js (a path under services/<name>/), for comparing builds in one run.
   const pkg = JSON.parse(readFileSync(`${root}services/${name}/package.json`, "utf8"));
   const startFlags = String(pkg.scripts.start)
     .split(/\s+/)
     .filter((a) => a.startsWith("--"));
-  const nodeArgs = [...startFlags, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const nodeArgs = [
+    ...startFlags,
+    ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    ...(variant.nodeArgs ?? []),
+  ];
   const args = process.env.BENCH_FROM_SOURCE
     ? [...nodeArgs, "--conditions=source", "--import", "tsx", `${root}services/${name}/src/main.ts`]
-    : [...nodeArgs, `${root}services/${name}/dist/main.js`];
+    : [...nodeArgs, `${root}services/${name}/${variant.main ?? "dist/main.js"}`];
   const child = spawn(process.execPath, args, {
     // Benchmarks run local development setups: plaintext gRPC, brokers without credentials.
     env: { DEV_MODE: "true", ...process.env, ...env },
@@ -63,6 +70,14 @@ export async function startService(
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** A process's resident set now and its high-water mark since it started (VmRSS, VmHWM), in MB. */
+export function processRss(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
 }
 
 /** Polls process_resident_memory_bytes from an admin /metrics endpoint; stop() gives the peak. */

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { startBenchServer } from "../../../scripts/bench/ceilings.js";
-import { alternate, type Measurement, printTable } from "../../../scripts/bench/measure.js";
-import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
+import { alternate, type Measurement, printTable, rate } from "../../../scripts/bench/measure.js";
+import { benchSettings, processRss, sampleRss, startService } from "../../../scripts/bench/process.js";
 import { luaString, wrk } from "../../../scripts/bench/wrk.js";
 import { freePort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
@@ -12,6 +12,13 @@ import { startRedis } from "../../../test/support/redis.js";
 
 const { seconds } = benchSettings();
 const alternating = process.argv.includes("--alternate") || process.env.BENCH_ALTERNATE === "1";
+// Gateway variants measured back to back in one run, each in a fresh gateway process:
+// BENCH_SEMI_SPACES=1,2,4 (young-generation semi-space MB, after the `npm start` flags) and
+// BENCH_GATEWAY_BUILDS=dist,dist-before (entry directories under services/gateway, to compare builds).
+const list = (v: string | undefined) => (v ?? "").split(",").filter(Boolean);
+const semiSpaces = list(process.env.BENCH_SEMI_SPACES);
+const builds = list(process.env.BENCH_GATEWAY_BUILDS);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const WALLETS = 32;
 const secret = randomBytes(32).toString("base64url");
 const sign = (sub: string, scope?: string) =>
@@ -39,28 +46,38 @@ const wallet = await startService(
   },
   "ignore",
 );
-const gateway = await startService(
-  "gateway",
-  {
-    GATEWAY_HOST: "127.0.0.1",
-    GATEWAY_PORT: String(gatewayPort),
-    WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
-    REDIS_URL: redis.url,
-    NATS_URL: nats.url,
-    JWT_SECRET: secret,
-    RATE_LIMIT_MAX: "1000000000",
-    LOG_LEVEL: "info",
-  },
-  "ignore",
-);
+const gatewayEnv = {
+  GATEWAY_HOST: "127.0.0.1",
+  GATEWAY_PORT: String(gatewayPort),
+  WALLET_GRPC_URL: `127.0.0.1:${grpcPort}`,
+  REDIS_URL: redis.url,
+  NATS_URL: nats.url,
+  JWT_SECRET: secret,
+  RATE_LIMIT_MAX: "1000000000",
+  LOG_LEVEL: "info",
+};
+const settle = () => new Promise((r) => setTimeout(r, 2000));
+async function startGatewayProcess(variant: { semiSpace?: string; build?: string } = {}) {
+  const service = await startService("gateway", gatewayEnv, "ignore", {
+    nodeArgs: variant.semiSpace ? [`--max-semi-space-size=${variant.semiSpace}`] : [],
+    main: variant.build ? `${variant.build}/main.js` : undefined,
+  });
+  // In place: the CPU meters hold this array (and copies of `groups` share it).
+  groups.gateway.splice(0, groups.gateway.length, service.child.pid ?? 0);
+  return service;
+}
 const base = `http://127.0.0.1:${gatewayPort}`;
 const groups = {
-  gateway: [gateway.child.pid ?? 0],
+  gateway: [] as number[],
   wallet: [wallet.child.pid ?? 0],
   postgres: [cluster.pid],
   redis: [redis.pid],
   nats: [nats.pid()],
 };
+
+let gateway = await startGatewayProcess();
+await settle();
+const idleMb = processRss(groups.gateway[0]).rssMb;
 
 async function api(token: string, method: string, path: string, body?: unknown, key?: string) {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -134,7 +151,9 @@ try {
       { connections: 50, seconds: secs, headers: auth },
       withCeiling,
     );
-  const creditLua = `
+  // Every run gets its own Idempotency-Key prefix: a run reusing the previous run's keys would
+  // measure replays, not credits.
+  const creditLua = (nonce: string) => `
 local tokens = { ${tokens.map(luaString).join(", ")} }
 local wallets = { ${wallets.map(luaString).join(", ")} }
 local counter = 0
@@ -146,7 +165,7 @@ function setup(thread)
   thread:set("tid", threads)
 end
 function init(args)
-  prefix = ${luaString(run)} .. "-" .. tostring(tid) .. "-"
+  prefix = ${luaString(`${run}-${nonce}`)} .. "-" .. tostring(tid) .. "-"
 end
 function request()
   counter = counter + 1
@@ -162,11 +181,12 @@ end
     wrk(
       "POST /api/wallets/credit, c32",
       `${base}/api/wallets/credit`,
-      { connections: 32, seconds: secs, lua: creditLua },
+      { connections: 32, seconds: secs, lua: creditLua(randomUUID().slice(0, 8)) },
       groups,
     );
 
   const rss = sampleRss(gatewayPort);
+  const pid = groups.gateway[0];
   await cachedGet(3);
   const get = await cachedGet();
   const getCeiling = await ceilingGet();
@@ -184,7 +204,10 @@ end
     { m: credit, note: `(CPU across the chain ${chain.toFixed(0)} µs per credit)` },
   ];
   printTable("same-run results (CPU in µs per request)", rows, columns);
-  console.log(`gateway RSS peak ${peakMb.toFixed(0)} MB during the measured runs`);
+  console.log(
+    `gateway RSS: ${idleMb.toFixed(0)} MB idle after start-up; peak ${peakMb.toFixed(0)} MB sampled from /metrics ` +
+      `during the measured runs, ${processRss(pid).peakMb.toFixed(0)} MB kernel high-water mark (VmHWM)`,
+  );
 
   if (alternating) {
     const r = await alternate(
@@ -200,6 +223,90 @@ end
     console.log(`median ratio, cached GET: ${r.medianRatio.toFixed(2)}`);
   }
   await ceiling.stop();
+
+  if (semiSpaces.length > 0 || builds.length > 0) {
+    const variants = (builds.length > 0 ? builds : [undefined]).flatMap((build) =>
+      (semiSpaces.length > 0 ? semiSpaces : [undefined]).map((semiSpace) => ({ build, semiSpace })),
+    );
+    const name = (v: (typeof variants)[number]) =>
+      [v.build, v.semiSpace && `semi-space ${v.semiSpace} MB`].filter(Boolean).join(", ");
+    const results = new Map<
+      string,
+      { idle: number; peak: number; get: Measurement; credit: Measurement }[]
+    >();
+    console.log(`\ngateway variants, ${rounds} rounds back to back, each a fresh gateway process`);
+    console.log(
+      `${"variant".padEnd(34)} round  idle MB  peak MB    GET/s  µs CPU/GET  credit/s  µs CPU/credit`,
+    );
+    const row = (
+      label: string,
+      r: string,
+      idle: number,
+      peak: number,
+      get: Measurement,
+      credit: Measurement,
+    ) =>
+      console.log(
+        [
+          label.padEnd(34),
+          r.padStart(5),
+          idle.toFixed(0).padStart(8),
+          peak.toFixed(0).padStart(8),
+          rate(get).toFixed(0).padStart(8),
+          get.cpuPerOp.gateway.toFixed(0).padStart(11),
+          rate(credit).toFixed(0).padStart(9),
+          credit.cpuPerOp.gateway.toFixed(0).padStart(14),
+        ].join(" "),
+      );
+    await gateway.stop();
+    for (let round = 1; round <= rounds; round++) {
+      for (const variant of variants) {
+        gateway = await startGatewayProcess(variant);
+        await settle();
+        const variantPid = groups.gateway[0];
+        const idle = processRss(variantPid).rssMb;
+        await cachedGet(3);
+        const get = await cachedGet();
+        await creditRun(3);
+        const credit = await creditRun();
+        const peak = processRss(variantPid).peakMb;
+        await gateway.stop();
+        const r = { idle, peak, get, credit };
+        results.set(name(variant), [...(results.get(name(variant)) ?? []), r]);
+        row(name(variant), String(round), idle, peak, get, credit);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log("medians per variant (idle, peak = VmHWM over start-up and load)");
+    for (const [label, rs] of results) {
+      const med = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f));
+      console.log(
+        [
+          label.padEnd(34),
+          "med".padStart(5),
+          med((r) => r.idle)
+            .toFixed(0)
+            .padStart(8),
+          med((r) => r.peak)
+            .toFixed(0)
+            .padStart(8),
+          med((r) => rate(r.get))
+            .toFixed(0)
+            .padStart(8),
+          med((r) => r.get.cpuPerOp.gateway)
+            .toFixed(0)
+            .padStart(11),
+          med((r) => rate(r.credit))
+            .toFixed(0)
+            .padStart(9),
+          med((r) => r.credit.cpuPerOp.gateway)
+            .toFixed(0)
+            .padStart(14),
+        ].join(" "),
+      );
+    }
+    gateway = await startGatewayProcess();
+  }
 } finally {
   await gateway.stop();
   await wallet.stop();

@@ -113,7 +113,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
   const draining = registerDraining(app, inFlightBudgetMs(config.SHUTDOWN_GRACE_MS));
 
   registerSecurityHeaders(app);
-  registerApiDocs(app);
+  const apiDocs = registerApiDocs(app);
   const rateLimits = {
     redis,
     max: config.RATE_LIMIT_MAX,
@@ -132,7 +132,7 @@ export function buildGateway(config: GatewayConfig, logger: Logger): FastifyInst
       }),
     });
     metrics(ops, gatewayMetrics.registry);
-    openapi(ops);
+    openapi(ops, apiDocs.openapiDocument);
   });
   app.register(async (api) => {
     registerAuthentication(api, verifier, apiRateLimit(rateLimits));

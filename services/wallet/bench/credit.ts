@@ -30,7 +30,7 @@ import {
 } from "../../../scripts/bench/ceilings.js";
 import type { LoadPlan, LoadResult } from "../../../scripts/bench/grpcLoad.js";
 import { alternate, type Measurement, measureLoad, printTable } from "../../../scripts/bench/measure.js";
-import { benchSettings, sampleRss, startService } from "../../../scripts/bench/process.js";
+import { benchSettings, processRss, sampleRss, startService } from "../../../scripts/bench/process.js";
 import { freePort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
@@ -64,6 +64,8 @@ const wallet = await startService(
   "ignore",
 );
 const groups = { wallet: [wallet.child.pid ?? 0], postgres: [cluster.pid], nats: [nats.pid()] };
+await new Promise((r) => setTimeout(r, 1000));
+const idleMb = processRss(wallet.child.pid ?? 0).rssMb;
 
 async function createWallets(count: number) {
   const client = new WalletServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
@@ -176,7 +178,10 @@ try {
     console.log("grpc-js echo ceiling skipped: h2load not installed (apt-get install nghttp2-client)");
   }
   printTable("same-run results (CPU in µs per operation)", rows, [...columns, "echo"]);
-  console.log(`wallet RSS peak ${peakMb.toFixed(0)} MB during the measured runs`);
+  console.log(
+    `wallet RSS: ${idleMb.toFixed(0)} MB idle after start-up; peak ${peakMb.toFixed(0)} MB sampled from /metrics ` +
+      `during the measured runs, ${processRss(wallet.child.pid ?? 0).peakMb.toFixed(0)} MB kernel high-water mark (VmHWM)`,
+  );
 
   if (alternating) {
     for (const [name, service, ceiling] of [

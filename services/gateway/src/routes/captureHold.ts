@@ -77,6 +77,7 @@ export function captureHold(app: FastifyInstance, { wallet, history }: RouteDeps
       const { amount = 0, destinationWalletId = "", metadata = {} } = request.body;
       const { holdId } = request.params;
       const res = await writeAndInvalidateFound(
+        request,
         history,
         () =>
           wallet.captureHold(

@@ -87,6 +87,7 @@ export function reverseTransaction(app: FastifyInstance, { wallet, history }: Ro
       const { transactionId } = request.params;
       const ownerId = principalOf(request).sub;
       const res = await writeAndInvalidateFound(
+        request,
         history,
         () =>
           wallet.reverseTransaction(

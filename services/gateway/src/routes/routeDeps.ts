@@ -41,13 +41,15 @@ export async function writeAndInvalidate<T>(
 
 /**
  * writeAndInvalidate for writes addressed by a hold or transaction id, whose wallets are
- * known only from the result: `changed` names them and the written ids. A timeout or
+ * known only from the result: `changed` names them and the written ids, invalidated in the
+ * round trip that stores the idempotency record. A timeout or
  * unavailability may still have committed; then `lookup` asks the wallet which wallets the
  * write could have changed and those are invalidated in the background, so the error reply
  * is not held up by a second slow call. If the lookup fails too, the wallet's committed
  * events (and the cache TTL) bound the staleness.
  */
 export async function writeAndInvalidateFound<T>(
+  request: FastifyRequest,
   history: HistoryCache,
   write: () => Promise<T>,
   changed: (result: T) => { walletIds: string[]; writtenIds: string[] },
@@ -69,7 +71,7 @@ export async function writeAndInvalidateFound<T>(
     throw err;
   }
   const { walletIds, writtenIds } = changed(result);
-  await history.invalidateOwnWrite(walletIds, writtenIds);
+  sendBeforeReply(request, () => history.invalidateOwnWrite(walletIds, writtenIds));
   return result;
 }
 

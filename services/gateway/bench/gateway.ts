@@ -13,10 +13,15 @@ import { startRedis } from "../../../test/support/redis.js";
 const { seconds } = benchSettings();
 const alternating = process.argv.includes("--alternate") || process.env.BENCH_ALTERNATE === "1";
 // Gateway variants measured back to back in one run, each in a fresh gateway process:
-// BENCH_SEMI_SPACES=1,2,4 (young-generation semi-space MB, after the `npm start` flags) and
+// BENCH_SEMI_SPACES=1,2,4 (young-generation semi-space MB, after the `npm start` flags),
+// BENCH_GATEWAY_FLAGS="--max-semi-space-size=4 --max-old-space-size=48|--optimize-for-size" (node flag
+// sets separated by "|", after the `npm start` flags) and
 // BENCH_GATEWAY_BUILDS=dist,dist-before (entry directories under services/gateway, to compare builds).
-const list = (v: string | undefined) => (v ?? "").split(",").filter(Boolean);
-const semiSpaces = list(process.env.BENCH_SEMI_SPACES);
+const list = (v: string | undefined, sep = ",") => (v ?? "").split(sep).filter(Boolean);
+const flagSets = [
+  ...list(process.env.BENCH_SEMI_SPACES).map((mb) => `--max-semi-space-size=${mb}`),
+  ...list(process.env.BENCH_GATEWAY_FLAGS, "|"),
+].map((set) => set.trim());
 const builds = list(process.env.BENCH_GATEWAY_BUILDS);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const WALLETS = 32;
@@ -57,9 +62,9 @@ const gatewayEnv = {
   LOG_LEVEL: "info",
 };
 const settle = () => new Promise((r) => setTimeout(r, 2000));
-async function startGatewayProcess(variant: { semiSpace?: string; build?: string } = {}) {
+async function startGatewayProcess(variant: { flags?: string; build?: string } = {}) {
   const service = await startService("gateway", gatewayEnv, "ignore", {
-    nodeArgs: variant.semiSpace ? [`--max-semi-space-size=${variant.semiSpace}`] : [],
+    nodeArgs: list(variant.flags, " "),
     main: variant.build ? `${variant.build}/main.js` : undefined,
   });
   // In place: the CPU meters hold this array (and copies of `groups` share it).
@@ -224,19 +229,18 @@ end
   }
   await ceiling.stop();
 
-  if (semiSpaces.length > 0 || builds.length > 0) {
+  if (flagSets.length > 0 || builds.length > 0) {
     const variants = (builds.length > 0 ? builds : [undefined]).flatMap((build) =>
-      (semiSpaces.length > 0 ? semiSpaces : [undefined]).map((semiSpace) => ({ build, semiSpace })),
+      (flagSets.length > 0 ? flagSets : [undefined]).map((flags) => ({ build, flags })),
     );
-    const name = (v: (typeof variants)[number]) =>
-      [v.build, v.semiSpace && `semi-space ${v.semiSpace} MB`].filter(Boolean).join(", ");
+    const name = (v: (typeof variants)[number]) => [v.build, v.flags].filter(Boolean).join(", ");
     const results = new Map<
       string,
       { idle: number; peak: number; get: Measurement; credit: Measurement }[]
     >();
     console.log(`\ngateway variants, ${rounds} rounds back to back, each a fresh gateway process`);
     console.log(
-      `${"variant".padEnd(34)} round  idle MB  peak MB    GET/s  µs CPU/GET  credit/s  µs CPU/credit`,
+      `${"variant".padEnd(44)} round  idle MB  peak MB    GET/s  µs CPU/GET  credit/s  µs CPU/credit`,
     );
     const row = (
       label: string,
@@ -248,7 +252,7 @@ end
     ) =>
       console.log(
         [
-          label.padEnd(34),
+          label.padEnd(44),
           r.padStart(5),
           idle.toFixed(0).padStart(8),
           peak.toFixed(0).padStart(8),
@@ -282,7 +286,7 @@ end
       const med = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f));
       console.log(
         [
-          label.padEnd(34),
+          label.padEnd(44),
           "med".padStart(5),
           med((r) => r.idle)
             .toFixed(0)

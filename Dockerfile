@@ -62,7 +62,7 @@ FROM runtime AS wallet
 EXPOSE 50051 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "healthcheck.mjs", "WALLET_ADMIN_PORT", "9464", "/readyz"]
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=128", "services/wallet/dist/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=128", "services/wallet/dist/main.js"]
 
 FROM runtime AS gateway
 EXPOSE 3000
@@ -74,6 +74,6 @@ FROM runtime AS notifier
 EXPOSE 9465
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "healthcheck.mjs", "NOTIFIER_ADMIN_PORT", "9465", "/readyz"]
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=128", "services/notifier/dist/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "services/notifier/dist/main.js"]
 
 FROM ${SERVICE}

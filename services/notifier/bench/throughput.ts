@@ -176,7 +176,7 @@ try {
 
   const f = (n: number) => n.toFixed(1);
   console.log(
-    `notifier (dist, node ${startFlags.join(" ")}), ${CHANNEL} channel${CHANNEL === "webhook" ? " to a local receiver answering 204" : ""}`,
+    `notifier (dist, node ${[...startFlags, ...extraNodeArgs].join(" ")}), ${CHANNEL} channel${CHANNEL === "webhook" ? " to a local receiver answering 204" : ""}`,
   );
   console.log(
     `burst: ${BURST} events published in ${f(publishedIn)} ms (${Math.round(BURST / (publishedIn / 1000))}/s)`,

@@ -180,6 +180,24 @@ describe("fuzz - gRPC API", () => {
       { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: 1000n }) },
       { weight: 1, arbitrary: edgeInteger },
     );
+    // The amount of a capture or reversal, where 0 means all of it.
+    const partialAmount = fc.oneof(
+      { weight: 2, arbitrary: fc.constant(0n) },
+      { weight: 3, arbitrary: amount },
+    );
+    // Mostly the hold or transaction the case resolves from the store (`marker`), else an id of nothing or not an id.
+    const storeId = (marker: string) =>
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(marker) },
+        { weight: 1, arbitrary: fc.uuid() },
+        { weight: 1, arbitrary: text(80) },
+      );
+    const holdId = storeId(HOLD_REF);
+    const transactionId = storeId(TX_REF);
+    const limit = fc.oneof(
+      fc.integer({ min: -2, max: 102 }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    );
     const key = fc.oneof(
       { weight: 5, arbitrary: fc.uuid() },
       { weight: 2, arbitrary: fc.constantFrom("gk-1", "gk-2", "gk-3") },
@@ -236,7 +254,7 @@ describe("fuzz - gRPC API", () => {
       ListTransactions: fc.record({
         ownerId: owner,
         walletId,
-        limit: fc.oneof(fc.integer({ min: -2, max: 102 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+        limit,
         cursor,
       }),
       GetTransaction: fc.record({
@@ -245,12 +263,8 @@ describe("fuzz - gRPC API", () => {
       }),
       ReverseTransaction: fc.record({
         ownerId: owner,
-        transactionId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(TX_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
-        amount: fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 3, arbitrary: amount }),
+        transactionId,
+        amount: partialAmount,
         idempotencyKey: key,
         metadata,
       }),
@@ -268,12 +282,8 @@ describe("fuzz - gRPC API", () => {
       }),
       CaptureHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
-        amount: fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 3, arbitrary: amount }),
+        holdId,
+        amount: partialAmount,
         destinationWalletId: fc.oneof(
           { weight: 3, arbitrary: fc.constant("") },
           { weight: 2, arbitrary: walletId },
@@ -283,25 +293,17 @@ describe("fuzz - gRPC API", () => {
       }),
       VoidHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
+        holdId,
         idempotencyKey: key,
       }),
       GetHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
+        holdId,
       }),
       ListHolds: fc.record({
         ownerId: owner,
         walletId,
-        limit: fc.oneof(fc.integer({ min: -2, max: 102 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+        limit,
         cursor,
       }),
     };

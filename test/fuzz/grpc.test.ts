@@ -26,15 +26,20 @@ import {
   edgeInteger,
   expectEffect,
   expectHoldsEndedOnce,
+  expectRunEnd,
   expectStateInvariants,
   fuzzSettings,
   HOLD_MAX_TTL_SECONDS,
   type Leg,
+  NO_SUCH_ID,
   openLedger,
+  pickHold,
+  pickTx,
   predict,
   readState,
   reversalOriginals,
   type State,
+  type StoreRef,
   text,
 } from "./support.js";
 
@@ -91,38 +96,9 @@ interface AnyResponse {
   reversal?: Transaction;
 }
 
-/** A hold or transaction named by a request: one from the store as it is when the case runs. */
-interface Ref {
-  pool: "pending" | "any" | "reversal";
-  n: number;
-}
-
 /** Where a request names a hold or transaction from the store, resolved when the case runs. */
 const HOLD_REF = "@@hold@@";
 const TX_REF = "@@transaction@@";
-/** A uuid no hold or transaction has. */
-const NO_SUCH_ID = "00000000-0000-7000-8000-000000000000";
-
-function resolveHold(ref: Ref, state: State, owner?: string): string {
-  const pool = [...state.holds].filter(
-    ([, h]) =>
-      (ref.pool !== "pending" || h.status === "PENDING") && (owner === undefined || h.ownerId === owner),
-  );
-  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
-}
-
-function resolveTx(ref: Ref, state: State, owner?: string): string {
-  const pool = [...state.txs].filter(([, t]) =>
-    owner !== undefined && t.ownerId !== owner
-      ? false
-      : ref.pool === "reversal"
-        ? t.reversalOf !== null
-        : ref.pool === "pending"
-          ? t.reversalOf === null && t.type !== "TRANSFER_OUT" && t.reversed < t.amount
-          : true,
-  );
-  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
-}
 
 const HTTP_TO_GRPC: Record<number, status> = {
   400: status.INVALID_ARGUMENT,
@@ -140,8 +116,8 @@ interface GrpcCase {
   method: Method;
   /** A typed request, or raw bytes sent as the message. */
   request: Record<string, unknown> | Buffer;
-  hold: Ref;
-  tx: Ref;
+  hold: StoreRef;
+  tx: StoreRef;
   /** Sent with a plain user token of fuzz-alice (no credit scope) instead of the operator's. */
   asUser: boolean;
   /** A well-formed hold or reversal request whose outcome the model predicts. */
@@ -204,6 +180,24 @@ describe("fuzz - gRPC API", () => {
       { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: 1000n }) },
       { weight: 1, arbitrary: edgeInteger },
     );
+    // The amount of a capture or reversal, where 0 means all of it.
+    const partialAmount = fc.oneof(
+      { weight: 2, arbitrary: fc.constant(0n) },
+      { weight: 3, arbitrary: amount },
+    );
+    // Mostly the hold or transaction the case resolves from the store (`marker`), else an id of nothing or not an id.
+    const storeId = (marker: string) =>
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(marker) },
+        { weight: 1, arbitrary: fc.uuid() },
+        { weight: 1, arbitrary: text(80) },
+      );
+    const holdId = storeId(HOLD_REF);
+    const transactionId = storeId(TX_REF);
+    const limit = fc.oneof(
+      fc.integer({ min: -2, max: 102 }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    );
     const key = fc.oneof(
       { weight: 5, arbitrary: fc.uuid() },
       { weight: 2, arbitrary: fc.constantFrom("gk-1", "gk-2", "gk-3") },
@@ -260,7 +254,7 @@ describe("fuzz - gRPC API", () => {
       ListTransactions: fc.record({
         ownerId: owner,
         walletId,
-        limit: fc.oneof(fc.integer({ min: -2, max: 102 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+        limit,
         cursor,
       }),
       GetTransaction: fc.record({
@@ -269,12 +263,8 @@ describe("fuzz - gRPC API", () => {
       }),
       ReverseTransaction: fc.record({
         ownerId: owner,
-        transactionId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(TX_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
-        amount: fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 3, arbitrary: amount }),
+        transactionId,
+        amount: partialAmount,
         idempotencyKey: key,
         metadata,
       }),
@@ -292,12 +282,8 @@ describe("fuzz - gRPC API", () => {
       }),
       CaptureHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
-        amount: fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 3, arbitrary: amount }),
+        holdId,
+        amount: partialAmount,
         destinationWalletId: fc.oneof(
           { weight: 3, arbitrary: fc.constant("") },
           { weight: 2, arbitrary: walletId },
@@ -307,29 +293,21 @@ describe("fuzz - gRPC API", () => {
       }),
       VoidHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
+        holdId,
         idempotencyKey: key,
       }),
       GetHold: fc.record({
         ownerId: owner,
-        holdId: fc.oneof(
-          { weight: 6, arbitrary: fc.constant(HOLD_REF) },
-          { weight: 1, arbitrary: fc.uuid() },
-          { weight: 1, arbitrary: text(80) },
-        ),
+        holdId,
       }),
       ListHolds: fc.record({
         ownerId: owner,
         walletId,
-        limit: fc.oneof(fc.integer({ min: -2, max: 102 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+        limit,
         cursor,
       }),
     };
-    const ref: fc.Arbitrary<Ref> = fc.oneof(
+    const ref: fc.Arbitrary<StoreRef> = fc.oneof(
       { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
       { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
       { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
@@ -432,8 +410,8 @@ describe("fuzz - gRPC API", () => {
       const request = { ...c.request };
       // Clean requests mostly name the owner's own holds and transactions.
       const owner = c.clean && c.hold.n % 4 !== 0 ? (request.ownerId as string) : undefined;
-      if (request.holdId === HOLD_REF) request.holdId = resolveHold(c.hold, state, owner);
-      if (request.transactionId === TX_REF) request.transactionId = resolveTx(c.tx, state, owner);
+      if (request.holdId === HOLD_REF) request.holdId = pickHold(c.hold, state, owner);
+      if (request.transactionId === TX_REF) request.transactionId = pickTx(c.tx, state, owner);
       if (!c.clean) return { request };
       const sub = request.ownerId as string;
       const amount = (request.amount as bigint) || undefined;
@@ -736,19 +714,7 @@ describe("fuzz - gRPC API", () => {
       { ...settings, endOnFailure: true },
     );
     await expectApiInvariants();
-    state = await readState(db);
-    expectStateInvariants(state, "after the run");
-    await expectHoldsEndedOnce(db);
-    console.log(
-      `fuzz gRPC outcomes: ${[...stats]
-        .sort()
-        .map(([k, n]) => `${k} x${n}`)
-        .join(", ")}`,
-    );
-    console.log(
-      `fuzz gRPC: ${state.holds.size} holds (${[...state.holds.values()].filter((h) => h.status !== "PENDING").length} ended), ` +
-        `${[...state.txs.values()].filter((t) => t.reversalOf).length} reversal transactions, ${predicted} outcomes predicted`,
-    );
+    await expectRunEnd(db, "gRPC", stats, predicted);
     console.log(`fuzz gRPC: ${cases} cases run, ${successes} of them OK with effects checked`);
     expect(successes).toBeGreaterThan(0);
     // Still serving after all of it.

@@ -15,15 +15,19 @@ import {
   edgeText,
   expectEffect,
   expectHoldsEndedOnce,
-  expectStateInvariants,
+  expectRunEnd,
   fuzzSettings,
   HOLD_MAX_TTL_SECONDS,
   type Leg,
+  NO_SUCH_ID,
   openLedger,
+  pickHold,
+  pickTx,
   predict,
   readState,
   reversalOriginals,
   type State,
+  type StoreRef,
   text,
 } from "./support.js";
 
@@ -53,7 +57,7 @@ interface Caller {
 }
 
 /** A hold or transaction named by a request: one from the store as it is when the case runs, or raw text. */
-type Ref = { pool: "pending" | "any" | "reversal"; n: number } | { raw: string };
+type Ref = StoreRef | { raw: string };
 
 /** A well-formed hold or reversal request by a known owner with a fresh key. */
 interface CleanSpec {
@@ -79,30 +83,12 @@ interface RestCase {
   clean?: CleanSpec;
 }
 
-/** A uuid no hold or transaction has. */
-const NO_SUCH_ID = "00000000-0000-7000-8000-000000000000";
-
 function resolveHold(ref: Ref, state: State, owner?: string): string {
-  if ("raw" in ref) return ref.raw;
-  const pool = [...state.holds].filter(
-    ([, h]) =>
-      (ref.pool !== "pending" || h.status === "PENDING") && (owner === undefined || h.ownerId === owner),
-  );
-  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
+  return "raw" in ref ? ref.raw : pickHold(ref, state, owner);
 }
 
 function resolveTx(ref: Ref, state: State, owner?: string): string {
-  if ("raw" in ref) return ref.raw;
-  const pool = [...state.txs].filter(([, t]) =>
-    owner !== undefined && t.ownerId !== owner
-      ? false
-      : ref.pool === "reversal"
-        ? t.reversalOf !== null
-        : ref.pool === "pending"
-          ? t.reversalOf === null && t.type !== "TRANSFER_OUT" && t.reversed < t.amount
-          : true,
-  );
-  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
+  return "raw" in ref ? ref.raw : pickTx(ref, state, owner);
 }
 
 /** Percent-encoding that also carries lone surrogates, as the (invalid UTF-8) bytes a careless client sends. */
@@ -887,19 +873,7 @@ describe("fuzz - REST API", () => {
       { ...settings, endOnFailure: true },
     );
     await expectApiInvariants();
-    state = await readState(db);
-    expectStateInvariants(state, "after the run");
-    await expectHoldsEndedOnce(db);
-    console.log(
-      `fuzz REST: ${state.holds.size} holds (${[...state.holds.values()].filter((h) => h.status !== "PENDING").length} ended), ` +
-        `${[...state.txs.values()].filter((t) => t.reversalOf).length} reversal transactions, ${predicted} outcomes predicted`,
-    );
-    console.log(
-      `fuzz REST outcomes: ${[...stats]
-        .sort()
-        .map(([k, n]) => `${k} x${n}`)
-        .join(", ")}`,
-    );
+    await expectRunEnd(db, "REST", stats, predicted);
     console.log(`fuzz REST: ${cases} cases run, ${successes} of them 2xx with effects checked`);
     expect(cases).toBeGreaterThanOrEqual(settings.numRuns);
     expect(successes).toBeGreaterThan(0);

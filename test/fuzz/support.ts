@@ -526,6 +526,66 @@ export function predict(state: State, op: CleanOp): Outcome | undefined {
   }
 }
 
+/** A hold or transaction named by a request: one from the store as it is when the case runs. */
+export interface StoreRef {
+  pool: "pending" | "any" | "reversal";
+  n: number;
+}
+
+/** A uuid no hold or transaction has. */
+export const NO_SUCH_ID = "00000000-0000-7000-8000-000000000000";
+
+/** The hold `ref` names (of `owner` only, when given), counting back from the newest; NO_SUCH_ID when there is none. */
+export function pickHold(ref: StoreRef, state: State, owner?: string): string {
+  const pool = [...state.holds].filter(
+    ([, h]) =>
+      (ref.pool !== "pending" || h.status === "PENDING") && (owner === undefined || h.ownerId === owner),
+  );
+  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
+}
+
+/**
+ * The transaction `ref` names (of `owner` only, when given), counting back from the newest: "reversal" picks
+ * a reversal, "pending" one that may still be reversed; NO_SUCH_ID when there is none.
+ */
+export function pickTx(ref: StoreRef, state: State, owner?: string): string {
+  const pool = [...state.txs].filter(([, t]) =>
+    owner !== undefined && t.ownerId !== owner
+      ? false
+      : ref.pool === "reversal"
+        ? t.reversalOf !== null
+        : ref.pool === "pending"
+          ? t.reversalOf === null && t.type !== "TRANSFER_OUT" && t.reversed < t.amount
+          : true,
+  );
+  return pool.length ? pool[pool.length - 1 - (ref.n % pool.length)][0] : NO_SUCH_ID;
+}
+
+/**
+ * The end of a run: the ledger's invariants once more, then what the cases came to (outcomes, holds and
+ * reversals made, outcomes predicted).
+ */
+export async function expectRunEnd(
+  db: pg.Client,
+  name: string,
+  stats: Map<string, number>,
+  predicted: number,
+): Promise<void> {
+  const state = await readState(db);
+  expectStateInvariants(state, "after the run");
+  await expectHoldsEndedOnce(db);
+  console.log(
+    `fuzz ${name} outcomes: ${[...stats]
+      .sort()
+      .map(([k, n]) => `${k} x${n}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `fuzz ${name}: ${state.holds.size} holds (${[...state.holds.values()].filter((h) => h.status !== "PENDING").length} ended), ` +
+      `${[...state.txs.values()].filter((t) => t.reversalOf).length} reversal transactions, ${predicted} outcomes predicted`,
+  );
+}
+
 /** What a successful reversal of `transactionId` adds to reversed amounts: the original, and for a transfer its other leg too. */
 export function reversalOriginals(state: State, transactionId: string): string[] {
   const t = state.txs.get(transactionId);

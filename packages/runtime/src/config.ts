@@ -46,6 +46,11 @@ export const env = {
   oneOf: <T extends [string, ...string[]]>(values: T, def: T[number]) => z.enum(values).default(def as never),
 };
 
+/** LOG_LEVEL, the same setting in every service. */
+export const logLevelShape = {
+  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+};
+
 export type ConfigShape = Record<string, z.ZodType>;
 export type ConfigOf<S extends ConfigShape> = { [K in keyof S]: z.output<S[K]> };
 

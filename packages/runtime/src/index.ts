@@ -1,5 +1,5 @@
 export { type AdminServer, type Readiness, startAdminServer } from "./adminServer.js";
-export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig } from "./config.js";
+export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig, logLevelShape } from "./config.js";
 export {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,

@@ -42,24 +42,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Stream settings shared by the wallet (publisher) and the notifier (consumer). */
 export function walletStreamConfigs(replicas: number): Array<Partial<StreamConfig> & { name: string }> {
-  return [
-    {
-      name: EVENTS_STREAM,
-      subjects: [EVENTS_SUBJECTS],
-      storage: StorageType.File,
-      num_replicas: replicas,
-      duplicate_window: nanos(2 * 60 * 1000),
-      max_age: nanos(7 * DAY_MS),
-    },
-    {
-      name: DLQ_STREAM,
-      subjects: [DLQ_SUBJECTS],
-      storage: StorageType.File,
-      num_replicas: replicas,
-      duplicate_window: nanos(2 * 60 * 1000),
-      max_age: nanos(30 * DAY_MS),
-    },
-  ];
+  // Both on disk, on `replicas` servers, dropping a message whose Nats-Msg-Id came in the last two minutes (a republished event).
+  const stream = (name: string, subject: string, maxAgeDays: number) => ({
+    name,
+    subjects: [subject],
+    storage: StorageType.File,
+    num_replicas: replicas,
+    duplicate_window: nanos(2 * 60 * 1000),
+    max_age: nanos(maxAgeDays * DAY_MS),
+  });
+  return [stream(EVENTS_STREAM, EVENTS_SUBJECTS, 7), stream(DLQ_STREAM, DLQ_SUBJECTS, 30)];
 }
 
 /** Creates the streams, or updates them to the configured settings; safe to run on every start. */

@@ -7,6 +7,7 @@ import {
   devModeShape,
   env,
   loadConfig,
+  logLevelShape,
   natsCredentialsShape,
   requireSetting,
   requireTogether,
@@ -79,7 +80,7 @@ export const configShape = {
   IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 1).describe("how long a stored response is replayed"),
   CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
   BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024).describe("largest request body (413 above it)"),
-  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+  ...logLevelShape,
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 0)
     .describe(

@@ -5,6 +5,7 @@ import {
   devModeShape,
   env,
   loadConfig,
+  logLevelShape,
   natsCredentialsShape,
 } from "@wallet/runtime";
 import { z } from "zod";
@@ -48,7 +49,7 @@ export const configShape = {
     .describe("replicas of the streams and the KV bucket it creates (3 in a NATS cluster)"),
   ...natsCredentialsShape,
   ...devModeShape,
-  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+  ...logLevelShape,
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 1_000, 600_000)
     .describe(

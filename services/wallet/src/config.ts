@@ -6,6 +6,7 @@ import {
   devModeShape,
   env,
   loadConfig,
+  logLevelShape,
   natsCredentialsShape,
   requireSetting,
   requireTogether,
@@ -82,7 +83,7 @@ export const configShape = {
   HOLD_EXPIRY_INTERVAL_MS: env
     .int(1000, 0, 3_600_000)
     .describe("how often each replica ends holds past their expiry (releasing their funds); 0 = never"),
-  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace, silent"),
+  ...logLevelShape,
   SHUTDOWN_GRACE_MS: env
     .int(25_000, 0, 600_000)
     .describe(

@@ -12,6 +12,7 @@ import {
   type RunningWallet,
   startTestWallet,
   testToken,
+  type Unary,
 } from "./harness.js";
 
 // Every WalletService method checks the caller's token (issue: trust boundaries, item 1 and 3).
@@ -105,56 +106,33 @@ describe("wallet gRPC authorization", () => {
     );
     expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: "WALLET_NOT_FOUND" });
     const key = randomUUID();
+    // How a call with bob's token fails.
+    const asBob = <Req, Res>(method: Unary<Req, Res>, req: Req) =>
+      failure(call(bare, method, req, undefined, bobToken));
     // Bob's token moving 500 from alice's wallet to his, naming ownerId.
     const bobTransfer = (ownerId: string) =>
-      failure(
-        call(
-          bare,
-          bare.transfer,
-          {
-            ownerId,
-            fromWalletId: aliceWallet,
-            toWalletId: bobWallet,
-            amount: 500n,
-            idempotencyKey: key,
-            metadata: {},
-          },
-          undefined,
-          bobToken,
-        ),
-      );
+      asBob(bare.transfer, {
+        ownerId,
+        fromWalletId: aliceWallet,
+        toWalletId: bobWallet,
+        amount: 500n,
+        idempotencyKey: key,
+        metadata: {},
+      });
     const refusals = await Promise.all([
-      failure(call(bare, bare.getWallet, { ownerId: alice, walletId: aliceWallet }, undefined, bobToken)),
-      failure(call(bare, bare.listWallets, { ownerId: alice }, undefined, bobToken)),
-      failure(
-        call(
-          bare,
-          bare.listTransactions,
-          { ownerId: alice, walletId: aliceWallet, limit: 5, cursor: "" },
-          undefined,
-          bobToken,
-        ),
-      ),
-      failure(
-        call(
-          bare,
-          bare.debit,
-          { ownerId: alice, walletId: aliceWallet, amount: 10n, idempotencyKey: key, metadata: {} },
-          undefined,
-          bobToken,
-        ),
-      ),
+      asBob(bare.getWallet, { ownerId: alice, walletId: aliceWallet }),
+      asBob(bare.listWallets, { ownerId: alice }),
+      asBob(bare.listTransactions, { ownerId: alice, walletId: aliceWallet, limit: 5, cursor: "" }),
+      asBob(bare.debit, {
+        ownerId: alice,
+        walletId: aliceWallet,
+        amount: 10n,
+        idempotencyKey: key,
+        metadata: {},
+      }),
       // The attack the issue describes: Transfer{owner: victim, from: victim's wallet, to: mine}.
       bobTransfer(alice),
-      failure(
-        call(
-          bare,
-          bare.createWallet,
-          { ownerId: alice, currency: "GBP", ownerEmail: "" },
-          undefined,
-          bobToken,
-        ),
-      ),
+      asBob(bare.createWallet, { ownerId: alice, currency: "GBP", ownerEmail: "" }),
     ]);
     const [transferRefusal] = refusals.splice(4, 1);
     for (const r of refusals) expect(r).toEqual(missing);
@@ -217,22 +195,18 @@ describe("wallet gRPC authorization", () => {
       .setSubject(bob)
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode(JWT_SECRET));
-    const res = await call(
-      bare,
-      bare.credit,
-      { ownerId: bob, walletId: bobWallet, amount: 7n, idempotencyKey: randomUUID(), metadata: {} },
-      undefined,
-      scp,
-    );
+    // A credit of bob's wallet, which only a token with the credit scope may make.
+    const creditBob = (amount: bigint, token: string) =>
+      call(
+        bare,
+        bare.credit,
+        { ownerId: bob, walletId: bobWallet, amount, idempotencyKey: randomUUID(), metadata: {} },
+        undefined,
+        token,
+      );
+    const res = await creditBob(7n, scp);
     expect(res.transaction?.balanceAfter).toBe(7n);
-    const spaced = await testToken(bob, "openid wallet:credit");
-    const again = await call(
-      bare,
-      bare.credit,
-      { ownerId: bob, walletId: bobWallet, amount: 3n, idempotencyKey: randomUUID(), metadata: {} },
-      undefined,
-      spaced,
-    );
+    const again = await creditBob(3n, await testToken(bob, "openid wallet:credit"));
     expect(again.transaction?.balanceAfter).toBe(10n);
   });
 
@@ -246,36 +220,23 @@ describe("wallet gRPC authorization", () => {
     const body = JSON.stringify({ owner_id: alice });
     const refused = await bufCurlFailure("-d", body, `${target}/wallet.v1.WalletService/ListWallets`);
     expect(refused).toMatch(/unauthenticated/i);
-    const asBob = await bufCurlFailure(
+    // The arguments of a WalletService call with a bearer token.
+    const withToken = (token: string, request: string, method: string) => [
       "-H",
-      `authorization: Bearer ${bobToken}`,
+      `authorization: Bearer ${token}`,
       "-d",
-      body,
-      `${target}/wallet.v1.WalletService/ListWallets`,
-    );
+      request,
+      `${target}/wallet.v1.WalletService/${method}`,
+    ];
+    const asBob = await bufCurlFailure(...withToken(bobToken, body, "ListWallets"));
     expect(asBob).toMatch(/not[_ ]found/i);
 
     const admin = await testToken("operator-1", "wallet:admin");
-    const listed = JSON.parse(
-      await bufCurl(
-        "-H",
-        `authorization: Bearer ${admin}`,
-        "-d",
-        body,
-        `${target}/wallet.v1.WalletService/ListWallets`,
-      ),
-    );
+    const listed = JSON.parse(await bufCurl(...withToken(admin, body, "ListWallets")));
     expect(listed.wallets.map((x: { id: string }) => x.id)).toEqual([aliceWallet]);
     const before = await balanceOf(bob, bobWallet);
-    const credited = JSON.parse(
-      await bufCurl(
-        "-H",
-        `authorization: Bearer ${admin}`,
-        "-d",
-        JSON.stringify({ owner_id: bob, wallet_id: bobWallet, amount: "40", idempotency_key: randomUUID() }),
-        `${target}/wallet.v1.WalletService/Credit`,
-      ),
-    );
+    const credit = { owner_id: bob, wallet_id: bobWallet, amount: "40", idempotency_key: randomUUID() };
+    const credited = JSON.parse(await bufCurl(...withToken(admin, JSON.stringify(credit), "Credit")));
     expect(credited.transaction.balanceAfter).toBe(String(before + 40n));
   });
 });

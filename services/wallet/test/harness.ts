@@ -98,7 +98,7 @@ export async function startTestWallet(
 }
 
 // The generated clients' last overload; TypeScript infers from it.
-type Unary<Req, Res> = (
+export type Unary<Req, Res> = (
   req: Req,
   md: Metadata,
   options: Partial<CallOptions>,

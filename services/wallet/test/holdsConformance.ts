@@ -29,6 +29,7 @@ import type { WalletStore } from "../src/store/port.js";
 import {
   change,
   drainOutbox,
+  fundedWallet,
   type OpenedStore,
   owner,
   transferChange,
@@ -128,16 +129,11 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       await opened?.cleanup();
     });
 
-    const fundedWallet = async (ownerId: string, amount: bigint, currency = "USD") => {
-      const w = await store.createWallet({ ownerId, currency, ownerEmail: `${ownerId}@example.com` });
-      if (amount > 0n) await store.credit(change(ownerId, w.id, amount));
-      return w;
-    };
     const wallet = async (w: Wallet) => (await store.getWallet(w.ownerId, w.id))!;
 
     it("place - a hold lowers the available funds, not the balance nor the version", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const placed = await store.placeHold(placement(alice, w.id, 60n));
       expect(placed.replayed).toBe(false);
       expect(placed.hold).toMatchObject({
@@ -168,8 +164,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("place - debits, transfers and other holds can use only the available funds", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(owner(), 0n);
+      const w = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, owner(), 0n);
       await store.placeHold(placement(alice, w.id, 60n));
       await expect(store.debit(change(alice, w.id, 41n))).rejects.toBeInstanceOf(InsufficientFundsError);
       await expect(store.transfer(transferChange(alice, w.id, b.id, 41n))).rejects.toBeInstanceOf(
@@ -194,7 +190,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("place - a missing, foreign or malformed wallet is not found and nothing changes", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       for (const [ownerId, walletId] of [
         [owner(), w.id],
         [alice, randomUUID()],
@@ -210,7 +206,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("capture - whole (amount 0), partial, above the hold: debits what is captured, releases the rest", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const whole = await store.placeHold(placement(alice, w.id, 60n));
       const c = await store.captureHold(capture(alice, whole.hold.id));
       expect(c.replayed).toBe(false);
@@ -253,9 +249,9 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("capture - as a transfer: same currency, existing destination of any owner, not the hold's own wallet", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(bob, 5n);
-      const eur = await fundedWallet(bob, 0n, "EUR");
+      const a = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, bob, 5n);
+      const eur = await fundedWallet(store, bob, 0n, "EUR");
       const { hold } = await store.placeHold(placement(alice, a.id, 50n));
       await expect(
         store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: eur.id })),
@@ -306,7 +302,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("void - releases the hold once; the ended hold can be neither voided nor captured again", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const { hold } = await store.placeHold(placement(alice, w.id, 70n));
       const req = release(alice, hold.id);
       const v = await store.voidHold(req);
@@ -336,7 +332,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("idempotency - place, capture and void replay with their key and refuse it for another request", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const req = placement(alice, w.id, 40n, { idempotencyKey: "h1" });
       const first = await store.placeHold(req);
       const again = await store.placeHold(req);
@@ -347,7 +343,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       );
       // Another owner's key space.
       const bob = owner();
-      const bw = await fundedWallet(bob, 100n);
+      const bw = await fundedWallet(store, bob, 100n);
       expect((await store.placeHold(placement(bob, bw.id, 40n, { idempotencyKey: "h1" }))).replayed).toBe(
         false,
       );
@@ -386,7 +382,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("idempotency - concurrent places and captures with one key apply once", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const req = placement(alice, w.id, 30n);
       const places = await Promise.all(Array.from({ length: 10 }, () => store.placeHold(req)));
       expect(new Set(places.map((p) => p.hold.id)).size).toBe(1);
@@ -401,7 +397,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("list - newest first, paged by position without gaps or duplicates, only the owner's", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 1000n);
+      const w = await fundedWallet(store, alice, 1000n);
       const placed: string[] = [];
       for (let i = 0; i < 7; i++) placed.push((await store.placeHold(placement(alice, w.id, 1n))).hold.id);
       const seen: string[] = [];
@@ -420,7 +416,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("expiry - expireHolds ends each due hold once, releases it, and leaves the others", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const due = await Promise.all(
         [10n, 20n, 30n].map((n) =>
           store.placeHold(placement(alice, w.id, n, { expiresAt: new Date(Date.now() - 1000) })),
@@ -458,7 +454,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("expiry - a capture or void that finds its hold past expiry commits the expiry, then refuses", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const a = await store.placeHold(placement(alice, w.id, 10n, { expiresAt: new Date(Date.now() + 150) }));
       const b = await store.placeHold(placement(alice, w.id, 20n, { expiresAt: new Date(Date.now() + 150) }));
       await new Promise((r) => setTimeout(r, 300));
@@ -484,7 +480,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("race - captures and voids on one hold: exactly one wins, the rest find it ended", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const { hold } = await store.placeHold(placement(alice, w.id, 40n));
       const results = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) =>
@@ -507,7 +503,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("race - captures, voids and sweeps around the expiry: the hold ends exactly once", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 1000n);
+      const w = await fundedWallet(store, alice, 1000n);
       for (let round = 0; round < 3; round++) {
         const { hold } = await store.placeHold(
           placement(alice, w.id, 40n, { expiresAt: new Date(Date.now() + 30) }),
@@ -540,7 +536,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("reversal - of a credit: partial, then the rest (amount 0), then nothing left", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       const credit = await store.credit(change(alice, w.id, 100n));
       const part = await store.reverseTransaction(reversal(alice, credit.transaction.id, 30n));
       expect(part).toMatchObject({ replayed: false, transferId: "" });
@@ -574,7 +570,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("reversal - of a credit needs available funds; of a debit needs the credit scope", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       const credit = await store.credit(change(alice, w.id, 100n));
       await store.placeHold(placement(alice, w.id, 80n));
       await expect(
@@ -615,8 +611,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("reversal - of a transfer, through its TRANSFER_IN leg: a new transfer back, both originals marked", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(bob, 0n);
+      const a = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, bob, 0n);
       const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
       await expect(store.reverseTransaction(reversal(alice, t.debit.id))).rejects.toMatchObject({
@@ -675,8 +671,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("reversal - replays with its key, in the owner's transaction key space", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(bob, 0n);
+      const a = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, bob, 0n);
       const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
       const req = reversal(bob, inLeg.id, 10n, { idempotencyKey: "r1" });
@@ -702,8 +698,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("reversal - concurrent partial reversals never exceed the original (20 × 30 on 100: three)", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 1000n);
-      const b = await fundedWallet(bob, 0n);
+      const a = await fundedWallet(store, alice, 1000n);
+      const b = await fundedWallet(store, bob, 0n);
       const credit = await store.credit(change(alice, a.id, 100n));
       const t = await store.transfer(transferChange(alice, a.id, b.id, 100n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
@@ -727,7 +723,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("cancellation - a hold or reversal call whose caller has gone applies nothing", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const { hold } = await store.placeHold(placement(alice, w.id, 10n));
       const credit = await store.credit(change(alice, w.id, 5n));
       const gone = AbortSignal.abort();
@@ -747,8 +743,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("outbox - exactly one event per state change, with its own id; none for failures and replays", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 1000n);
-      const b = await fundedWallet(bob, 0n);
+      const a = await fundedWallet(store, alice, 1000n);
+      const b = await fundedWallet(store, bob, 0n);
       await drainOutbox(store);
       const returned: OutboxEvent[] = [];
       const keep = <T extends { events: OutboxEvent[] }>(r: T) => {
@@ -827,7 +823,9 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       const base = owner();
       const n = 5;
       const ownerOf = (i: number) => `${base}-${i}`;
-      const wallets = await Promise.all(Array.from({ length: n }, (_, i) => fundedWallet(ownerOf(i), 1000n)));
+      const wallets = await Promise.all(
+        Array.from({ length: n }, (_, i) => fundedWallet(store, ownerOf(i), 1000n)),
+      );
       const pick = (k: number) => Math.floor(Math.random() * k);
       const holds: Array<{ i: number; id: string }> = [];
       const reversible: Array<{ i: number; id: string }> = [];

@@ -10,7 +10,7 @@ import {
 } from "../src/domain/errors.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
 import { MAX_AMOUNT } from "../src/domain/limits.js";
-import type { DebitChange, TransferChange } from "../src/domain/model.js";
+import type { DebitChange, TransferChange, Wallet } from "../src/domain/model.js";
 import type { WalletStore } from "../src/store/port.js";
 
 export interface OpenedStore {
@@ -56,6 +56,18 @@ export function transferChange(ownerId: string, from: string, to: string, amount
   };
 }
 
+/** A new wallet of `ownerId`, credited with `amount` unless it is 0. */
+export async function fundedWallet(
+  store: WalletStore,
+  ownerId: string,
+  amount: bigint,
+  currency = "USD",
+): Promise<Wallet> {
+  const w = await store.createWallet({ ownerId, currency, ownerEmail: `${ownerId}@example.com` });
+  if (amount > 0n) await store.credit(change(ownerId, w.id, amount));
+  return w;
+}
+
 /** The behaviour every WalletStore adapter must show; run against each adapter with a real server. */
 export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
   describe(`store conformance - ${name}`, () => {
@@ -70,12 +82,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     afterAll(async () => {
       await opened?.cleanup();
     });
-
-    const fundedWallet = async (ownerId: string, amount: bigint, currency = "USD") => {
-      const w = await store.createWallet({ ownerId, currency, ownerEmail: `${ownerId}@example.com` });
-      if (amount > 0n) await store.credit(change(ownerId, w.id, amount));
-      return w;
-    };
 
     it("wallets - one per owner and currency, invisible to other owners", async () => {
       const alice = owner();
@@ -95,7 +101,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("credit and debit - change the balance once and record the transaction", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       const c = await store.credit(change(alice, w.id, 150n, { metadata: { ref: "order-456" } }));
       expect(c.replayed).toBe(false);
       expect(c.transaction).toMatchObject({
@@ -120,8 +126,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     it("idempotency - a replay returns the original, key reuse is rejected, owners do not collide", async () => {
       const alice = owner();
       const bob = owner();
-      const wa = await fundedWallet(alice, 0n);
-      const wb = await fundedWallet(bob, 0n);
+      const wa = await fundedWallet(store, alice, 0n);
+      const wb = await fundedWallet(store, bob, 0n);
       const first = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
       const again = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
       expect(again).toMatchObject({ replayed: true, events: [] });
@@ -141,7 +147,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("idempotency - concurrent requests with one key apply once", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       const results = await Promise.all(
         Array.from({ length: 20 }, () => store.credit(change(alice, w.id, 7n, { idempotencyKey: "same" }))),
       );
@@ -152,7 +158,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("debit - insufficient funds and stale versions change nothing", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const before = await store.countUnpublished();
       await expect(store.debit(change(alice, w.id, 200n))).rejects.toBeInstanceOf(InsufficientFundsError);
       await expect(store.debit(change(alice, w.id, 10n, { expectedVersion: 0n }))).rejects.toBeInstanceOf(
@@ -166,8 +172,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("cancellation - a mutation whose caller has gone applies nothing and says retry later", async () => {
       const alice = owner();
-      const a = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(owner(), 0n);
+      const a = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, owner(), 0n);
       const gone = AbortSignal.abort();
       for (const attempt of [
         () => store.credit(change(alice, a.id, 5n, { signal: gone })),
@@ -182,7 +188,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("store rules - balances outside 0..2^53-1 or not int64 are refused by the store itself", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 10n);
+      const w = await fundedWallet(store, alice, 10n);
       for (const bad of [-1n, MAX_AMOUNT + 1n, 1.5]) {
         await expect(opened.setBalanceRaw(w.id, bad), String(bad)).rejects.toThrow();
       }
@@ -191,7 +197,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("concurrency - 50 debits of 75 on 100: exactly one succeeds", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 100n);
+      const w = await fundedWallet(store, alice, 100n);
       const results = await Promise.allSettled(
         Array.from({ length: 50 }, () => store.debit(change(alice, w.id, 75n))),
       );
@@ -204,7 +210,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("concurrency - 200 mixed credits and debits all apply, balance equals the sum of transactions", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 10_000n);
+      const w = await fundedWallet(store, alice, 10_000n);
       const ops = Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0 ? store.credit(change(alice, w.id, 30n)) : store.debit(change(alice, w.id, 20n)),
       );
@@ -220,9 +226,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     it("transfer - moves money atomically and checks currency, funds and ownership", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(alice, 100n);
-      const b = await fundedWallet(bob, 0n);
-      const eur = await fundedWallet(bob, 0n, "EUR");
+      const a = await fundedWallet(store, alice, 100n);
+      const b = await fundedWallet(store, bob, 0n);
+      const eur = await fundedWallet(store, bob, 0n, "EUR");
       const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
       expect(t.debit).toMatchObject({
         type: "TRANSFER_OUT",
@@ -260,7 +266,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     it("transfer - a storm in both directions conserves money with no negative balance", async () => {
       const alice = owner();
       const wallets = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => fundedWallet(`${alice}-${i}`, 1000n)),
+        Array.from({ length: 10 }, (_, i) => fundedWallet(store, `${alice}-${i}`, 1000n)),
       );
       const deadline = Date.now() + 3000;
       let moved = 0;
@@ -286,7 +292,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("history - pages stay gap- and duplicate-free while inserts happen between pages", async () => {
       const alice = owner();
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       for (let i = 0; i < 25; i++) await store.credit(change(alice, w.id, BigInt(i + 1)));
       const seen: string[] = [];
       let before: bigint | undefined;
@@ -304,8 +310,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     it("outbox - exactly one event per committed transaction, none for failures", async () => {
       const alice = owner();
       await drainOutbox(store);
-      const a = await fundedWallet(alice, 100n); // 1 event
-      const b = await fundedWallet(`${alice}-b`, 0n);
+      const a = await fundedWallet(store, alice, 100n); // 1 event
+      const b = await fundedWallet(store, `${alice}-b`, 0n);
       await store.debit(change(alice, a.id, 10n)); // 1
       await store.transfer(transferChange(alice, a.id, b.id, 10n)); // 2
       await store.debit(change(alice, a.id, 1000n)).catch(() => {});
@@ -331,7 +337,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       const soon = () => new Date(Date.now() + 60_000);
       while ((await store.pruneOutbox(soon(), 1000)) > 0);
       const beforeWrites = new Date(Date.now() - 1);
-      const w = await fundedWallet(alice, 0n);
+      const w = await fundedWallet(store, alice, 0n);
       for (let i = 0; i < 3; i++) await store.credit(change(alice, w.id, 5n));
       // A 1 ms claim lease (MongoDB), so that what publish() leaves behind can be claimed again.
       const pending = await unpublished(store, 3, 1);

@@ -76,12 +76,13 @@ export interface TransferResult {
   events: OutboxEvent[];
 }
 
-export interface BalanceChange {
+/**
+ * What every write carries: the owner it acts for, and the idempotency key that makes a repeat of the
+ * same request a replay (in the owner's transaction key space unless the request says otherwise).
+ */
+export interface WriteRequest {
   ownerId: string;
-  walletId: string;
-  amount: Money;
   idempotencyKey: string;
-  metadata: Record<string, string>;
   /** sha256 of the request's meaningful fields, to tell a replay from key reuse. */
   fingerprint: string;
   requestId: string;
@@ -89,58 +90,45 @@ export interface BalanceChange {
   signal?: AbortSignal;
 }
 
+export interface BalanceChange extends WriteRequest {
+  walletId: string;
+  amount: Money;
+  metadata: Record<string, string>;
+}
+
 export interface DebitChange extends BalanceChange {
   expectedVersion?: bigint;
 }
 
-export interface TransferChange {
-  ownerId: string;
+export interface TransferChange extends WriteRequest {
   fromWalletId: string;
   toWalletId: string;
   amount: Money;
-  idempotencyKey: string;
   metadata: Record<string, string>;
-  fingerprint: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
-export interface HoldPlacement {
-  ownerId: string;
+/** The idempotency key is in the owner's key space of holds, apart from transactions. */
+export interface HoldPlacement extends WriteRequest {
   walletId: string;
   amount: Money;
   /** Absolute expiry, already bounded by the ledger's default and maximum. */
   expiresAt: Date;
-  idempotencyKey: string;
   metadata: Record<string, string>;
-  fingerprint: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
-export interface HoldCapture {
-  ownerId: string;
+/** The idempotency key is scoped to the hold: a repeat with the same key and request replays the capture. */
+export interface HoldCapture extends WriteRequest {
   holdId: string;
   /** 0 captures the whole hold; the rest of the hold is released. */
   amount: Money;
   /** "" captures as a debit; a wallet id captures as a transfer into it (same currency). */
   destinationWalletId: string;
-  /** Scoped to the hold: a repeat with the same key and request replays the capture. */
-  idempotencyKey: string;
   metadata: Record<string, string>;
-  fingerprint: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
-export interface HoldRelease {
-  ownerId: string;
+/** The idempotency key is scoped to the hold: a repeat with the same key replays the void. */
+export interface HoldRelease extends WriteRequest {
   holdId: string;
-  /** Scoped to the hold: a repeat with the same key replays the void. */
-  idempotencyKey: string;
-  fingerprint: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
 export interface HoldResult {
@@ -153,20 +141,15 @@ export interface CaptureResult extends HoldResult {
   transaction: Transaction;
 }
 
-export interface ReversalRequest {
-  ownerId: string;
+/** The idempotency key is in the owner's transaction key space, like credits and debits. */
+export interface ReversalRequest extends WriteRequest {
   /** A CREDIT, a DEBIT, or the TRANSFER_IN leg of a transfer, of a wallet the owner holds. */
   transactionId: string;
   /** 0 reverses everything not reversed yet. */
   amount: Money;
   /** Whether the caller may bring money in from outside (credit scope): needed to reverse a DEBIT. */
   mayCredit: boolean;
-  /** In the owner's transaction key space, like credits and debits. */
-  idempotencyKey: string;
   metadata: Record<string, string>;
-  fingerprint: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
 export interface ReversalResult {

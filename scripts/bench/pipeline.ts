@@ -11,23 +11,21 @@ import { EVENTS_STREAM } from "@wallet/runtime";
 import { createWallets, driveCredits } from "../../services/wallet/bench/load.js";
 import { startNats } from "../../test/support/nats.js";
 import { freePort } from "../lib/ports.js";
-import { benchSettings, benchWalletClient, dropDatabase, percentile, startService } from "./process.js";
+import {
+  benchSettings,
+  benchWalletClient,
+  dropDatabase,
+  percentile,
+  startBenchWallet,
+  startService,
+} from "./process.js";
 
 const { dbUrl, seconds, clients } = benchSettings();
 const nats = await startNats();
 await dropDatabase(dbUrl);
-const [grpcPort, walletAdmin, notifierAdmin] = [await freePort(), await freePort(), await freePort()];
-const wallet = await startService(
-  "wallet",
-  {
-    WALLET_DB_URL: dbUrl,
-    WALLET_GRPC_PORT: String(grpcPort),
-    WALLET_ADMIN_PORT: String(walletAdmin),
-    NATS_URL: nats.url,
-    LOG_LEVEL: "info",
-  },
-  "ignore",
-);
+const notifierAdmin = await freePort();
+const wallet = await startBenchWallet(dbUrl, nats.url);
+const { grpcPort, adminPort: walletAdmin } = wallet;
 const notifier = await startService(
   "notifier",
   {

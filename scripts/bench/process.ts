@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { credentials, InterceptingCall } from "@grpc/grpc-js";
 import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
 import { WalletServiceClient } from "@wallet/contracts";
-import { waitForPort } from "../lib/ports.js";
+import { freePort, waitForPort } from "../lib/ports.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -70,6 +70,29 @@ export async function startService(
         child.kill("SIGTERM");
       }),
   };
+}
+
+/**
+ * The wallet as the benchmarks run it: from dist/ at log level info, gRPC and admin on free
+ * loopback ports; `extra` adds settings (JWT_SECRET for token-checked calls).
+ */
+export async function startBenchWallet(dbUrl: string, natsUrl: string, extra: Record<string, string> = {}) {
+  const [grpcPort, adminPort] = [await freePort(), await freePort()];
+  const service = await startService(
+    "wallet",
+    {
+      WALLET_DB_URL: dbUrl,
+      WALLET_GRPC_HOST: "127.0.0.1",
+      WALLET_GRPC_PORT: String(grpcPort),
+      WALLET_ADMIN_HOST: "127.0.0.1",
+      WALLET_ADMIN_PORT: String(adminPort),
+      NATS_URL: natsUrl,
+      LOG_LEVEL: "info",
+      ...extra,
+    },
+    "ignore",
+  );
+  return { ...service, grpcPort, adminPort };
 }
 
 /** A process's resident set now and its high-water mark since it started (VmRSS, VmHWM), in MB. */

@@ -3,7 +3,13 @@ import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { startBenchServer } from "../../../scripts/bench/ceilings.js";
 import { alternate, type Measurement, printTable, rate } from "../../../scripts/bench/measure.js";
-import { benchSettings, processRss, sampleRss, startService } from "../../../scripts/bench/process.js";
+import {
+  benchSettings,
+  processRss,
+  sampleRss,
+  startBenchWallet,
+  startService,
+} from "../../../scripts/bench/process.js";
 import { luaString, wrk } from "../../../scripts/bench/wrk.js";
 import { freePort } from "../../../scripts/lib/ports.js";
 import { startNats } from "../../../test/support/nats.js";
@@ -36,21 +42,9 @@ const sign = (sub: string, scope?: string) =>
 const cluster = await startPostgresCluster({ durable: true });
 const db = await createDatabase(cluster.url);
 const [redis, nats] = await Promise.all([startRedis(), startNats()]);
-const [grpcPort, walletAdminPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-const wallet = await startService(
-  "wallet",
-  {
-    WALLET_DB_URL: db.url,
-    WALLET_GRPC_HOST: "127.0.0.1",
-    WALLET_GRPC_PORT: String(grpcPort),
-    WALLET_ADMIN_HOST: "127.0.0.1",
-    WALLET_ADMIN_PORT: String(walletAdminPort),
-    NATS_URL: nats.url,
-    JWT_SECRET: secret,
-    LOG_LEVEL: "info",
-  },
-  "ignore",
-);
+const gatewayPort = await freePort();
+const wallet = await startBenchWallet(db.url, nats.url, { JWT_SECRET: secret });
+const { grpcPort } = wallet;
 const gatewayEnv = {
   GATEWAY_HOST: "127.0.0.1",
   GATEWAY_PORT: String(gatewayPort),

@@ -30,8 +30,7 @@ import {
 } from "../../../scripts/bench/ceilings.js";
 import type { LoadPlan, LoadResult } from "../../../scripts/bench/grpcLoad.js";
 import { alternate, type Measurement, measureLoad, printTable } from "../../../scripts/bench/measure.js";
-import { benchSettings, processRss, sampleRss, startService } from "../../../scripts/bench/process.js";
-import { freePort } from "../../../scripts/lib/ports.js";
+import { benchSettings, processRss, sampleRss, startBenchWallet } from "../../../scripts/bench/process.js";
 import { startNats } from "../../../test/support/nats.js";
 import { createDatabase, startPostgresCluster } from "../../../test/support/postgres.js";
 
@@ -47,22 +46,8 @@ const token = await new SignJWT({ scope: "wallet:admin wallet:credit" })
 const cluster = await startPostgresCluster({ durable: true });
 const db = await createDatabase(cluster.url);
 const nats = await startNats();
-const grpcPort = await freePort();
-const adminPort = await freePort();
-const wallet = await startService(
-  "wallet",
-  {
-    WALLET_DB_URL: db.url,
-    WALLET_GRPC_HOST: "127.0.0.1",
-    WALLET_GRPC_PORT: String(grpcPort),
-    WALLET_ADMIN_HOST: "127.0.0.1",
-    WALLET_ADMIN_PORT: String(adminPort),
-    NATS_URL: nats.url,
-    JWT_SECRET: secret,
-    LOG_LEVEL: "info",
-  },
-  "ignore",
-);
+const wallet = await startBenchWallet(db.url, nats.url, { JWT_SECRET: secret });
+const { grpcPort, adminPort } = wallet;
 const groups = { wallet: [wallet.child.pid ?? 0], postgres: [cluster.pid], nats: [nats.pid()] };
 await new Promise((r) => setTimeout(r, 1000));
 const idleMb = processRss(wallet.child.pid ?? 0).rssMb;

@@ -3,15 +3,17 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
 import {
+  CurrencyMismatchError,
   IdempotencyKeyReusedError,
   InsufficientFundsError,
   ValidationError,
   WalletNotFoundError,
 } from "../src/domain/errors.js";
 import { MAX_AMOUNT } from "../src/domain/limits.js";
-import type { BalanceChange } from "../src/domain/model.js";
+import type { BalanceChange, TransferChange } from "../src/domain/model.js";
 import { BalanceBatcher } from "../src/store/postgres/balanceBatch.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
+import { TransferBatcher } from "../src/store/postgres/transferBatch.js";
 
 // Group commit is observed through the database: balances, every transaction row with its
 // running balance and version, outbox rows; the batcher's counters only prove batches formed.
@@ -70,6 +72,7 @@ describe("group commit of credits (PostgreSQL)", () => {
     const results = await Promise.all(amounts.map((a) => batcher.apply(credit(ownerId, walletId, a))));
     expect(batcher.stats.batches).toBeGreaterThan(0);
     expect(batcher.stats.batchedChanges).toBeGreaterThan(100);
+    expect(batcher.stats.failedBatches).toBe(0);
     expect(results.map((r) => r.replayed)).toEqual(Array(200).fill(false));
     expect(new Set(results.map((r) => r.transaction.id)).size).toBe(200);
     const total = amounts.reduce((a, b) => a + b, 0n);
@@ -119,8 +122,8 @@ describe("group commit of credits (PostgreSQL)", () => {
       batcher.apply(credit(b.ownerId, b.walletId, 30n)),
     ]);
     await blocker;
-    expect(batcher.stats.batches).toBe(1);
-    expect(batcher.stats.batchedChanges).toBe(8);
+    // The same key twice in one batch: the unique index aborts the statement, every credit goes alone.
+    expect(batcher.stats).toEqual({ batches: 1, batchedChanges: 8, failedBatches: 1 });
     const [ok, notOwner, overMax, replay, reuse, twiceA, twiceB, okB] = outcomes;
     expect(ok).toMatchObject({ status: "fulfilled", value: { replayed: false } });
     expect(notOwner).toMatchObject({ status: "rejected", reason: expect.any(WalletNotFoundError) });
@@ -148,6 +151,7 @@ describe("group commit of credits (PostgreSQL)", () => {
       Array.from({ length: 100 }, () => debits.apply(credit(ownerId, walletId, 1n))),
     );
     expect(debits.stats.batchedChanges).toBeGreaterThan(50);
+    expect(debits.stats.failedBatches).toBe(0);
     const applied = outcomes.filter((o) => o.status === "fulfilled");
     const refused = outcomes.filter((o) => o.status === "rejected");
     expect(applied).toHaveLength(60);
@@ -182,6 +186,7 @@ describe("group commit of credits (PostgreSQL)", () => {
       Array.from({ length: 60 }, () => debits.apply(credit(ownerId, walletId, 1n))),
     );
     expect(debits.stats.batchedChanges).toBeGreaterThan(20);
+    expect(debits.stats.failedBatches).toBe(0);
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(30);
     expect(outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []))).toEqual(
       Array(30).fill(expect.any(InsufficientFundsError)),
@@ -192,4 +197,265 @@ describe("group commit of credits (PostgreSQL)", () => {
       version: 31n,
     });
   });
+});
+
+function transferOf(
+  ownerId: string,
+  fromWalletId: string,
+  toWalletId: string,
+  amount: bigint,
+  key: string = randomUUID(),
+): TransferChange {
+  return {
+    ownerId,
+    fromWalletId,
+    toWalletId,
+    amount,
+    idempotencyKey: key,
+    metadata: { n: String(amount) },
+    fingerprint: `t-${amount}-${toWalletId}`,
+    requestId: "req-gc",
+  };
+}
+
+async function walletRows(walletId: string) {
+  const { rows } = await pool.query<{
+    type: string;
+    amount: bigint;
+    balance_after: bigint;
+    wallet_version: bigint;
+    counterparty_wallet_id: string | null;
+    transfer_id: string | null;
+  }>(
+    `SELECT type, amount, balance_after, wallet_version, counterparty_wallet_id, transfer_id
+     FROM transactions WHERE wallet_id = $1 ORDER BY wallet_version`,
+    [walletId],
+  );
+  return rows;
+}
+
+/** Every row's balance_after is the previous one's plus (or minus) its amount, versions 1, 2, 3, … */
+function expectRunningBalances(rows: Awaited<ReturnType<typeof walletRows>>) {
+  let balance = 0n;
+  rows.forEach((row, i) => {
+    balance += ["CREDIT", "TRANSFER_IN"].includes(row.type) ? row.amount : -row.amount;
+    expect([row.wallet_version, row.balance_after]).toEqual([BigInt(i + 1), balance]);
+  });
+  return balance;
+}
+
+describe("group commit of transfers (PostgreSQL)", () => {
+  it("group commit - transfers back and forth between wallets: batched, money kept, running balances and versions per wallet", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const transfers = new TransferBatcher(pool, db.url, 2, 256);
+    const owners = await Promise.all([newWallet(), newWallet(), newWallet()]);
+    const wallets = owners.map((o) => o.walletId);
+    const ownerOf = new Map(owners.map((o) => [o.walletId, o.ownerId]));
+    await Promise.all(owners.map((o) => credits.apply(credit(o.ownerId, o.walletId, 1_000n))));
+    const moves = Array.from({ length: 300 }, (_, i) => ({
+      from: wallets[i % 3],
+      to: wallets[(i + 1 + (i % 2)) % 3],
+      amount: BigInt((i % 7) + 1),
+    }));
+    const results = await Promise.all(
+      moves.map((m) => transfers.apply(transferOf(ownerOf.get(m.from)!, m.from, m.to, m.amount))),
+    );
+    expect(transfers.stats.batchedChanges).toBeGreaterThan(150);
+    expect(transfers.stats.failedBatches).toBe(0);
+    expect(new Set(results.map((r) => r.transferId)).size).toBe(300);
+    const balances = await Promise.all(owners.map((o) => store.getWallet(o.ownerId, o.walletId)));
+    const expected = wallets.map(
+      (id) =>
+        1_000n +
+        moves.filter((m) => m.to === id).reduce((a, m) => a + m.amount, 0n) -
+        moves.filter((m) => m.from === id).reduce((a, m) => a + m.amount, 0n),
+    );
+    expect(balances.map((w) => w?.balance)).toEqual(expected);
+    expect(balances.reduce((a, w) => a + (w?.balance ?? 0n), 0n)).toBe(3_000n);
+    for (const [i, id] of wallets.entries()) {
+      const rows = await walletRows(id);
+      expect(rows).toHaveLength(1 + moves.filter((m) => m.from === id || m.to === id).length);
+      expect(expectRunningBalances(rows)).toBe(expected[i]);
+      expect(balances[i]?.version).toBe(BigInt(rows.length));
+    }
+    // What each caller was told: its debit leg, the two events of its transfer, both legs in the table.
+    for (const [i, r] of results.entries()) {
+      expect(r.debit).toMatchObject({
+        type: "TRANSFER_OUT",
+        walletId: moves[i].from,
+        counterpartyWalletId: moves[i].to,
+        amount: moves[i].amount,
+        transferId: r.transferId,
+      });
+      expect(
+        r.events.map((e) => e.kind === "transaction" && [e.transaction.type, e.transaction.walletId]),
+      ).toEqual([
+        ["TRANSFER_OUT", moves[i].from],
+        ["TRANSFER_IN", moves[i].to],
+      ]);
+    }
+    const outbox = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox o JOIN transactions t ON t.id = o.transaction_id
+       WHERE t.transfer_id = ANY($1::uuid[])`,
+      [results.map((r) => r.transferId)],
+    );
+    expect(outbox.rows[0].n).toBe(600);
+  });
+
+  it("group commit - transfers are checked in order, money received earlier in the batch included; a failing one fails alone", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const transfers = new TransferBatcher(pool, db.url, 1, 256);
+    const ownerId = `gc-${randomUUID()}`;
+    const a = (await store.createWallet({ ownerId, currency: "USD", ownerEmail: "" })).id;
+    const b = (await store.createWallet({ ownerId, currency: "EUR", ownerEmail: "" })).id;
+    const other = await newWallet(); // USD, someone else's
+    const full = await newWallet();
+    const eur = (await store.createWallet({ ownerId: other.ownerId, currency: "EUR", ownerEmail: "" })).id;
+    await credits.apply(credit(ownerId, a, 10n));
+    await credits.apply(credit(full.ownerId, full.walletId, MAX_AMOUNT - 5n));
+    await credits.apply(credit(other.ownerId, other.walletId, 100n));
+    const earlier = await transfers.apply(transferOf(ownerId, a, other.walletId, 1n, "t-earlier"));
+    await new Promise((resolve) => setImmediate(resolve)); // the slot of the last transfer is free again
+    // The first transfer occupies the only slot; the rest queue behind it and leave as one batch.
+    const blocker = transfers.apply(transferOf(other.ownerId, other.walletId, full.walletId, 1n));
+    const outcomes = await Promise.allSettled([
+      transfers.apply(transferOf(ownerId, a, other.walletId, 9n)), // a: 9 → 0
+      transfers.apply(transferOf(other.ownerId, other.walletId, a, 50n)), // a: 0 → 50
+      transfers.apply(transferOf(ownerId, a, other.walletId, 40n)), // fits only with the 50 received
+      transfers.apply(transferOf(ownerId, a, other.walletId, 1n, "t-earlier")), // replay
+      transfers.apply(transferOf(ownerId, a, other.walletId, 2n, "t-earlier")), // same key, other request
+      transfers.apply(transferOf(ownerId, other.walletId, a, 1n)), // not the owner's source
+      transfers.apply(transferOf(ownerId, a, other.walletId, 11n)), // a has 10 left: refused
+      transfers.apply(transferOf(other.ownerId, other.walletId, eur, 1n)), // other currency
+      transfers.apply(transferOf(other.ownerId, other.walletId, full.walletId, 10n)), // past the maximum
+      transfers.apply(transferOf(ownerId, a, b, 1n, "t-twice")), // a and b differ in currency
+      transfers.apply(transferOf(ownerId, a, other.walletId, 3n, "t-again")),
+      transfers.apply(transferOf(ownerId, a, other.walletId, 3n, "t-again")), // the same request twice
+      transfers.apply(transferOf(other.ownerId, other.walletId, full.walletId, 1n)),
+    ]);
+    await blocker;
+    expect(transfers.stats).toEqual({ batches: 1, batchedChanges: 13, failedBatches: 0 });
+    const [ok1, ok2, ok3, replay, reuse, notOwner, poor, currency, overMax, mixed, againA, againB, ok4] =
+      outcomes;
+    for (const ok of [ok1, ok2, ok3, ok4])
+      expect(ok).toMatchObject({ status: "fulfilled", value: { replayed: false } });
+    expect(replay).toMatchObject({
+      status: "fulfilled",
+      value: { replayed: true, transferId: earlier.transferId },
+    });
+    expect(reuse).toMatchObject({ status: "rejected", reason: expect.any(IdempotencyKeyReusedError) });
+    expect(notOwner).toMatchObject({ status: "rejected", reason: expect.any(WalletNotFoundError) });
+    expect(poor).toMatchObject({ status: "rejected", reason: expect.any(InsufficientFundsError) });
+    expect(currency).toMatchObject({ status: "rejected", reason: expect.any(CurrencyMismatchError) });
+    expect(mixed).toMatchObject({ status: "rejected", reason: expect.any(CurrencyMismatchError) });
+    expect(overMax).toMatchObject({ status: "rejected", reason: expect.any(ValidationError) });
+    const again = [againA, againB].map((o) => (o.status === "fulfilled" ? o.value : undefined));
+    expect(again.map((r) => r?.replayed).sort()).toEqual([false, true]);
+    expect(again[0]?.transferId).toBe(again[1]?.transferId);
+    // a: 10 − 1 − 9 + 50 − 40 − 3 = 7; other: 100 + 1 − 1 + 9 − 50 + 40 + 3 − 1 = 101
+    expect((await store.getWallet(ownerId, a))?.balance).toBe(7n);
+    expect((await store.getWallet(other.ownerId, other.walletId))?.balance).toBe(101n);
+    expect((await store.getWallet(full.ownerId, full.walletId))?.balance).toBe(MAX_AMOUNT - 3n);
+    expect((await store.getWallet(ownerId, b))?.balance).toBe(0n);
+    expectRunningBalances(await walletRows(a));
+    expectRunningBalances(await walletRows(other.walletId));
+  });
+
+  it("group commit - transfers out of one wallet take only its available funds: what holds reserve stays", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const transfers = new TransferBatcher(pool, db.url, 2, 256);
+    const from = await newWallet();
+    const to = await newWallet();
+    await credits.apply(credit(from.ownerId, from.walletId, 100n));
+    await store.placeHold({
+      ownerId: from.ownerId,
+      walletId: from.walletId,
+      amount: 70n,
+      expiresAt: new Date(Date.now() + 3_600_000),
+      idempotencyKey: randomUUID(),
+      metadata: {},
+      fingerprint: "hold",
+      requestId: "req-gc",
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, () =>
+        transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 1n)),
+      ),
+    );
+    expect(transfers.stats.batchedChanges).toBeGreaterThan(20);
+    expect(transfers.stats.failedBatches).toBe(0);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(30);
+    expect(outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []))).toEqual(
+      Array(30).fill(expect.any(InsufficientFundsError)),
+    );
+    expect(await store.getWallet(from.ownerId, from.walletId)).toMatchObject({
+      balance: 70n,
+      heldBalance: 70n,
+    });
+    expect(await store.getWallet(to.ownerId, to.walletId)).toMatchObject({ balance: 30n, version: 30n });
+    expect(expectRunningBalances(await walletRows(to.walletId))).toBe(30n);
+  });
+});
+
+describe("group commit of transfers: every refusal is decided in the batch", () => {
+  it("group commit - the same transfer twice in one batch: applied once, the second a replay of it", async () => {
+    const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const transfers = new TransferBatcher(pool, db.url, 1, 256);
+    const from = await newWallet();
+    const to = await newWallet();
+    await credits.apply(credit(from.ownerId, from.walletId, 100n));
+    const blocker = transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 1n));
+    const twice = await Promise.all([
+      transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 5n, "t-dup")),
+      transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 5n, "t-dup")),
+      transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 7n)),
+    ]);
+    await blocker;
+    expect(transfers.stats).toEqual({ batches: 1, batchedChanges: 3, failedBatches: 0 });
+    expect(twice.map((r) => r.replayed)).toEqual([false, true, false]);
+    expect(twice[1].transferId).toBe(twice[0].transferId);
+    expect(await store.getWallet(to.ownerId, to.walletId)).toMatchObject({ balance: 13n, version: 3n });
+  });
+
+  const cases = [
+    ["a source that is not the owner's", WalletNotFoundError],
+    ["a destination that does not exist", WalletNotFoundError],
+    ["a destination in another currency", CurrencyMismatchError],
+    ["more than the available funds", InsufficientFundsError],
+    ["a destination past the maximum", ValidationError],
+  ] as const;
+  it.each(cases)(
+    "group commit - %s: refused, the transfers before it in the batch applied",
+    async (name, error) => {
+      const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
+      const transfers = new TransferBatcher(pool, db.url, 1, 256);
+      const from = await newWallet();
+      const to = await newWallet();
+      const eur = (await store.createWallet({ ownerId: to.ownerId, currency: "EUR", ownerEmail: "" })).id;
+      await credits.apply(credit(from.ownerId, from.walletId, 100n));
+      await credits.apply(credit(to.ownerId, to.walletId, MAX_AMOUNT - 10n));
+      const failing = {
+        "a source that is not the owner's": transferOf(to.ownerId, from.walletId, to.walletId, 1n),
+        "a destination that does not exist": transferOf(from.ownerId, from.walletId, randomUUID(), 1n),
+        "a destination in another currency": transferOf(from.ownerId, from.walletId, eur, 1n),
+        "more than the available funds": transferOf(from.ownerId, from.walletId, to.walletId, 96n),
+        "a destination past the maximum": transferOf(from.ownerId, from.walletId, to.walletId, 7n),
+      }[name];
+      const blocker = transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 1n));
+      const [before, refused] = await Promise.allSettled([
+        transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 4n)),
+        transfers.apply(failing),
+      ]);
+      await blocker;
+      expect(transfers.stats).toEqual({ batches: 1, batchedChanges: 2, failedBatches: 0 });
+      expect(before).toMatchObject({ status: "fulfilled", value: { replayed: false } });
+      expect(refused).toMatchObject({ status: "rejected", reason: expect.any(error) });
+      expect(await store.getWallet(from.ownerId, from.walletId)).toMatchObject({ balance: 95n, version: 3n });
+      expect(await store.getWallet(to.ownerId, to.walletId)).toMatchObject({
+        balance: MAX_AMOUNT - 5n,
+        version: 3n,
+      });
+      expect((await store.getWallet(to.ownerId, eur))?.balance).toBe(0n);
+    },
+  );
 });

@@ -7,7 +7,7 @@ export interface StoreOptions {
   lockTimeoutMs: number;
   /** PostgreSQL idle_in_transaction_session_timeout. */
   idleInTransactionTimeoutMs: number;
-  /** PostgreSQL group commit: most credits or debits in one statement; 1 turns it off. */
+  /** PostgreSQL group commit: most credits, debits or transfers (each kind apart) in one statement; 1 turns it off. */
   batchMax: number;
 }
 

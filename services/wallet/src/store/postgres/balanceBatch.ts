@@ -2,23 +2,14 @@ import type pg from "pg";
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { BalanceChange, MutationResult } from "../../domain/model.js";
 import { changeBalance, changeParams } from "./balanceChange.js";
-import { CallAbortedError } from "./cancellable.js";
-import { isConnectionError } from "./driverErrors.js";
+import { columns, GroupCommit } from "./groupCommit.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";
 
-/** lock_timeout (55P03) or statement_timeout (57014). */
-function isTimeout(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return code === "55P03" || code === "57014";
-}
-
 /*
- * Group commit for credits and debits: the changes of one kind that arrive while earlier
- * statements are running go to PostgreSQL together as one statement and one commit (one WAL
- * flush), instead of one each. Each wallet is locked (in id order) and updated once by the
- * sum of the changes that fit; every change still gets its own transaction row (with its
- * running balance and version, in arrival order), its own idempotency key and its own outbox
- * row, all in the same atomic statement.
+ * Group commit (see groupCommit.ts) for credits and debits. Each wallet is locked (in id
+ * order) and updated once by the sum of the changes that fit; every change still gets its own
+ * transaction row (with its running balance and version, in arrival order), its own
+ * idempotency key and its own outbox row, all in the same atomic statement.
  *
  * Funds are checked per change, in order: a debit fits while the wallet's available funds
  * (balance minus what its pending holds reserve) minus the running sum of the batch's
@@ -26,15 +17,10 @@ function isTimeout(err: unknown): boolean {
  * maximum). The running sum only grows, so the changes that fit are
  * a prefix of each wallet's changes, exactly those that would have succeeded one by one.
  *
- * Batches form by themselves, without a timer: a change that finds fewer than `maxInFlight`
- * statements running goes at once (alone, on the single-change path); the ones that arrive
- * meanwhile queue and leave together when a statement finishes.
- *
- * Anything else falls back to the single-change path, per change, which gives each its
- * exact answer: a change that did not fit or whose wallet is missing or not the owner's,
- * a repeated idempotency key anywhere in the batch (the unique index aborts the whole
- * statement, so nothing of it applies), a deadlock. A failing change therefore fails alone,
- * and a replay is answered exactly as without batching.
+ * Anything else goes the single-change path, per change, which gives each its exact answer:
+ * a change that did not fit or whose wallet is missing or not the owner's, a repeated
+ * idempotency key anywhere in the batch (the unique index aborts the whole statement, so
+ * nothing of it applies), a deadlock. A replay is answered exactly as without batching.
  */
 function batchSql(kind: "CREDIT" | "DEBIT"): string {
   const sign = kind === "CREDIT" ? "+" : "-";
@@ -83,99 +69,30 @@ const STATEMENTS = {
 
 type BatchRow = TransactionRow & { owner_email: string; event_id: string; request_id: string; ord: number };
 
-interface Pending {
-  change: BalanceChange;
-  resolve(result: MutationResult): void;
-  reject(err: unknown): void;
-}
-
 /** Groups concurrent changes of one kind (credits, or debits without expectedVersion) into one statement. */
-export class BalanceBatcher {
-  private readonly queue: Pending[] = [];
-  private inFlight = 0;
-  /** Statements of more than one change sent so far, and the changes they carried. */
-  readonly stats = { batches: 0, batchedChanges: 0 };
-
-  /**
-   * @param maxInFlight statements running at once; the rest of the changes wait and batch.
-   * @param maxBatch changes in one statement at most.
-   */
+export class BalanceBatcher extends GroupCommit<BalanceChange, MutationResult> {
   constructor(
     private readonly pool: pg.Pool,
     private readonly kind: "CREDIT" | "DEBIT",
-    private readonly maxInFlight = 2,
-    private readonly maxBatch = 256,
-  ) {}
-
-  apply(change: BalanceChange): Promise<MutationResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ change, resolve, reject });
-      this.drain();
-    });
+    maxInFlight = 2,
+    maxBatch = 256,
+  ) {
+    super(maxInFlight, maxBatch);
   }
 
-  private drain(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch).filter((p) => {
-        if (!p.change.signal?.aborted) return true;
-        // Its caller has gone while it waited: not applied.
-        p.reject(new CallAbortedError());
-        return false;
-      });
-      if (batch.length === 0) continue;
-      this.inFlight += 1;
-      void this.run(batch).finally(() => {
-        this.inFlight -= 1;
-        this.drain();
-      });
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) return this.single(batch[0]);
-    this.stats.batches += 1;
-    this.stats.batchedChanges += batch.length;
-    let rows: BatchRow[];
-    try {
-      rows = (await this.pool.query<BatchRow>({ ...STATEMENTS[this.kind], values: params(batch) })).rows;
-    } catch (err) {
-      // Unreachable, or a lock or statement timeout that each change alone would wait out again.
-      if (isConnectionError(err) || isTimeout(err)) {
-        for (const p of batch) p.reject(err);
-        return;
-      }
-      // A repeated key, a deadlock: nothing of the statement applied; each change alone.
-      await Promise.all(batch.map((p) => this.single(p)));
-      return;
-    }
-    const applied = new Map(rows.map((r) => [Number(r.ord), r]));
-    await Promise.all(
-      batch.map((p, ord) => {
-        const row = applied.get(ord);
-        if (!row) return this.single(p);
+  protected async applyBatch(changes: BalanceChange[]): Promise<Map<number, MutationResult>> {
+    // The parameters of the single-change statement (see changeParams), plus each change's position.
+    const values = columns(changes.map((change, ord) => [...changeParams(change), ord]));
+    const { rows } = await this.pool.query<BatchRow>({ ...STATEMENTS[this.kind], values });
+    return new Map(
+      rows.map((row) => {
         const event = toOutboxEvent(row);
-        p.resolve({ transaction: event.transaction, replayed: false, events: [event] });
-        return undefined;
+        return [Number(row.ord), { transaction: event.transaction, replayed: false, events: [event] }];
       }),
     );
   }
 
-  private async single(p: Pending): Promise<void> {
-    try {
-      // A caller that has gone (cancelled, past its deadline) while queued is not applied.
-      if (p.change.signal?.aborted) throw new CallAbortedError();
-      p.resolve(await changeBalance(this.pool, this.kind, p.change));
-    } catch (err) {
-      p.reject(err);
-    }
+  protected applyOne(change: BalanceChange): Promise<MutationResult> {
+    return changeBalance(this.pool, this.kind, change);
   }
-}
-
-/** One array per parameter of the single-change statement (see changeParams), plus each change's position. */
-function params(batch: Pending[]): unknown[] {
-  const columns: unknown[][] = Array.from({ length: 11 }, () => []);
-  batch.forEach(({ change }, ord) => {
-    for (const [i, v] of [...changeParams(change), ord].entries()) columns[i].push(v);
-  });
-  return columns;
 }

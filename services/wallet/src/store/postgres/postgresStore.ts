@@ -33,6 +33,7 @@ import { reverseTransaction } from "./reversal.js";
 import { TRANSACTION_COLUMNS, toHold, toTransaction, toWallet, WALLET_COLUMNS } from "./rows.js";
 import { ensureDatabase, migrate } from "./schema.js";
 import { transfer } from "./transfer.js";
+import { TransferBatcher } from "./transferBatch.js";
 
 // bigint columns as BigInt, never as JS numbers; only for this pool.
 const types = {
@@ -46,9 +47,13 @@ const types = {
 export class PostgresStore implements WalletStore {
   private readonly pool: pg.Pool;
   private readonly batchers: Record<"CREDIT" | "DEBIT", BalanceBatcher> | undefined;
+  private readonly transfers: TransferBatcher | undefined;
   readonly outbox: PostgresOutboxLog;
 
-  /** `batchMax` > 1 turns on group commit for credits and debits (see balanceBatch.ts), 1 turns it off. */
+  /**
+   * `batchMax` > 1 turns on group commit for credits and debits (see balanceBatch.ts) and for
+   * transfers (transferBatch.ts); 1 turns it off.
+   */
   constructor(
     private readonly url: string,
     options: number | Partial<StoreOptions> = {},
@@ -78,6 +83,7 @@ export class PostgresStore implements WalletStore {
             DEBIT: new BalanceBatcher(this.pool, "DEBIT", 2, opts.batchMax),
           }
         : undefined;
+    this.transfers = opts.batchMax > 1 ? new TransferBatcher(this.pool, url, 2, opts.batchMax) : undefined;
     this.outbox = new PostgresOutboxLog(this.pool);
   }
 
@@ -146,12 +152,13 @@ export class PostgresStore implements WalletStore {
   }
 
   transfer(change: TransferChange): Promise<TransferResult> {
+    const normalized = {
+      ...change,
+      fromWalletId: issuedIdOrNone(change.fromWalletId),
+      toWalletId: issuedIdOrNone(change.toWalletId),
+    };
     return guarded(() =>
-      transfer(this.pool, this.url, {
-        ...change,
-        fromWalletId: issuedIdOrNone(change.fromWalletId),
-        toWalletId: issuedIdOrNone(change.toWalletId),
-      }),
+      this.transfers ? this.transfers.apply(normalized) : transfer(this.pool, this.url, normalized),
     );
   }
 

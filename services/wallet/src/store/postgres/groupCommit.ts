@@ -1,0 +1,121 @@
+import { CallAbortedError } from "./cancellable.js";
+import { isConnectionError } from "./driverErrors.js";
+
+/** lock_timeout (55P03) or statement_timeout (57014). */
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === "55P03" || code === "57014";
+}
+
+interface Pending<C, R> {
+  change: C;
+  resolve(result: R): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit: the writes of one kind that arrive while earlier statements are running go to
+ * PostgreSQL together as one statement and one commit (one WAL flush), instead of one each.
+ *
+ * Batches form by themselves, without a timer: a write that finds fewer than `maxInFlight`
+ * statements running goes at once, alone, on the single-write path; the ones that arrive
+ * meanwhile queue and leave together when a statement finishes.
+ *
+ * The batch statement applies the writes it can answer for exactly (see each subclass) and
+ * reports them by their position in the batch; every other write goes the single-write path,
+ * which gives it its exact answer, so a failing write fails alone. When the statement fails as a
+ * whole (a repeated idempotency key, a deadlock), nothing of it applied and every write goes the
+ * single path; when the database is unreachable or a lock or statement timeout hit, each write
+ * alone would wait that out again, so all of them fail with that error.
+ */
+export abstract class GroupCommit<C extends { signal?: AbortSignal }, R> {
+  private readonly queue: Pending<C, R>[] = [];
+  private inFlight = 0;
+  /**
+   * Statements of more than one write sent so far, the writes they carried, and the statements
+   * that failed as a whole (every write of them then went the single path).
+   */
+  readonly stats = { batches: 0, batchedChanges: 0, failedBatches: 0 };
+
+  /**
+   * @param maxInFlight statements running at once; the rest of the writes wait and batch.
+   * @param maxBatch writes in one statement at most.
+   */
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxBatch: number,
+  ) {}
+
+  apply(change: C): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ change, resolve, reject });
+      this.drain();
+    });
+  }
+
+  /** Applies what it can of `changes` in one statement; the results by position in `changes`. */
+  protected abstract applyBatch(changes: C[]): Promise<Map<number, R>>;
+
+  /** The single-write path, with its exact answer. */
+  protected abstract applyOne(change: C): Promise<R>;
+
+  private drain(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch).filter((p) => {
+        if (!p.change.signal?.aborted) return true;
+        // Its caller has gone while it waited: not applied.
+        p.reject(new CallAbortedError());
+        return false;
+      });
+      if (batch.length === 0) continue;
+      this.inFlight += 1;
+      void this.run(batch).finally(() => {
+        this.inFlight -= 1;
+        this.drain();
+      });
+    }
+  }
+
+  private async run(batch: Pending<C, R>[]): Promise<void> {
+    if (batch.length === 1) return this.single(batch[0]);
+    this.stats.batches += 1;
+    this.stats.batchedChanges += batch.length;
+    let applied: Map<number, R>;
+    try {
+      applied = await this.applyBatch(batch.map((p) => p.change));
+    } catch (err) {
+      this.stats.failedBatches += 1;
+      if (isConnectionError(err) || isTimeout(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      await Promise.all(batch.map((p) => this.single(p)));
+      return;
+    }
+    await Promise.all(
+      batch.map((p, ord) => {
+        const result = applied.get(ord);
+        if (result === undefined) return this.single(p);
+        p.resolve(result);
+        return undefined;
+      }),
+    );
+  }
+
+  private async single(p: Pending<C, R>): Promise<void> {
+    try {
+      // A caller that has gone (cancelled, past its deadline) while queued is not applied.
+      if (p.change.signal?.aborted) throw new CallAbortedError();
+      p.resolve(await this.applyOne(p.change));
+    } catch (err) {
+      p.reject(err);
+    }
+  }
+}
+
+/** One array per column of `rows` (each row the same length), for `unnest`. */
+export function columns(rows: unknown[][]): unknown[][] {
+  const out: unknown[][] = Array.from({ length: rows[0]?.length ?? 0 }, () => []);
+  for (const row of rows) for (const [i, v] of row.entries()) out[i].push(v);
+  return out;
+}

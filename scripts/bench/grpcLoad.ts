@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http2 from "node:http2";
-import { CreditRequest } from "@wallet/contracts";
+import { CreditRequest, TransferRequest } from "@wallet/contracts";
 
 export interface LoadPlan {
   /** host:port of the wallet's plaintext gRPC port. */
@@ -22,8 +22,12 @@ export interface LoadPlan {
   concurrency: number;
   /** HTTP/2 connections the calls are spread over. */
   connections: number;
-  /** Credits of 1 cent go round-robin over these wallets. */
+  /**
+   * Credits of 1 cent go round-robin over these wallets; with `method: "transfer"`, each call
+   * moves 1 cent from one wallet to the next in the list (which must hold the money).
+   */
   wallets: { ownerId: string; walletId: string }[];
+  method?: "credit" | "transfer";
 }
 
 export interface LoadResult {
@@ -51,7 +55,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   );
   const headers: http2.OutgoingHttpHeaders = {
     ":method": "POST",
-    ":path": "/wallet.v1.WalletService/Credit",
+    ":path": `/wallet.v1.WalletService/${plan.method === "transfer" ? "Transfer" : "Credit"}`,
     "content-type": "application/grpc",
     te: "trailers",
     ...(plan.token ? { authorization: `Bearer ${plan.token}` } : {}),
@@ -86,13 +90,22 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     for (let i = n; Date.now() < deadline; i += plan.concurrency) {
       const wallet = plan.wallets[i % plan.wallets.length];
       const body = frame(
-        CreditRequest.encode({
-          ownerId: wallet.ownerId,
-          walletId: wallet.walletId,
-          amount: 1n,
-          idempotencyKey: randomUUID(),
-          metadata: {},
-        }).finish(),
+        plan.method === "transfer"
+          ? TransferRequest.encode({
+              ownerId: wallet.ownerId,
+              fromWalletId: wallet.walletId,
+              toWalletId: plan.wallets[(i + 1) % plan.wallets.length].walletId,
+              amount: 1n,
+              idempotencyKey: randomUUID(),
+              metadata: {},
+            }).finish()
+          : CreditRequest.encode({
+              ownerId: wallet.ownerId,
+              walletId: wallet.walletId,
+              amount: 1n,
+              idempotencyKey: randomUUID(),
+              metadata: {},
+            }).finish(),
       );
       const started = performance.now();
       const status = await call(session, body);

@@ -5,7 +5,10 @@
  * - 32 clients over 1,000 wallets  vs pgbench running the exact credit statement, 32 clients;
  * - 32 clients on one hot wallet    vs the same pgbench on one row;
  * - the same load                   vs a grpc-js server answering Credit with a fixed response
- *                                     under h2load (when h2load is installed).
+ *                                     under h2load (when h2load is installed);
+ * - Transfer, 32 clients, 1,000 wallets in a ring   vs the same calls to a second wallet process
+ *                                     on the same database with group commit off
+ *                                     (WALLET_DB_BATCH_MAX=1): what grouping transfers gains.
  *
  * Prints ops/s, p50/p99, CPU µs per credit of the wallet, PostgreSQL, NATS and the load
  * generator (a lean node:http2 client in its own process), the ratio to the ceiling, and the
@@ -47,6 +50,8 @@ const cluster = await startPostgresCluster({ durable: true });
 const db = await createDatabase(cluster.url);
 const nats = await startNats();
 const wallet = await startBenchWallet(db.url, nats.url, { JWT_SECRET: secret });
+// The same wallet with group commit off, for the transfer comparison; idle until then.
+const ungrouped = await startBenchWallet(db.url, nats.url, { JWT_SECRET: secret, WALLET_DB_BATCH_MAX: "1" });
 const { grpcPort, adminPort } = wallet;
 const groups = { wallet: [wallet.child.pid ?? 0], postgres: [cluster.pid], nats: [nats.pid()] };
 await new Promise((r) => setTimeout(r, 1000));
@@ -66,19 +71,42 @@ async function createWallets(count: number) {
       ),
     );
     created.push({ ownerId, walletId: reply.wallet?.id ?? "" });
+    // Funds for the transfer runs.
+    await new Promise((resolve, reject) =>
+      client.credit(
+        {
+          ownerId,
+          walletId: reply.wallet?.id ?? "",
+          amount: 1_000_000n,
+          idempotencyKey: randomUUID(),
+          metadata: {},
+        },
+        metadata,
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
+    );
   }
   client.close();
   return created;
 }
 
-function credits(label: string, wallets: LoadPlan["wallets"], secs = seconds): Promise<Measurement> {
+function credits(
+  label: string,
+  wallets: LoadPlan["wallets"],
+  secs = seconds,
+  target: { port: number; pid: number; method?: LoadPlan["method"] } = {
+    port: grpcPort,
+    pid: wallet.child.pid ?? 0,
+  },
+): Promise<Measurement> {
   const plan: LoadPlan = {
-    target: `127.0.0.1:${grpcPort}`,
+    target: `127.0.0.1:${target.port}`,
     token,
     seconds: secs,
     concurrency: clients,
     connections: 1,
     wallets,
+    method: target.method,
   };
   const file = join(tmpdir(), `bench-plan-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(plan));
@@ -87,7 +115,7 @@ function credits(label: string, wallets: LoadPlan["wallets"], secs = seconds): P
     label,
     process.execPath,
     ["--conditions=source", "--import", "tsx", script, file],
-    groups,
+    { ...groups, wallet: [target.pid] },
     (out) => {
       const r = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as LoadResult;
       const detail = r.errors > 0 ? `(grpc-status ${JSON.stringify(r.statuses)})` : undefined;
@@ -162,6 +190,11 @@ try {
   } else {
     console.log("grpc-js echo ceiling skipped: h2load not installed (apt-get install nghttp2-client)");
   }
+  const grouped = { port: grpcPort, pid: wallet.child.pid ?? 0, method: "transfer" as const };
+  const single = { port: ungrouped.grpcPort, pid: ungrouped.child.pid ?? 0, method: "transfer" as const };
+  const transferRun = await credits(`wallet Transfer, 1,000 wallets, c${clients}`, wallets, seconds, grouped);
+  const transferOff = await credits(`  the same, group commit off`, wallets, seconds, single);
+  rows.push({ m: transferRun, ceiling: transferOff, note: "(group commit on vs off)" }, { m: transferOff });
   printTable("same-run results (CPU in µs per operation)", rows, [...columns, "echo"]);
   console.log(
     `wallet RSS: ${idleMb.toFixed(0)} MB idle after start-up; peak ${peakMb.toFixed(0)} MB sampled from /metrics ` +
@@ -184,6 +217,7 @@ try {
   }
 } finally {
   await wallet.stop();
+  await ungrouped.stop();
   await nats.destroy();
   await db.drop().catch(() => {});
   await cluster.stop();

@@ -51,6 +51,22 @@ async function newWallet() {
   return { ownerId, walletId: wallet.id };
 }
 
+/** A wallet credited 100 with a pending hold of 70 on it: 30 available. */
+async function walletWith100Of70Held(credits: BalanceBatcher) {
+  const wallet = await newWallet();
+  await credits.apply(credit(wallet.ownerId, wallet.walletId, 100n));
+  await store.placeHold({
+    ...wallet,
+    amount: 70n,
+    expiresAt: new Date(Date.now() + 3_600_000),
+    idempotencyKey: randomUUID(),
+    metadata: {},
+    fingerprint: "hold",
+    requestId: "req-gc",
+  });
+  return wallet;
+}
+
 beforeAll(async () => {
   db = await createDatabase(inject("pgClusterUrl"));
   store = new PostgresStore(db.url, 10, 1);
@@ -170,18 +186,7 @@ describe("group commit of credits (PostgreSQL)", () => {
   it("group commit - debits in a batch may take only the available funds: what holds reserve stays", async () => {
     const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
     const debits = new BalanceBatcher(pool, "DEBIT", 2, 256);
-    const { ownerId, walletId } = await newWallet();
-    await credits.apply(credit(ownerId, walletId, 100n));
-    await store.placeHold({
-      ownerId,
-      walletId,
-      amount: 70n,
-      expiresAt: new Date(Date.now() + 3_600_000),
-      idempotencyKey: randomUUID(),
-      metadata: {},
-      fingerprint: "hold",
-      requestId: "req-gc",
-    });
+    const { ownerId, walletId } = await walletWith100Of70Held(credits);
     const outcomes = await Promise.allSettled(
       Array.from({ length: 60 }, () => debits.apply(credit(ownerId, walletId, 1n))),
     );
@@ -364,19 +369,8 @@ describe("group commit of transfers (PostgreSQL)", () => {
   it("group commit - transfers out of one wallet take only its available funds: what holds reserve stays", async () => {
     const credits = new BalanceBatcher(pool, "CREDIT", 2, 256);
     const transfers = new TransferBatcher(pool, db.url, 2, 256);
-    const from = await newWallet();
+    const from = await walletWith100Of70Held(credits);
     const to = await newWallet();
-    await credits.apply(credit(from.ownerId, from.walletId, 100n));
-    await store.placeHold({
-      ownerId: from.ownerId,
-      walletId: from.walletId,
-      amount: 70n,
-      expiresAt: new Date(Date.now() + 3_600_000),
-      idempotencyKey: randomUUID(),
-      metadata: {},
-      fingerprint: "hold",
-      requestId: "req-gc",
-    });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 60 }, () =>
         transfers.apply(transferOf(from.ownerId, from.walletId, to.walletId, 1n)),

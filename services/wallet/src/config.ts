@@ -26,7 +26,9 @@ export const configShape = {
   WALLET_DB_POOL_SIZE: env.int(20, 1, 500).describe("database connections per process"),
   WALLET_DB_BATCH_MAX: env
     .int(256, 1, 10_000)
-    .describe("group commit: most credits, debits or transfers (each kind apart) sent to PostgreSQL as one statement; `1` turns it off"),
+    .describe(
+      "group commit: most credits, debits or transfers (each kind apart) sent to PostgreSQL as one statement; `1` turns it off",
+    ),
   WALLET_DB_STATEMENT_TIMEOUT_MS: env
     .int(4000, 0, 600_000)
     .describe(

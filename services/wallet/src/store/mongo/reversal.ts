@@ -4,12 +4,12 @@ import {
   AmountExceedsRemainingError,
   InsufficientFundsError,
   NotReversibleError,
-  PermissionDeniedError,
   ValidationError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
+import { reversalAmount } from "../../domain/reversal.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { type Collections, encodeMetadata, int64, type TransactionDoc, toWallet } from "./documents.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
@@ -55,24 +55,15 @@ async function reverseOnce(
     { session },
   );
   if (!original) throw new WalletNotFoundError("Transaction not found");
-  if (original.reversalOf) throw new NotReversibleError("A reversal cannot be reversed");
-  if (original.type === "TRANSFER_OUT") {
-    throw new NotReversibleError(
-      "A transfer is reversed through its TRANSFER_IN leg, not its TRANSFER_OUT leg",
-    );
-  }
-  if (original.type === "DEBIT" && !request.mayCredit) {
-    throw new PermissionDeniedError("Reversing a debit needs the credit scope");
-  }
-  const originalAmount = int64(original.amount, "amount");
-  const rest =
-    originalAmount -
-    (original.reversedAmount == null ? 0n : int64(original.reversedAmount, "reversedAmount"));
-  const amount = request.amount === 0n ? rest : request.amount;
-  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction is already reversed in full");
-  if (amount > rest) {
-    throw new AmountExceedsRemainingError(`Reversal of ${amount} exceeds the ${rest} not reversed yet`);
-  }
+  const amount = reversalAmount(
+    {
+      type: original.type,
+      isReversal: Boolean(original.reversalOf),
+      amount: int64(original.amount, "amount"),
+      reversedAmount: original.reversedAmount == null ? 0n : int64(original.reversedAmount, "reversedAmount"),
+    },
+    request,
+  );
   await addReversed(cols, session, original._id, amount);
   const base = {
     amount,

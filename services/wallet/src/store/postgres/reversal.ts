@@ -1,15 +1,14 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import {
-  AmountExceedsRemainingError,
   InsufficientFundsError,
   NotReversibleError,
-  PermissionDeniedError,
   ValidationError,
   WalletNotFoundError,
 } from "../../domain/errors.js";
 import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
+import { reversalAmount } from "../../domain/reversal.js";
 import { isIssuedId } from "../../domain/validation.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { onConnection } from "./cancellable.js";
@@ -80,21 +79,15 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
     request.ownerId,
   ]);
   if (!original) throw new WalletNotFoundError("Transaction not found");
-  if (original.reversal_of) throw new NotReversibleError("A reversal cannot be reversed");
-  if (original.type === "TRANSFER_OUT") {
-    throw new NotReversibleError(
-      "A TRANSFER_OUT leg is not reversible: reverse a transfer through its TRANSFER_IN leg",
-    );
-  }
-  if (original.type === "DEBIT" && !request.mayCredit) {
-    throw new PermissionDeniedError("Reversing a debit needs the credit scope");
-  }
-  const rest = original.amount - original.reversed_amount;
-  const amount = request.amount === 0n ? rest : request.amount;
-  if (rest === 0n) throw new AmountExceedsRemainingError("The transaction is already reversed in full");
-  if (amount > rest) {
-    throw new AmountExceedsRemainingError(`Reversal of ${amount} exceeds the ${rest} not reversed yet`);
-  }
+  const amount = reversalAmount(
+    {
+      type: original.type,
+      isReversal: original.reversal_of !== null,
+      amount: original.amount,
+      reversedAmount: original.reversed_amount,
+    },
+    request,
+  );
   const common = {
     amount,
     currency: original.currency,

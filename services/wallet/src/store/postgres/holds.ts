@@ -38,6 +38,7 @@ import {
   lockWallets,
   type NewTransaction,
   type OutboxEntry,
+  transferLegs,
 } from "./writes.js";
 
 /*
@@ -296,37 +297,7 @@ async function capture(client: pg.PoolClient, hold: HoldRow, request: HoldCaptur
       [from.id, to.id, amount.toString(), hold.amount.toString()],
     );
     ownerEmail = from.owner_email;
-    const transferId = uuidv7();
-    legs = [
-      {
-        walletId: from.id,
-        ownerId: from.owner_id,
-        ownerEmail,
-        type: "TRANSFER_OUT",
-        amount,
-        currency: hold.currency,
-        balanceAfter: from.balance - amount,
-        walletVersion: from.version + 1n,
-        transferId,
-        counterpartyWalletId: to.id,
-        metadata: request.metadata,
-        holdId: hold.id,
-      },
-      {
-        walletId: to.id,
-        ownerId: to.owner_id,
-        ownerEmail: to.owner_email,
-        type: "TRANSFER_IN",
-        amount,
-        currency: hold.currency,
-        balanceAfter: to.balance + amount,
-        walletVersion: to.version + 1n,
-        transferId,
-        counterpartyWalletId: from.id,
-        metadata: request.metadata,
-        holdId: hold.id,
-      },
-    ];
+    legs = transferLegs(from, to, amount, request.metadata, { holdId: hold.id }, { holdId: hold.id });
   }
   const inserted = await insertTransactions(client, legs);
   const ended = await markEnded(client, hold.id, "CAPTURED", request, {

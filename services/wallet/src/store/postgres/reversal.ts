@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { v7 as uuidv7 } from "uuid";
 import {
   InsufficientFundsError,
   NotReversibleError,
@@ -22,6 +21,7 @@ import {
   moveBetween,
   type NewTransaction,
   replayingRaced,
+  transferLegs,
 } from "./writes.js";
 
 /*
@@ -95,7 +95,6 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
   };
   let legs: NewTransaction[];
   let originals: string[];
-  let transferId = "";
   if (original.type === "CREDIT" || original.type === "DEBIT") {
     const takesBack = original.type === "CREDIT";
     const { rows } = await client.query<LockedWallet>(
@@ -132,35 +131,14 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
     const from = rows.find((w) => w.id === original.wallet_id)!;
     const to = rows.find((w) => w.id === out.wallet_id)!;
     await moveBetween(client, from, to, amount);
-    transferId = uuidv7();
-    legs = [
-      {
-        ...common,
-        walletId: from.id,
-        ownerId: from.owner_id,
-        ownerEmail: from.owner_email,
-        type: "TRANSFER_OUT",
-        balanceAfter: from.balance - amount,
-        walletVersion: from.version + 1n,
-        transferId,
-        counterpartyWalletId: to.id,
-        idempotencyKey: request.idempotencyKey,
-        fingerprint: request.fingerprint,
-        reversalOf: original.id,
-      },
-      {
-        ...common,
-        walletId: to.id,
-        ownerId: to.owner_id,
-        ownerEmail: to.owner_email,
-        type: "TRANSFER_IN",
-        balanceAfter: to.balance + amount,
-        walletVersion: to.version + 1n,
-        transferId,
-        counterpartyWalletId: from.id,
-        reversalOf: out.id,
-      },
-    ];
+    legs = transferLegs(
+      from,
+      to,
+      amount,
+      request.metadata,
+      { idempotencyKey: request.idempotencyKey, fingerprint: request.fingerprint, reversalOf: original.id },
+      { reversalOf: out.id },
+    );
     originals = [original.id, out.id];
   }
   const inserted = await insertTransactions(client, legs);
@@ -173,5 +151,10 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
     request.requestId,
     inserted.map((transaction) => ({ transaction })),
   );
-  return { reversal: toTransaction(inserted[0]), transferId, replayed: false, events };
+  return {
+    reversal: toTransaction(inserted[0]),
+    transferId: inserted[0].transfer_id ?? "",
+    replayed: false,
+    events,
+  };
 }

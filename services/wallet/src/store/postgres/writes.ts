@@ -32,6 +32,42 @@ export interface NewTransaction {
   holdId?: string;
 }
 
+/**
+ * The two legs of a transfer of `amount` from `from` to `to` (both locked, not yet updated: the
+ * legs carry the balances and versions after it), one transfer id; `outExtra` and `inExtra` add
+ * what each leg records besides (idempotency key, the hold or the reversed transaction).
+ */
+export function transferLegs(
+  from: LockedWallet,
+  to: LockedWallet,
+  amount: bigint,
+  metadata: Record<string, string>,
+  outExtra: Partial<NewTransaction>,
+  inExtra: Partial<NewTransaction>,
+): [NewTransaction, NewTransaction] {
+  const transferId = uuidv7();
+  const leg = (
+    wallet: LockedWallet,
+    other: LockedWallet,
+    type: "TRANSFER_OUT" | "TRANSFER_IN",
+    extra: Partial<NewTransaction>,
+  ): NewTransaction => ({
+    walletId: wallet.id,
+    ownerId: wallet.owner_id,
+    ownerEmail: wallet.owner_email,
+    type,
+    amount,
+    currency: wallet.currency,
+    balanceAfter: type === "TRANSFER_OUT" ? wallet.balance - amount : wallet.balance + amount,
+    walletVersion: wallet.version + 1n,
+    transferId,
+    counterpartyWalletId: other.id,
+    metadata,
+    ...extra,
+  });
+  return [leg(from, to, "TRANSFER_OUT", outExtra), leg(to, from, "TRANSFER_IN", inExtra)];
+}
+
 const TX_FIELDS = 15;
 
 /** Inserts the rows (one statement) and returns them in the order given. */

@@ -1,43 +1,38 @@
 import { randomUUID } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
-import {
-  ErrorInfo,
-  RpcStatus,
-  STATUS_DETAILS_KEY,
-  TransactionType,
-  type WalletServiceClient,
-} from "@wallet/contracts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorInfo, RpcStatus, STATUS_DETAILS_KEY, TransactionType } from "@wallet/contracts";
+import { describe, expect, it } from "vitest";
 import {
   bufCurl,
   bufCurlFailure,
   call,
+  createWallet,
   failure,
-  type RunningWallet,
-  startTestWallet,
+  newOwner,
   testToken,
+  walletPerSuite,
 } from "./harness.js";
 
 describe("wallet gRPC", () => {
-  let w: RunningWallet;
-  let c: WalletServiceClient;
-  beforeAll(async () => {
-    w = await startTestWallet();
-    c = w.client;
-  });
-  afterAll(() => w?.close());
-
-  const newOwner = () => `user-${randomUUID()}`;
-  const create = async (ownerId: string, currency = "USD") =>
-    (await call(c, c.createWallet, { ownerId, currency, ownerEmail: `${ownerId}@example.com` })).wallet!;
+  const suite = walletPerSuite();
+  const create = (ownerId: string, currency = "USD") =>
+    createWallet(suite.client, ownerId, currency, `${ownerId}@example.com`);
   const credit = (ownerId: string, walletId: string, amount: bigint, idempotencyKey: string = randomUUID()) =>
-    call(c, c.credit, { ownerId, walletId, amount, idempotencyKey, metadata: {} });
+    call(suite.client, suite.client.credit, { ownerId, walletId, amount, idempotencyKey, metadata: {} });
   const debit = (
     ownerId: string,
     walletId: string,
     amount: bigint,
     extra: { expectedVersion?: bigint } = {},
-  ) => call(c, c.debit, { ownerId, walletId, amount, idempotencyKey: randomUUID(), metadata: {}, ...extra });
+  ) =>
+    call(suite.client, suite.client.debit, {
+      ownerId,
+      walletId,
+      amount,
+      idempotencyKey: randomUUID(),
+      metadata: {},
+      ...extra,
+    });
 
   it("rpc - every method's success path", async () => {
     const alice = newOwner();
@@ -46,9 +41,13 @@ describe("wallet gRPC", () => {
     expect(wallet).toMatchObject({ ownerId: alice, currency: "USD", balance: 0n, version: 0n });
     expect(wallet.createdAt).toBeInstanceOf(Date);
     const bobs = await create(bob);
-    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.id).toBe(wallet.id);
-    expect((await call(c, c.listWallets, { ownerId: alice })).wallets.map((x) => x.id)).toEqual([wallet.id]);
-    const cr = await call(c, c.credit, {
+    expect(
+      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.id,
+    ).toBe(wallet.id);
+    expect(
+      (await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets.map((x) => x.id),
+    ).toEqual([wallet.id]);
+    const cr = await call(suite.client, suite.client.credit, {
       ownerId: alice,
       walletId: wallet.id,
       amount: 100n,
@@ -65,7 +64,7 @@ describe("wallet gRPC", () => {
     });
     const db = await debit(alice, wallet.id, 30n);
     expect(db.transaction?.balanceAfter).toBe(70n);
-    const tr = await call(c, c.transfer, {
+    const tr = await call(suite.client, suite.client.transfer, {
       ownerId: alice,
       fromWalletId: wallet.id,
       toWalletId: bobs.id,
@@ -78,14 +77,14 @@ describe("wallet gRPC", () => {
       type: TransactionType.TRANSACTION_TYPE_TRANSFER_OUT,
       balanceAfter: 50n,
     });
-    const page = await call(c, c.listTransactions, {
+    const page = await call(suite.client, suite.client.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 2,
       cursor: "",
     });
     expect(page.transactions.map((t) => t.walletVersion)).toEqual([3n, 2n]);
-    const rest = await call(c, c.listTransactions, {
+    const rest = await call(suite.client, suite.client.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 2,
@@ -93,9 +92,14 @@ describe("wallet gRPC", () => {
     });
     expect(rest.transactions.map((t) => t.walletVersion)).toEqual([1n]);
     expect(rest.nextCursor).toBe("");
-    const got = await call(c, c.getTransaction, { ownerId: alice, transactionId: cr.transaction!.id });
+    const got = await call(suite.client, suite.client.getTransaction, {
+      ownerId: alice,
+      transactionId: cr.transaction!.id,
+    });
     expect(got.transaction?.id).toBe(cr.transaction!.id);
-    expect((await call(c, c.getWallet, { ownerId: bob, walletId: bobs.id })).wallet?.balance).toBe(20n);
+    expect(
+      (await call(suite.client, suite.client.getWallet, { ownerId: bob, walletId: bobs.id })).wallet?.balance,
+    ).toBe(20n);
   });
 
   it("errors - each row of the error table with its status and reason", async () => {
@@ -110,17 +114,27 @@ describe("wallet gRPC", () => {
       await expectFailure(credit(alice, wallet.id, amount), INVALID, "VALIDATION_FAILED");
     }
     await expectFailure(
-      call(c, c.createWallet, { ownerId: alice, currency: "usd", ownerEmail: "" }),
+      call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "usd", ownerEmail: "" }),
       INVALID,
       "VALIDATION_FAILED",
     );
     await expectFailure(
-      call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 101, cursor: "" }),
+      call(suite.client, suite.client.listTransactions, {
+        ownerId: alice,
+        walletId: wallet.id,
+        limit: 101,
+        cursor: "",
+      }),
       INVALID,
       "VALIDATION_FAILED",
     );
     await expectFailure(
-      call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 10, cursor: "garbage!" }),
+      call(suite.client, suite.client.listTransactions, {
+        ownerId: alice,
+        walletId: wallet.id,
+        limit: 10,
+        cursor: "garbage!",
+      }),
       INVALID,
       "VALIDATION_FAILED",
     );
@@ -128,14 +142,14 @@ describe("wallet gRPC", () => {
     await expectFailure(credit(alice, wallet.id, 1n, ""), INVALID, "VALIDATION_FAILED");
     await expectFailure(credit("x".repeat(300), wallet.id, 1n), INVALID, "VALIDATION_FAILED");
     await expectFailure(
-      call(c, c.getWallet, { ownerId: newOwner(), walletId: wallet.id }),
+      call(suite.client, suite.client.getWallet, { ownerId: newOwner(), walletId: wallet.id }),
       status.NOT_FOUND,
       "WALLET_NOT_FOUND",
     );
     await expectFailure(debit(alice, "wrong", 1n), status.NOT_FOUND, "WALLET_NOT_FOUND");
     await expectFailure(debit(alice, randomUUID(), 1n), status.NOT_FOUND, "WALLET_NOT_FOUND");
     await expectFailure(
-      call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail: "" }),
+      call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "USD", ownerEmail: "" }),
       status.ALREADY_EXISTS,
       "WALLET_EXISTS",
     );
@@ -146,7 +160,7 @@ describe("wallet gRPC", () => {
       details: "Insufficient funds",
     });
     await expectFailure(
-      call(c, c.transfer, {
+      call(suite.client, suite.client.transfer, {
         ownerId: alice,
         fromWalletId: wallet.id,
         toWalletId: eur.id,
@@ -169,7 +183,9 @@ describe("wallet gRPC", () => {
       details: "Balance changed concurrently",
     });
     // Nothing above changed the wallet.
-    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet).toMatchObject({
+    expect(
+      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet,
+    ).toMatchObject({
       balance: 100n,
       version: 1n,
     });
@@ -186,7 +202,9 @@ describe("wallet gRPC", () => {
     expect(again.transaction).toEqual(first.transaction);
     const bobs = await credit(bob, wb.id, 100n, "shared-key");
     expect(bobs.replayed).toBe(false);
-    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wa.id })).wallet?.balance).toBe(100n);
+    expect(
+      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wa.id })).wallet?.balance,
+    ).toBe(100n);
   });
 
   it("concurrency - 50 concurrent debits of 75 on 100: one succeeds, the rest INSUFFICIENT_FUNDS", async () => {
@@ -202,7 +220,10 @@ describe("wallet gRPC", () => {
     );
     expect(reasons.map((r) => r.reason)).toEqual(Array(reasons.length).fill("INSUFFICIENT_FUNDS"));
     expect(reasons.length).toBeGreaterThan(0);
-    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.balance).toBe(25n);
+    expect(
+      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet
+        ?.balance,
+    ).toBe(25n);
   });
 
   it("concurrency - a transfer storm over gRPC reports no deadlock to clients", async () => {
@@ -223,7 +244,7 @@ describe("wallet gRPC", () => {
           idempotencyKey: randomUUID(),
           metadata: {},
         };
-        const outcome = await call(c, c.transfer, req).then(
+        const outcome = await call(suite.client, suite.client.transfer, req).then(
           () => "",
           (e) => failure(Promise.reject(e)).then((f) => f.reason),
         );
@@ -233,7 +254,9 @@ describe("wallet gRPC", () => {
     await Promise.all(Array.from({ length: 16 }, worker));
     expect(unexpected).toEqual([]);
     const balances = await Promise.all(
-      wallets.map((wl, i) => call(c, c.getWallet, { ownerId: owners[i], walletId: wl.id })),
+      wallets.map((wl, i) =>
+        call(suite.client, suite.client.getWallet, { ownerId: owners[i], walletId: wl.id }),
+      ),
     );
     expect(balances.reduce((s, r) => s + r.wallet!.balance, 0n)).toBe(10_000n);
   });
@@ -261,7 +284,7 @@ describe("wallet gRPC", () => {
   });
 
   it("errors - buf curl shows the ErrorInfo of a failed call", async () => {
-    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const target = `http://127.0.0.1:${suite.wallet.app.grpcPort}`;
     const token = await testToken("buf-error-user");
     const stderr = await bufCurlFailure(
       "-H",
@@ -281,7 +304,7 @@ describe("wallet gRPC", () => {
   });
 
   it("reflection - the running wallet is listed, described and called by buf curl without a schema", async () => {
-    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const target = `http://127.0.0.1:${suite.wallet.app.grpcPort}`;
     const services = (await bufCurl("--list-services", target)).split("\n");
     expect(services).toEqual(expect.arrayContaining(["wallet.v1.WalletService", "grpc.health.v1.Health"]));
     const methods = await bufCurl("--list-methods", target);

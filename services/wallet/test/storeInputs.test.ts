@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
-import { MAX_OWNER_ID_LENGTH, type WalletServiceClient } from "@wallet/contracts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, failure, type RunningWallet, startTestWallet } from "./harness.js";
+import { MAX_OWNER_ID_LENGTH } from "@wallet/contracts";
+import { describe, expect, it } from "vitest";
+import { call, createWallet, failure, newOwner, walletPerSuite } from "./harness.js";
 
 /*
  * Inputs that pass a naive check and then fail inside PostgreSQL (NUL bytes,
@@ -10,22 +10,21 @@ import { call, failure, type RunningWallet, startTestWallet } from "./harness.js
  * INVALID_ARGUMENT and nothing applied.
  */
 describe("wallet inputs the store cannot hold", () => {
-  let w: RunningWallet;
-  let c: WalletServiceClient;
-  beforeAll(async () => {
-    w = await startTestWallet();
-    c = w.client;
-  });
-  afterAll(() => w?.close());
-
-  const newOwner = () => `user-${randomUUID()}`;
-  const create = async (ownerId: string, currency = "USD") =>
-    (await call(c, c.createWallet, { ownerId, currency, ownerEmail: "" })).wallet!;
+  const suite = walletPerSuite();
+  const create = (ownerId: string) => createWallet(suite.client, ownerId);
   const credit = (ownerId: string, walletId: string, metadata: Record<string, string>) =>
-    call(c, c.credit, { ownerId, walletId, amount: 10n, idempotencyKey: randomUUID(), metadata });
+    call(suite.client, suite.client.credit, {
+      ownerId,
+      walletId,
+      amount: 10n,
+      idempotencyKey: randomUUID(),
+      metadata,
+    });
   const state = async (ownerId: string, walletId: string) => ({
-    wallet: (await call(c, c.getWallet, { ownerId, walletId })).wallet,
-    history: (await call(c, c.listTransactions, { ownerId, walletId, limit: 100, cursor: "" })).transactions,
+    wallet: (await call(suite.client, suite.client.getWallet, { ownerId, walletId })).wallet,
+    history: (
+      await call(suite.client, suite.client.listTransactions, { ownerId, walletId, limit: 100, cursor: "" })
+    ).transactions,
   });
   const invalid = { code: status.INVALID_ARGUMENT, reason: "VALIDATION_FAILED" };
 
@@ -41,7 +40,7 @@ describe("wallet inputs the store cannot hold", () => {
     expect(await failure(credit(alice, wallet.id, metadata))).toMatchObject(invalid);
     expect(
       await failure(
-        call(c, c.debit, {
+        call(suite.client, suite.client.debit, {
           ownerId: alice,
           walletId: wallet.id,
           amount: 1n,
@@ -52,7 +51,7 @@ describe("wallet inputs the store cannot hold", () => {
     ).toMatchObject(invalid);
     expect(
       await failure(
-        call(c, c.transfer, {
+        call(suite.client, suite.client.transfer, {
           ownerId: alice,
           fromWalletId: wallet.id,
           toWalletId: other.id,
@@ -72,13 +71,18 @@ describe("wallet inputs the store cannot hold", () => {
       const cursor = Buffer.from(`v1.${version}`).toString("base64url");
       expect(
         await failure(
-          call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 10, cursor }),
+          call(suite.client, suite.client.listTransactions, {
+            ownerId: alice,
+            walletId: wallet.id,
+            limit: 10,
+            cursor,
+          }),
         ),
       ).toMatchObject(invalid);
     }
     // The largest int64 is a valid (if empty) position.
     const top = Buffer.from("v1.9223372036854775807").toString("base64url");
-    const page = await call(c, c.listTransactions, {
+    const page = await call(suite.client, suite.client.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 10,
@@ -95,19 +99,33 @@ describe("wallet inputs the store cannot hold", () => {
   ])("an owner email with %s - INVALID_ARGUMENT, no wallet created", async (_name, ownerEmail) => {
     const alice = newOwner();
     expect(
-      await failure(call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail })),
+      await failure(
+        call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "USD", ownerEmail }),
+      ),
     ).toMatchObject(invalid);
-    expect((await call(c, c.listWallets, { ownerId: alice })).wallets).toEqual([]);
+    expect((await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets).toEqual([]);
   });
 
   it("owner ids - the shared limit is accepted, one more character is INVALID_ARGUMENT", async () => {
     const longest = `u${"x".repeat(MAX_OWNER_ID_LENGTH - 1)}`;
     expect((await create(longest)).ownerId).toBe(longest);
     expect(
-      await failure(call(c, c.createWallet, { ownerId: `${longest}x`, currency: "USD", ownerEmail: "" })),
+      await failure(
+        call(suite.client, suite.client.createWallet, {
+          ownerId: `${longest}x`,
+          currency: "USD",
+          ownerEmail: "",
+        }),
+      ),
     ).toMatchObject(invalid);
     expect(
-      await failure(call(c, c.createWallet, { ownerId: "a\u0000b", currency: "USD", ownerEmail: "" })),
+      await failure(
+        call(suite.client, suite.client.createWallet, {
+          ownerId: "a\u0000b",
+          currency: "USD",
+          ownerEmail: "",
+        }),
+      ),
     ).toMatchObject(invalid);
   });
 
@@ -124,7 +142,7 @@ describe("wallet inputs the store cannot hold", () => {
     for (const bytes of [[0xff], [0x0a, 0x05, 0x61], [0x0a, 0x02, 0xc3, 0x28]]) {
       const outcome = await failure(
         new Promise((resolve, reject) =>
-          c.makeUnaryRequest<Buffer, Buffer>(
+          suite.client.makeUnaryRequest<Buffer, Buffer>(
             "/wallet.v1.WalletService/Credit",
             (b) => b,
             (b) => b,

@@ -38,7 +38,8 @@ import {
 
 const HOUR = 3_600_000;
 
-function placement(
+/** A hold request, expiring in an hour unless `extra` says otherwise. */
+export function placement(
   ownerId: string,
   walletId: string,
   amount: bigint,
@@ -58,7 +59,8 @@ function placement(
   };
 }
 
-function capture(
+/** A capture request: the whole hold (amount 0) to its own wallet unless `extra` says otherwise. */
+export function capture(
   ownerId: string,
   holdId: string,
   amount = 0n,
@@ -78,7 +80,8 @@ function capture(
   };
 }
 
-function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = {}): HoldRelease {
+/** A void request. */
+export function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = {}): HoldRelease {
   return {
     ownerId,
     holdId,
@@ -89,7 +92,8 @@ function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = 
   };
 }
 
-function reversal(
+/** A reversal request: the whole rest (amount 0) unless `amount` says otherwise. */
+export function reversal(
   ownerId: string,
   transactionId: string,
   amount = 0n,

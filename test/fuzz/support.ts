@@ -462,6 +462,16 @@ export interface Outcome {
 }
 
 export const HOLD_MAX_TTL_SECONDS = 30n * 24n * 3600n;
+/** Hold lifetimes (seconds) at and around the edges: the shortest, an hour, the longest, one past it, far past it. */
+export const HOLD_TTL_EDGES = [
+  1n,
+  2n,
+  60n,
+  3600n,
+  HOLD_MAX_TTL_SECONDS,
+  HOLD_MAX_TTL_SECONDS + 1n,
+  10n ** 12n,
+];
 const OK = (http: number): Outcome => ({ http, code: "OK" });
 const fail = (http: number, code: string): Outcome => ({ http, code });
 

@@ -101,15 +101,16 @@ export async function startTestWallet(
 /**
  * For the enclosing describe block: a test wallet (`startTestWallet(env)`) started
  * before its tests and closed after them (`suite.wallet` and its operator
- * `suite.client` once they run).
+ * `suite.client` once they run). `env` may be a function, read when the wallet
+ * starts, for settings earlier hooks make (certificates, a NATS server).
  */
-export function walletPerSuite(env: Record<string, string> = {}): {
+export function walletPerSuite(env: Record<string, string> | (() => Record<string, string>) = {}): {
   wallet: RunningWallet;
   client: WalletServiceClient;
 } {
   const suite = {} as { wallet: RunningWallet; client: WalletServiceClient };
   beforeAll(async () => {
-    suite.wallet = await startTestWallet(env);
+    suite.wallet = await startTestWallet(typeof env === "function" ? env() : env);
     suite.client = suite.wallet.client;
   });
   afterAll(() => suite.wallet?.close());

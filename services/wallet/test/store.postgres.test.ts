@@ -71,8 +71,10 @@ async function openStore() {
   };
 }
 
+type TestStore = Awaited<ReturnType<typeof openStore>>;
+
 /** Runs test on a fresh store, closed afterwards whatever the outcome. */
-async function withStore(test: (s: Awaited<ReturnType<typeof openStore>>) => Promise<void>): Promise<void> {
+async function withStore(test: (s: TestStore) => Promise<void>): Promise<void> {
   const s = await openStore();
   try {
     await test(s);
@@ -103,6 +105,13 @@ async function readN(log: PostgresStore["outbox"], from: OutboxPosition, n: numb
     rows = await log.readAfter(from, 1000);
   }
   return rows;
+}
+
+/** Takes the cursor as holder "a", then makes `n` credits and returns their outbox rows, oldest first. */
+async function creditedRows(s: TestStore, n: number) {
+  const cursor = (await s.log.acquire("a", 60_000))!;
+  for (let i = 0; i < n; i++) await s.store.credit(s.credit());
+  return readN(s.log, cursor, n);
 }
 
 describe("outbox log - PostgreSQL", () => {
@@ -172,9 +181,7 @@ describe("outbox log - PostgreSQL", () => {
 
   it("log - events update no row: publishing leaves no dead outbox tuple per event", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 20; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 20);
+      const rows = await creditedRows(s, 20);
       for (const r of rows) expect(await s.log.advance("a", r.position, 60_000)).toBe(true);
       expect(await s.store.countUnpublished()).toBe(0);
       // Every row is still the version its own transaction inserted, and none was ever locked.
@@ -185,9 +192,7 @@ describe("outbox log - PostgreSQL", () => {
 describe("outbox pruning - PostgreSQL locks", () => {
   it("prune - skips a row another transaction holds instead of waiting, and takes it once it is free", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 3);
+      const rows = await creditedRows(s, 3);
       expect(await s.log.advance("a", rows[2].position, 60_000)).toBe(true);
       // Another session holds the oldest row (as a long transaction or a writer would).
       await s.other.query("BEGIN");
@@ -205,9 +210,7 @@ describe("outbox pruning - PostgreSQL locks", () => {
 
   it("prune - rows after the cursor stay, whatever their age", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 4; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 4);
+      const rows = await creditedRows(s, 4);
       expect(await s.log.advance("a", rows[1].position, 60_000)).toBe(true);
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(2);
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(0);

@@ -35,19 +35,16 @@ describe("wallet gRPC", () => {
     });
 
   it("rpc - every method's success path", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const bob = newOwner();
     const wallet = await create(alice);
     expect(wallet).toMatchObject({ ownerId: alice, currency: "USD", balance: 0n, version: 0n });
     expect(wallet.createdAt).toBeInstanceOf(Date);
     const bobs = await create(bob);
-    expect(
-      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.id,
-    ).toBe(wallet.id);
-    expect(
-      (await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets.map((x) => x.id),
-    ).toEqual([wallet.id]);
-    const cr = await call(suite.client, suite.client.credit, {
+    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.id).toBe(wallet.id);
+    expect((await call(c, c.listWallets, { ownerId: alice })).wallets.map((x) => x.id)).toEqual([wallet.id]);
+    const cr = await call(c, c.credit, {
       ownerId: alice,
       walletId: wallet.id,
       amount: 100n,
@@ -64,7 +61,7 @@ describe("wallet gRPC", () => {
     });
     const db = await debit(alice, wallet.id, 30n);
     expect(db.transaction?.balanceAfter).toBe(70n);
-    const tr = await call(suite.client, suite.client.transfer, {
+    const tr = await call(c, c.transfer, {
       ownerId: alice,
       fromWalletId: wallet.id,
       toWalletId: bobs.id,
@@ -77,14 +74,14 @@ describe("wallet gRPC", () => {
       type: TransactionType.TRANSACTION_TYPE_TRANSFER_OUT,
       balanceAfter: 50n,
     });
-    const page = await call(suite.client, suite.client.listTransactions, {
+    const page = await call(c, c.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 2,
       cursor: "",
     });
     expect(page.transactions.map((t) => t.walletVersion)).toEqual([3n, 2n]);
-    const rest = await call(suite.client, suite.client.listTransactions, {
+    const rest = await call(c, c.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 2,
@@ -92,17 +89,13 @@ describe("wallet gRPC", () => {
     });
     expect(rest.transactions.map((t) => t.walletVersion)).toEqual([1n]);
     expect(rest.nextCursor).toBe("");
-    const got = await call(suite.client, suite.client.getTransaction, {
-      ownerId: alice,
-      transactionId: cr.transaction!.id,
-    });
+    const got = await call(c, c.getTransaction, { ownerId: alice, transactionId: cr.transaction!.id });
     expect(got.transaction?.id).toBe(cr.transaction!.id);
-    expect(
-      (await call(suite.client, suite.client.getWallet, { ownerId: bob, walletId: bobs.id })).wallet?.balance,
-    ).toBe(20n);
+    expect((await call(c, c.getWallet, { ownerId: bob, walletId: bobs.id })).wallet?.balance).toBe(20n);
   });
 
   it("errors - each row of the error table with its status and reason", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     const eur = await create(alice, "EUR");
@@ -114,27 +107,17 @@ describe("wallet gRPC", () => {
       await expectFailure(credit(alice, wallet.id, amount), INVALID, "VALIDATION_FAILED");
     }
     await expectFailure(
-      call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "usd", ownerEmail: "" }),
+      call(c, c.createWallet, { ownerId: alice, currency: "usd", ownerEmail: "" }),
       INVALID,
       "VALIDATION_FAILED",
     );
     await expectFailure(
-      call(suite.client, suite.client.listTransactions, {
-        ownerId: alice,
-        walletId: wallet.id,
-        limit: 101,
-        cursor: "",
-      }),
+      call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 101, cursor: "" }),
       INVALID,
       "VALIDATION_FAILED",
     );
     await expectFailure(
-      call(suite.client, suite.client.listTransactions, {
-        ownerId: alice,
-        walletId: wallet.id,
-        limit: 10,
-        cursor: "garbage!",
-      }),
+      call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 10, cursor: "garbage!" }),
       INVALID,
       "VALIDATION_FAILED",
     );
@@ -142,14 +125,14 @@ describe("wallet gRPC", () => {
     await expectFailure(credit(alice, wallet.id, 1n, ""), INVALID, "VALIDATION_FAILED");
     await expectFailure(credit("x".repeat(300), wallet.id, 1n), INVALID, "VALIDATION_FAILED");
     await expectFailure(
-      call(suite.client, suite.client.getWallet, { ownerId: newOwner(), walletId: wallet.id }),
+      call(c, c.getWallet, { ownerId: newOwner(), walletId: wallet.id }),
       status.NOT_FOUND,
       "WALLET_NOT_FOUND",
     );
     await expectFailure(debit(alice, "wrong", 1n), status.NOT_FOUND, "WALLET_NOT_FOUND");
     await expectFailure(debit(alice, randomUUID(), 1n), status.NOT_FOUND, "WALLET_NOT_FOUND");
     await expectFailure(
-      call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "USD", ownerEmail: "" }),
+      call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail: "" }),
       status.ALREADY_EXISTS,
       "WALLET_EXISTS",
     );
@@ -160,7 +143,7 @@ describe("wallet gRPC", () => {
       details: "Insufficient funds",
     });
     await expectFailure(
-      call(suite.client, suite.client.transfer, {
+      call(c, c.transfer, {
         ownerId: alice,
         fromWalletId: wallet.id,
         toWalletId: eur.id,
@@ -183,15 +166,14 @@ describe("wallet gRPC", () => {
       details: "Balance changed concurrently",
     });
     // Nothing above changed the wallet.
-    expect(
-      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet,
-    ).toMatchObject({
+    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet).toMatchObject({
       balance: 100n,
       version: 1n,
     });
   });
 
   it("idempotency - replay returns the same transaction, applies once, keys are per owner", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const bob = newOwner();
     const wa = await create(alice);
@@ -202,12 +184,11 @@ describe("wallet gRPC", () => {
     expect(again.transaction).toEqual(first.transaction);
     const bobs = await credit(bob, wb.id, 100n, "shared-key");
     expect(bobs.replayed).toBe(false);
-    expect(
-      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wa.id })).wallet?.balance,
-    ).toBe(100n);
+    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wa.id })).wallet?.balance).toBe(100n);
   });
 
   it("concurrency - 50 concurrent debits of 75 on 100: one succeeds, the rest INSUFFICIENT_FUNDS", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     await credit(alice, wallet.id, 100n);
@@ -220,13 +201,11 @@ describe("wallet gRPC", () => {
     );
     expect(reasons.map((r) => r.reason)).toEqual(Array(reasons.length).fill("INSUFFICIENT_FUNDS"));
     expect(reasons.length).toBeGreaterThan(0);
-    expect(
-      (await call(suite.client, suite.client.getWallet, { ownerId: alice, walletId: wallet.id })).wallet
-        ?.balance,
-    ).toBe(25n);
+    expect((await call(c, c.getWallet, { ownerId: alice, walletId: wallet.id })).wallet?.balance).toBe(25n);
   });
 
   it("concurrency - a transfer storm over gRPC reports no deadlock to clients", async () => {
+    const c = suite.client;
     const owners = Array.from({ length: 10 }, newOwner);
     const wallets = await Promise.all(owners.map((o) => create(o)));
     await Promise.all(wallets.map((wl, i) => credit(owners[i], wl.id, 1000n)));
@@ -244,7 +223,7 @@ describe("wallet gRPC", () => {
           idempotencyKey: randomUUID(),
           metadata: {},
         };
-        const outcome = await call(suite.client, suite.client.transfer, req).then(
+        const outcome = await call(c, c.transfer, req).then(
           () => "",
           (e) => failure(Promise.reject(e)).then((f) => f.reason),
         );
@@ -254,9 +233,7 @@ describe("wallet gRPC", () => {
     await Promise.all(Array.from({ length: 16 }, worker));
     expect(unexpected).toEqual([]);
     const balances = await Promise.all(
-      wallets.map((wl, i) =>
-        call(suite.client, suite.client.getWallet, { ownerId: owners[i], walletId: wl.id }),
-      ),
+      wallets.map((wl, i) => call(c, c.getWallet, { ownerId: owners[i], walletId: wl.id })),
     );
     expect(balances.reduce((s, r) => s + r.wallet!.balance, 0n)).toBe(10_000n);
   });

@@ -32,6 +32,7 @@ describe("wallet inputs the store cannot hold", () => {
     ["a metadata value with NUL", { note: "a\u0000b" }],
     ["a metadata key with NUL", { "k\u0000": "v" }],
   ])("%s - INVALID_ARGUMENT on credit, debit and transfer, nothing applied", async (_name, metadata) => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     const other = await create(newOwner());
@@ -40,7 +41,7 @@ describe("wallet inputs the store cannot hold", () => {
     expect(await failure(credit(alice, wallet.id, metadata))).toMatchObject(invalid);
     expect(
       await failure(
-        call(suite.client, suite.client.debit, {
+        call(c, c.debit, {
           ownerId: alice,
           walletId: wallet.id,
           amount: 1n,
@@ -51,7 +52,7 @@ describe("wallet inputs the store cannot hold", () => {
     ).toMatchObject(invalid);
     expect(
       await failure(
-        call(suite.client, suite.client.transfer, {
+        call(c, c.transfer, {
           ownerId: alice,
           fromWalletId: wallet.id,
           toWalletId: other.id,
@@ -65,24 +66,20 @@ describe("wallet inputs the store cannot hold", () => {
   });
 
   it("a cursor above 2^63-1 - INVALID_ARGUMENT, like any cursor this service did not issue", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     for (const version of ["9999999999999999999", "9223372036854775808"]) {
       const cursor = Buffer.from(`v1.${version}`).toString("base64url");
       expect(
         await failure(
-          call(suite.client, suite.client.listTransactions, {
-            ownerId: alice,
-            walletId: wallet.id,
-            limit: 10,
-            cursor,
-          }),
+          call(c, c.listTransactions, { ownerId: alice, walletId: wallet.id, limit: 10, cursor }),
         ),
       ).toMatchObject(invalid);
     }
     // The largest int64 is a valid (if empty) position.
     const top = Buffer.from("v1.9223372036854775807").toString("base64url");
-    const page = await call(suite.client, suite.client.listTransactions, {
+    const page = await call(c, c.listTransactions, {
       ownerId: alice,
       walletId: wallet.id,
       limit: 10,
@@ -97,35 +94,23 @@ describe("wallet inputs the store cannot hold", () => {
     ["a newline", "a@example.com\nBcc: x@example.com"],
     ["321 characters", `${"a".repeat(309)}@example.com`],
   ])("an owner email with %s - INVALID_ARGUMENT, no wallet created", async (_name, ownerEmail) => {
+    const c = suite.client;
     const alice = newOwner();
     expect(
-      await failure(
-        call(suite.client, suite.client.createWallet, { ownerId: alice, currency: "USD", ownerEmail }),
-      ),
+      await failure(call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail })),
     ).toMatchObject(invalid);
-    expect((await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets).toEqual([]);
+    expect((await call(c, c.listWallets, { ownerId: alice })).wallets).toEqual([]);
   });
 
   it("owner ids - the shared limit is accepted, one more character is INVALID_ARGUMENT", async () => {
+    const c = suite.client;
     const longest = `u${"x".repeat(MAX_OWNER_ID_LENGTH - 1)}`;
     expect((await create(longest)).ownerId).toBe(longest);
     expect(
-      await failure(
-        call(suite.client, suite.client.createWallet, {
-          ownerId: `${longest}x`,
-          currency: "USD",
-          ownerEmail: "",
-        }),
-      ),
+      await failure(call(c, c.createWallet, { ownerId: `${longest}x`, currency: "USD", ownerEmail: "" })),
     ).toMatchObject(invalid);
     expect(
-      await failure(
-        call(suite.client, suite.client.createWallet, {
-          ownerId: "a\u0000b",
-          currency: "USD",
-          ownerEmail: "",
-        }),
-      ),
+      await failure(call(c, c.createWallet, { ownerId: "a\u0000b", currency: "USD", ownerEmail: "" })),
     ).toMatchObject(invalid);
   });
 
@@ -139,10 +124,11 @@ describe("wallet inputs the store cannot hold", () => {
   });
 
   it("bytes that are not a valid message - INVALID_ARGUMENT, not INTERNAL", async () => {
+    const c = suite.client;
     for (const bytes of [[0xff], [0x0a, 0x05, 0x61], [0x0a, 0x02, 0xc3, 0x28]]) {
       const outcome = await failure(
         new Promise((resolve, reject) =>
-          suite.client.makeUnaryRequest<Buffer, Buffer>(
+          c.makeUnaryRequest<Buffer, Buffer>(
             "/wallet.v1.WalletService/Credit",
             (b) => b,
             (b) => b,

@@ -54,36 +54,49 @@ describe("dockerfile rules", () => {
     expect(problems.some((p) => /^line \d+: Unknown instruction: RUNN$/.test(p))).toBe(true);
   });
 
-  it("dockerfile rules - require a non-root user and node started in exec form", () => {
-    const text = walletDockerfile
-      .replace("USER 1000:1000", "USER root")
-      .replace(/^CMD \["node".*wallet.*$/m, "CMD npm start");
-    expect(problemsOf(text)).toEqual([
-      "the final stage must switch to a numeric non-root USER",
-      'must start node in exec form (CMD ["node", …], or tini), so SIGTERM reaches it',
-    ]);
-  });
-
-  it("dockerfile rules - require production-only dependencies and the Node LTS base", () => {
-    const text = walletDockerfile
-      .replace("ARG NODE_VERSION=26", "ARG NODE_VERSION=25")
-      .replace("--omit=dev --no-audit", "--no-audit");
-    expect(problemsOf(text)).toEqual([
-      "must declare ARG NODE_VERSION=<even LTS major ≥ 22> before the first FROM",
-      "the final stage must copy node_modules from a stage that ran npm ci --omit=dev",
-      "must install production dependencies with npm ci --omit=dev -w services/wallet",
-    ]);
-  });
-
-  it("dockerfile rules - the HEALTHCHECK and EXPOSE follow the service's ports", () => {
-    const text = walletDockerfile
-      .replace('"WALLET_ADMIN_PORT", "9464"', '"WALLET_ADMIN_PORT", "9000"')
-      .replace("EXPOSE 50051 9464", "EXPOSE 50051");
-    expect(problemsOf(text)).toEqual([
-      "HEALTHCHECK must probe WALLET_ADMIN_PORT (default 9464) at one of /healthz, /readyz",
-      "EXPOSE 50051 differs from the ports the wallet listens on (9464 50051)",
-    ]);
-  });
+  // Each rule: edits ([from, to], in turn) that break the wallet's Dockerfile, and exactly the problems reported.
+  const broken: { rule: string; edits: [string | RegExp, string][]; problems: string[] }[] = [
+    {
+      rule: "require a non-root user and node started in exec form",
+      edits: [
+        ["USER 1000:1000", "USER root"],
+        [/^CMD \["node".*wallet.*$/m, "CMD npm start"],
+      ],
+      problems: [
+        "the final stage must switch to a numeric non-root USER",
+        'must start node in exec form (CMD ["node", …], or tini), so SIGTERM reaches it',
+      ],
+    },
+    {
+      rule: "require production-only dependencies and the Node LTS base",
+      edits: [
+        ["ARG NODE_VERSION=26", "ARG NODE_VERSION=25"],
+        ["--omit=dev --no-audit", "--no-audit"],
+      ],
+      problems: [
+        "must declare ARG NODE_VERSION=<even LTS major ≥ 22> before the first FROM",
+        "the final stage must copy node_modules from a stage that ran npm ci --omit=dev",
+        "must install production dependencies with npm ci --omit=dev -w services/wallet",
+      ],
+    },
+    {
+      rule: "the HEALTHCHECK and EXPOSE follow the service's ports",
+      edits: [
+        ['"WALLET_ADMIN_PORT", "9464"', '"WALLET_ADMIN_PORT", "9000"'],
+        ["EXPOSE 50051 9464", "EXPOSE 50051"],
+      ],
+      problems: [
+        "HEALTHCHECK must probe WALLET_ADMIN_PORT (default 9464) at one of /healthz, /readyz",
+        "EXPOSE 50051 differs from the ports the wallet listens on (9464 50051)",
+      ],
+    },
+  ];
+  for (const { rule, edits, problems } of broken) {
+    it(`dockerfile rules - ${rule}`, () => {
+      const text = edits.reduce((t, [from, to]) => t.replace(from, to), walletDockerfile);
+      expect(problemsOf(text)).toEqual(problems);
+    });
+  }
 
   it("dockerfile rules - report context files the .dockerignore drops", () => {
     expect(problemsOf(walletDockerfile, `${dockerignore}\ndeploy\n`)).toEqual([

@@ -7,6 +7,10 @@ import { walletConfig } from "./fixtures.js";
 const envOf = (values: Record<string, string | undefined>, secret = false): ContainerEnv =>
   new Map(Object.entries(values).map(([k, value]) => [k, { value, optional: false, secret }]));
 
+/** The problems found in a container setting `values` (not secret) for the wallet, loaded by `config`. */
+const problemsOf = (values: Record<string, string | undefined>, config = walletConfig()) =>
+  envFindings(config, envOf(values), "w").map((f) => f.problem);
+
 describe("environment rules", () => {
   it("env rules - accept variables the service reads with values it accepts", () => {
     const env = envOf({
@@ -18,10 +22,7 @@ describe("environment rules", () => {
   });
 
   it("env rules - report variables the service does not read and required ones left unset", () => {
-    const problems = envFindings(walletConfig(), envOf({ REDIS_URL: "redis://redis:6379" }), "w").map(
-      (f) => f.problem,
-    );
-    expect(problems).toEqual([
+    expect(problemsOf({ REDIS_URL: "redis://redis:6379" })).toEqual([
       "sets REDIS_URL, which the wallet does not read",
       "does not set API_TOKEN, which the wallet requires",
     ]);
@@ -35,8 +36,9 @@ describe("environment rules", () => {
   });
 
   it("env rules - report values the service's schema rejects, never printing secrets", () => {
-    const plain = envFindings(walletConfig(), envOf({ API_TOKEN: "t", LOG_LEVEL: "loud" }), "w");
-    expect(plain.map((f) => f.problem)[0]).toMatch(/^LOG_LEVEL="loud" is rejected by the wallet: /);
+    expect(problemsOf({ API_TOKEN: "t", LOG_LEVEL: "loud" })[0]).toMatch(
+      /^LOG_LEVEL="loud" is rejected by the wallet: /,
+    );
     const secret = envFindings(
       walletConfig(),
       envOf({ API_TOKEN: "t", WALLET_DB_URL: "mysql://u:hunter2@db/w" }, true),
@@ -54,32 +56,19 @@ describe("environment rules", () => {
         throw new ConfigError("invalid configuration: LOG_LEVEL: debug needs a sink");
       return env;
     });
-    const problems = envFindings(config, envOf({ API_TOKEN: "t", LOG_LEVEL: "debug" }), "w").map(
-      (f) => f.problem,
-    );
-    expect(problems).toEqual([
+    expect(problemsOf({ API_TOKEN: "t", LOG_LEVEL: "debug" }, config)).toEqual([
       "the wallet refuses this configuration: invalid configuration: LOG_LEVEL: debug needs a sink",
     ]);
   });
 
   it("env rules - listen addresses must accept connections from other containers", () => {
-    const problems = envFindings(
-      walletConfig(),
-      envOf({ API_TOKEN: "t", WALLET_ADMIN_HOST: "127.0.0.1" }),
-      "w",
-    );
-    expect(problems.map((f) => f.problem)).toEqual([
+    expect(problemsOf({ API_TOKEN: "t", WALLET_ADMIN_HOST: "127.0.0.1" })).toEqual([
       "WALLET_ADMIN_HOST is 127.0.0.1: other containers cannot reach it (use 0.0.0.0)",
     ]);
   });
 
   it("env rules - a MongoDB URL must name its replica set", () => {
-    const problems = envFindings(
-      walletConfig(),
-      envOf({ API_TOKEN: "t", WALLET_DB_URL: "mongodb://mongo:27017/wallet" }),
-      "w",
-    );
-    expect(problems.map((f) => f.problem)).toEqual([
+    expect(problemsOf({ API_TOKEN: "t", WALLET_DB_URL: "mongodb://mongo:27017/wallet" })).toEqual([
       "WALLET_DB_URL names no replicaSet: the wallet's MongoDB transactions need a replica set",
     ]);
   });

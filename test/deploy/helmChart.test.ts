@@ -69,6 +69,17 @@ const deployment = (r: Rendering, name: string) =>
 const configMap = (r: Rendering, name: string) =>
   findObject(r.objects, "ConfigMap", name)?.data as Record<string, string>;
 
+/** The findings of rendering the chart with `valueSet`, one line each, as one text. */
+const findingsOf = (valueSet: ValueSet, chart = CHART) =>
+  lines(renderChart(root, renderer, valueSet, chart).findings).join("\n");
+
+/** A values file `name` holding `text` in the scratch directory; returns its path. */
+function valuesFile(name: string, text: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
 /** A copy of the chart in a scratch directory, for breaking it. */
 function chartCopy(name: string): string {
   const copy = join(scratch, name, "wallet-platform");
@@ -200,9 +211,8 @@ describe("helm chart", () => {
   });
 
   it("chart - shared JWT keys, NATS credentials and TLS secrets reach the services that use them", () => {
-    const values = join(scratch, "credentials.yaml");
-    writeFileSync(
-      values,
+    const values = valuesFile(
+      "credentials.yaml",
       [
         "credentials: { jwtKeys: [JWT_SECRET, JWT_ISSUER], natsKeys: [NATS_USER, NATS_PASSWORD] }",
         "tls:",
@@ -265,35 +275,26 @@ describe("helm chart", () => {
     const yaml = chartCopy("bad-yaml");
     const service = join(yaml, "templates/gateway/service.yaml");
     writeFileSync(service, readFileSync(service, "utf8").replace("  ports:\n", "  ports:\n   - oops: [\n"));
-    const bad = renderChart(root, renderer, set("wallet-platform/values.yaml"), yaml);
-    expect(lines(bad.findings).join("\n")).toContain(
+    expect(findingsOf(set("wallet-platform/values.yaml"), yaml)).toContain(
       "YAML parse error on wallet-platform/templates/gateway/service.yaml",
     );
   });
 
   it("chart - min above max replicas fails rendering through the template's fail", () => {
-    const values = join(scratch, "autoscaling.yaml");
-    writeFileSync(values, "wallet:\n  autoscaling:\n    minReplicas: 12\n");
-    const result = renderChart(root, renderer, {
-      name: "autoscaling.yaml",
-      files: [values],
-      namespace: "wallet",
-    });
-    expect(lines(result.findings).join("\n")).toContain("wallet-platform/templates/wallet/hpa.yaml");
-    expect(lines(result.findings).join("\n")).toContain(
-      "wallet.autoscaling: minReplicas (12) is above maxReplicas (10)",
-    );
+    const values = valuesFile("autoscaling.yaml", "wallet:\n  autoscaling:\n    minReplicas: 12\n");
+    const found = findingsOf({ name: "autoscaling.yaml", files: [values], namespace: "wallet" });
+    expect(found).toContain("wallet-platform/templates/wallet/hpa.yaml");
+    expect(found).toContain("wallet.autoscaling: minReplicas (12) is above maxReplicas (10)");
   });
 
   it("chart - a rendered development Secret must hold a WALLET_DB_URL of the chosen store", () => {
-    const values = join(scratch, "store.yaml");
-    writeFileSync(values, "wallet:\n  store: postgresql\n");
-    const result = renderChart(root, renderer, {
+    const values = valuesFile("store.yaml", "wallet:\n  store: postgresql\n");
+    const found = findingsOf({
       name: "store.yaml",
       files: ["deploy/helm/values/dev.yaml", values],
       namespace: "wallet-dev",
     });
-    expect(lines(result.findings).join("\n")).toContain(
+    expect(found).toContain(
       "credentials.stringData.WALLET_DB_URL is a mongodb: URL, but wallet.store is postgresql",
     );
   });

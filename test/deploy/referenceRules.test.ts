@@ -10,6 +10,18 @@ const object = (apiVersion: string, kind: string, name: string, spec: object): K
   spec,
 });
 
+/** An Ingress "api" routing every path to `port` of Service "api". */
+const ingressTo = (port: { name: string } | { number: number }): K8sObject =>
+  object("networking.k8s.io/v1", "Ingress", "api", {
+    rules: [
+      {
+        http: {
+          paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api", port } } }],
+        },
+      },
+    ],
+  });
+
 describe("reference rules", () => {
   const deployment = hardenedDeployment("api");
 
@@ -20,21 +32,7 @@ describe("reference rules", () => {
         selector: { app: "api" },
         ports: [{ name: "http", port: 80, targetPort: "http" }],
       }),
-      object("networking.k8s.io/v1", "Ingress", "api", {
-        rules: [
-          {
-            http: {
-              paths: [
-                {
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: "api", port: { name: "http" } } },
-                },
-              ],
-            },
-          },
-        ],
-      }),
+      ingressTo({ name: "http" }),
       object("autoscaling/v2", "HorizontalPodAutoscaler", "api", {
         scaleTargetRef: { kind: "Deployment", name: "api" },
       }),
@@ -51,21 +49,7 @@ describe("reference rules", () => {
         ports: [{ port: 80, targetPort: "metrics" }],
       }),
       object("v1", "Service", "ghost", { selector: { app: "ghost" }, ports: [{ port: 80 }] }),
-      object("networking.k8s.io/v1", "Ingress", "api", {
-        rules: [
-          {
-            http: {
-              paths: [
-                {
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: "api", port: { number: 8080 } } },
-                },
-              ],
-            },
-          },
-        ],
-      }),
+      ingressTo({ number: 8080 }),
       object("autoscaling/v2", "HorizontalPodAutoscaler", "api", {
         scaleTargetRef: { kind: "Deployment", name: "apі" },
       }),

@@ -25,19 +25,18 @@ import {
   type Effect,
   edgeInteger,
   expectEffect,
-  expectHoldsEndedOnce,
-  expectRunEnd,
   expectStateInvariants,
   fuzzSettings,
   HOLD_MAX_TTL_SECONDS,
+  HOLD_TTL_EDGES,
   type Leg,
   NO_SUCH_ID,
   openLedger,
   pickHold,
   pickTx,
   predict,
-  readState,
   reversalOriginals,
+  runFuzzCases,
   type State,
   type StoreRef,
   text,
@@ -343,16 +342,8 @@ describe("fuzz - gRPC API", () => {
           // Rare: a big hold locks up most of a wallet (INSUFFICIENT_FUNDS for what follows).
           { weight: 1, arbitrary: fc.bigInt({ min: 500_000n, max: 2_000_000_000n }) },
         ),
-        expiresInSeconds: fc.constantFrom(
-          0n,
-          1n,
-          2n,
-          60n,
-          3600n,
-          HOLD_MAX_TTL_SECONDS,
-          HOLD_MAX_TTL_SECONDS + 1n,
-          10n ** 12n,
-        ),
+        // 0: the server's default lifetime.
+        expiresInSeconds: fc.constantFrom(0n, ...HOLD_TTL_EDGES),
         destinationWalletId: fc.oneof(
           { weight: 3, arbitrary: fc.constant("") },
           { weight: 1, arbitrary: fc.constantFrom(...ids) },
@@ -534,17 +525,10 @@ describe("fuzz - gRPC API", () => {
       }
     };
 
-    let cases = 0;
-    let successes = 0;
-    let predicted = 0;
-    let previous = "(nothing)";
-    const stats = new Map<string, number>();
-    // Nothing else writes meanwhile (but the hold sweeper), so each case's state after is the next one's before.
-    let state = await readState(db);
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        cases++;
-        const before = state;
+    await runFuzzCases(
+      { name: "gRPC", db, arb: caseArb, settings, invariantsEvery: 200, expectApiInvariants, success: "OK" },
+      async (c, run) => {
+        const { before } = run;
         const { request, op } = resolve(c, before);
         const { error, response } = await invoke(c, request);
         const shown = Buffer.isBuffer(request)
@@ -554,9 +538,9 @@ describe("fuzz - gRPC API", () => {
           ? (decodeErrorInfo(error.metadata?.get(STATUS_DETAILS_KEY)[0])?.reason ?? "")
           : "OK";
         const outcome = `${c.clean ? "clean " : ""}${c.method} ${error ? status[error.code] : "OK"}`;
-        stats.set(outcome, (stats.get(outcome) ?? 0) + 1);
-        const context = `${c.asUser ? "(as fuzz-alice) " : ""}${c.method} ${shown} -> ${error ? `${status[error.code]} ${reason} ${error.details}` : "OK"}\n  after: ${previous}`;
-        previous = `${c.method} ${shown.slice(0, 400)} -> ${error ? `${status[error.code]} ${reason}` : "OK"}`;
+        run.count(outcome);
+        const context = `${c.asUser ? "(as fuzz-alice) " : ""}${c.method} ${shown} -> ${error ? `${status[error.code]} ${reason} ${error.details}` : "OK"}\n  after: ${run.previous}`;
+        run.previous = `${c.method} ${shown.slice(0, 400)} -> ${error ? `${status[error.code]} ${reason}` : "OK"}`;
         if (error) {
           expect(
             CALLER_ERRORS.has(error.code) || (c.asUser && error.code === status.PERMISSION_DENIED),
@@ -574,12 +558,11 @@ describe("fuzz - gRPC API", () => {
             expect(reason, context).toMatch(/^[A-Z_]+$/);
           }
         }
-        const after = await readState(db);
-        state = after;
+        const after = await run.readAfter();
         if (op) {
           const expected = predict(before, op);
           if (expected) {
-            predicted++;
+            run.predicted();
             expect({ code: error ? status[error.code] : "OK", reason }, context).toEqual({
               code: expected.code === "OK" ? "OK" : status[HTTP_TO_GRPC[expected.http]],
               reason: expected.code,
@@ -588,7 +571,7 @@ describe("fuzz - gRPC API", () => {
         }
         let effect: Effect = { kind: "none" };
         if (!error && response && !Buffer.isBuffer(request)) {
-          successes++;
+          run.succeeded();
           // Raw bytes come back raw; typed requests get decoded responses.
           if ((c.method === "Credit" || c.method === "Debit") && !response.replayed) {
             const t = present(response.transaction, "transaction");
@@ -706,17 +689,8 @@ describe("fuzz - gRPC API", () => {
           return;
         }
         expectEffect(before, after, effect, context);
-        if (cases % 200 === 0) {
-          await expectApiInvariants();
-          await expectHoldsEndedOnce(db);
-        }
-      }),
-      { ...settings, endOnFailure: true },
+      },
     );
-    await expectApiInvariants();
-    await expectRunEnd(db, "gRPC", stats, predicted);
-    console.log(`fuzz gRPC: ${cases} cases run, ${successes} of them OK with effects checked`);
-    expect(successes).toBeGreaterThan(0);
     // Still serving after all of it.
     const list = await call(client, client.listWallets, { ownerId: "fuzz-alice" });
     expect(list.wallets.length).toBeGreaterThan(0);

@@ -14,18 +14,16 @@ import {
   type Effect,
   edgeText,
   expectEffect,
-  expectHoldsEndedOnce,
-  expectRunEnd,
   fuzzSettings,
-  HOLD_MAX_TTL_SECONDS,
+  HOLD_TTL_EDGES,
   type Leg,
   NO_SUCH_ID,
   openLedger,
   pickHold,
   pickTx,
   predict,
-  readState,
   reversalOriginals,
+  runFuzzCases,
   type State,
   type StoreRef,
   text,
@@ -392,15 +390,7 @@ describe("fuzz - REST API", () => {
           // Rare: a big hold locks up most of a wallet (INSUFFICIENT_FUNDS for what follows).
           { weight: 1, arbitrary: fc.bigInt({ min: 500_000n, max: 2_000_000_000n }) },
         ),
-        expiresInSeconds: fc.constantFrom(
-          1n,
-          2n,
-          60n,
-          3600n,
-          HOLD_MAX_TTL_SECONDS,
-          HOLD_MAX_TTL_SECONDS + 1n,
-          10n ** 12n,
-        ),
+        expiresInSeconds: fc.constantFrom(...HOLD_TTL_EDGES),
         dest: fc.nat(ids.length - 1),
       },
       { requiredKeys: ["op", "wallet", "own"] },
@@ -771,17 +761,10 @@ describe("fuzz - REST API", () => {
       }
     };
 
-    let cases = 0;
-    let successes = 0;
-    let predicted = 0;
-    let previous = "(nothing)";
-    const stats = new Map<string, number>();
-    // Nothing else writes meanwhile (but the hold sweeper), so each case's state after is the next one's before.
-    let state = await readState(db);
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        cases++;
-        const before = state;
+    await runFuzzCases(
+      { name: "REST", db, arb: caseArb, settings, invariantsEvery: 100, expectApiInvariants, success: "2xx" },
+      async (c, run) => {
+        const { before } = run;
         const r = resolve(c, before);
         let res: Response;
         try {
@@ -793,7 +776,7 @@ describe("fuzz - REST API", () => {
         } catch (err) {
           // Only a request the HTTP client itself refuses to send is not a case; the server must answer all others.
           if (err instanceof TypeError && !/fetch failed/.test(err.message)) {
-            cases--;
+            run.notACase();
             return;
           }
           throw err;
@@ -801,9 +784,9 @@ describe("fuzz - REST API", () => {
         const textBody = await res.text();
         const route = c.clean ? `CLEAN ${c.clean.op}` : c.route;
         const outcome = `${route} ${res.status}`;
-        stats.set(outcome, (stats.get(outcome) ?? 0) + 1);
-        const context = `${r.method} ${r.path} ${JSON.stringify(r.headers)} ${JSON.stringify(r.body)} -> ${res.status} ${textBody.slice(0, 300)}\n  after: ${previous}`;
-        previous = `${r.method} ${r.path} ${JSON.stringify(r.body)?.slice(0, 300)} -> ${res.status} ${textBody.slice(0, 600)}`;
+        run.count(outcome);
+        const context = `${r.method} ${r.path} ${JSON.stringify(r.headers)} ${JSON.stringify(r.body)} -> ${res.status} ${textBody.slice(0, 300)}\n  after: ${run.previous}`;
+        run.previous = `${r.method} ${r.path} ${JSON.stringify(r.body)?.slice(0, 300)} -> ${res.status} ${textBody.slice(0, 600)}`;
         expect(res.status, context).toBeLessThan(500);
         expect(textBody, context).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
         // Every refusal is the error envelope, with a stable code.
@@ -819,13 +802,12 @@ describe("fuzz - REST API", () => {
           });
           code = parsed.error.code;
         }
-        const after = await readState(db);
-        state = after;
+        const after = await run.readAfter();
         const replayed = res.headers.get("idempotent-replayed") === "true";
         if ("op" in r && r.op) {
           const expected = predict(before, r.op);
           if (expected) {
-            predicted++;
+            run.predicted();
             expect({ status: res.status, code }, context).toEqual({
               status: expected.http,
               code: expected.code,
@@ -842,7 +824,7 @@ describe("fuzz - REST API", () => {
         }
         let effect: Effect = { kind: "none" };
         if (res.status < 300 && !replayed) {
-          successes++;
+          run.succeeded();
           const data = JSON.parse(textBody).data;
           const key = c.clean
             ? {
@@ -865,18 +847,8 @@ describe("fuzz - REST API", () => {
           effect = effectOf(key, data, before, c.caller.sub);
         }
         expectEffect(before, after, effect, context);
-        if (cases % 100 === 0) {
-          await expectApiInvariants();
-          await expectHoldsEndedOnce(db);
-        }
-      }),
-      { ...settings, endOnFailure: true },
+      },
     );
-    await expectApiInvariants();
-    await expectRunEnd(db, "REST", stats, predicted);
-    console.log(`fuzz REST: ${cases} cases run, ${successes} of them 2xx with effects checked`);
-    expect(cases).toBeGreaterThanOrEqual(settings.numRuns);
-    expect(successes).toBeGreaterThan(0);
     // Still serving after all of it.
     expect((await fetch(`${stack.gateway.url}/healthz`)).status).toBe(200);
   });

@@ -462,6 +462,16 @@ export interface Outcome {
 }
 
 export const HOLD_MAX_TTL_SECONDS = 30n * 24n * 3600n;
+/** Hold lifetimes (seconds) at and around the edges: the shortest, an hour, the longest, one past it, far past it. */
+export const HOLD_TTL_EDGES = [
+  1n,
+  2n,
+  60n,
+  3600n,
+  HOLD_MAX_TTL_SECONDS,
+  HOLD_MAX_TTL_SECONDS + 1n,
+  10n ** 12n,
+];
 const OK = (http: number): Outcome => ({ http, code: "OK" });
 const fail = (http: number, code: string): Outcome => ({ http, code });
 
@@ -592,4 +602,90 @@ export function reversalOriginals(state: State, transactionId: string): string[]
   if (t?.type !== "TRANSFER_IN") return [transactionId];
   const out = [...state.txs].find(([, o]) => o.transferId === t.transferId && o.type === "TRANSFER_OUT");
   return out ? [transactionId, out[0]] : [transactionId];
+}
+
+/** What one case of a fuzz run sees of the run. */
+export interface FuzzCase {
+  /** The ledger before this case: what the case before it read after itself. */
+  readonly before: State;
+  /** Reads the ledger after this case; the next case starts from it. */
+  readAfter(): Promise<State>;
+  /** A line about the case before this one, for failure messages; set it to this case's for the next. */
+  previous: string;
+  /** Counts this case's outcome in the statistics printed at the end. */
+  count(outcome: string): void;
+  /** Counts an outcome the model predicted (and the case checked). */
+  predicted(): void;
+  /** Counts a success whose effects the case checked. */
+  succeeded(): void;
+  /** Says this was not a case (a request the HTTP client itself refuses to send): it is not counted. */
+  notACase(): void;
+}
+
+/**
+ * Runs `check` on every case `arb` draws (`settings`, ending at the first failure),
+ * one after another on a ledger nothing else writes to but the hold sweeper, so
+ * each case's state after is the next one's before. Every `invariantsEvery` cases
+ * and after the last, `expectApiInvariants` and the holds' invariants are checked;
+ * then the ledger's, and the run's outcomes are printed. At least
+ * `settings.numRuns` cases must have run (a case that says it is not one does
+ * not count), and some succeeded.
+ */
+export async function runFuzzCases<C>(
+  run: {
+    name: string;
+    db: pg.Client;
+    arb: fc.Arbitrary<C>;
+    settings: { numRuns: number; seed: number };
+    invariantsEvery: number;
+    expectApiInvariants(): Promise<void>;
+    /** What a success is called in the summary ("OK", "2xx"). */
+    success: string;
+  },
+  check: (c: C, fuzzCase: FuzzCase) => Promise<void>,
+): Promise<void> {
+  const { name, db } = run;
+  let cases = 0;
+  let successes = 0;
+  let predicted = 0;
+  let previous = "(nothing)";
+  const stats = new Map<string, number>();
+  let state = await readState(db);
+  await fc.assert(
+    fc.asyncProperty(run.arb, async (c) => {
+      let counted = true;
+      const fuzzCase: FuzzCase = {
+        before: state,
+        readAfter: async () => {
+          state = await readState(db);
+          return state;
+        },
+        get previous() {
+          return previous;
+        },
+        set previous(line) {
+          previous = line;
+        },
+        count: (outcome) => stats.set(outcome, (stats.get(outcome) ?? 0) + 1),
+        predicted: () => predicted++,
+        succeeded: () => successes++,
+        notACase: () => {
+          counted = false;
+        },
+      };
+      await check(c, fuzzCase);
+      if (!counted) return;
+      cases++;
+      if (cases % run.invariantsEvery === 0) {
+        await run.expectApiInvariants();
+        await expectHoldsEndedOnce(db);
+      }
+    }),
+    { ...run.settings, endOnFailure: true },
+  );
+  await run.expectApiInvariants();
+  await expectRunEnd(db, name, stats, predicted);
+  console.log(`fuzz ${name}: ${cases} cases run, ${successes} of them ${run.success} with effects checked`);
+  expect(cases).toBeGreaterThanOrEqual(run.settings.numRuns);
+  expect(successes).toBeGreaterThan(0);
 }

@@ -79,6 +79,8 @@ describe("gateway holds and reversals", () => {
         post(`/api/holds/${holdId}/void`, token, body, key),
       reverse: (token: string, transactionId: string, body?: object, key?: string) =>
         post(`/api/transactions/${transactionId}/reversals`, token, body, key),
+      transfer: (token: string, fromWalletId: string, toWalletId: string, amount: number) =>
+        post("/api/transfers", token, { fromWalletId, toWalletId, amount }),
       walletOf: async (token: string, walletId: string) => {
         const res = await get(`/api/wallets/${walletId}`, token);
         expect(res.status).toBe(200);
@@ -93,7 +95,7 @@ describe("gateway holds and reversals", () => {
         get(`/api/transactions?walletId=${walletId}&limit=100`, token),
     };
   };
-  const { call, post, get, placeHold, capture, voidHold, reverse, walletOf, history } = client(
+  const { call, post, get, placeHold, capture, voidHold, reverse, transfer, walletOf, history } = client(
     () => stack.gateway,
   );
   const quiet = client(() => isolated);
@@ -358,10 +360,7 @@ describe("gateway holds and reversals", () => {
   it("reversing a transfer through its transfer_in leg sends the money back; the transfer_out leg is not reversible", async () => {
     const aliceWallet = await fundedWallet(stack.gateway, alice, "DKK", 1000);
     const bobWallet = await fundedWallet(stack.gateway, bob, "DKK", 0);
-    const sent = ok(
-      await post("/api/transfers", alice, { fromWalletId: aliceWallet, toWalletId: bobWallet, amount: 600 }),
-      200,
-    );
+    const sent = ok(await transfer(alice, aliceWallet, bobWallet, 600), 200);
     const inLeg = ok(await history(bob, bobWallet), 200).items[0];
     expect(inLeg).toMatchObject({ type: "transfer_in", transferId: sent.transferId });
 
@@ -609,14 +608,7 @@ describe("gateway holds and reversals", () => {
   it("a reversal through the gateway makes the history of its wallets stale before replying", async () => {
     const aliceWallet = await fundedWallet(isolated, alice, "KRW", 1000);
     const bobWallet = await fundedWallet(isolated, bob, "KRW", 0);
-    const sent = ok(
-      await quiet.post("/api/transfers", alice, {
-        fromWalletId: aliceWallet,
-        toWalletId: bobWallet,
-        amount: 600,
-      }),
-      200,
-    );
+    const sent = ok(await quiet.transfer(alice, aliceWallet, bobWallet, 600), 200);
     const credit = (await quiet.history(alice, aliceWallet)).body.data.items[1];
     const inLeg = (await quiet.history(bob, bobWallet)).body.data.items[0];
     const warm = async (token: string, w: string) => {
@@ -649,14 +641,7 @@ describe("gateway holds and reversals", () => {
     const aliceWallet = await fundedWallet(isolated, alice, "ARS", 1000);
     const bobWallet = await fundedWallet(isolated, bob, "ARS", 0);
     const hold = ok(await quiet.placeHold(alice, { walletId: aliceWallet, amount: 100 }), 201);
-    ok(
-      await quiet.post("/api/transfers", alice, {
-        fromWalletId: aliceWallet,
-        toWalletId: bobWallet,
-        amount: 300,
-      }),
-      200,
-    );
+    ok(await quiet.transfer(alice, aliceWallet, bobWallet, 300), 200);
     const inLeg = (await quiet.history(bob, bobWallet)).body.data.items[0];
     // The gateway's cache of a wallet goes stale by bumping its generation counter.
     const generations = new Redis(isolatedRedis.url);

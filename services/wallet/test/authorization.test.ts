@@ -9,15 +9,14 @@ import {
   call,
   failure,
   JWT_SECRET,
-  type RunningWallet,
-  startTestWallet,
   testToken,
   type Unary,
+  walletPerSuite,
 } from "./harness.js";
 
 // Every WalletService method checks the caller's token (issue: trust boundaries, item 1 and 3).
 describe("wallet gRPC authorization", () => {
-  let w: RunningWallet;
+  const suite = walletPerSuite();
   /** A client that adds no token of its own. */
   let bare: WalletServiceClient;
   let alice: string;
@@ -28,13 +27,12 @@ describe("wallet gRPC authorization", () => {
   let bobWallet: string;
 
   beforeAll(async () => {
-    w = await startTestWallet();
-    bare = new WalletServiceClient(`127.0.0.1:${w.app.grpcPort}`, credentials.createInsecure());
+    bare = new WalletServiceClient(`127.0.0.1:${suite.wallet.app.grpcPort}`, credentials.createInsecure());
     alice = `alice-${randomUUID()}`;
     bob = `bob-${randomUUID()}`;
     aliceToken = await testToken(alice, "wallet:credit");
     bobToken = await testToken(bob, "wallet:credit");
-    const c = w.client;
+    const c = suite.client;
     aliceWallet = (await call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail: "" })).wallet!
       .id;
     bobWallet = (await call(c, c.createWallet, { ownerId: bob, currency: "USD", ownerEmail: "" })).wallet!.id;
@@ -46,15 +44,13 @@ describe("wallet gRPC authorization", () => {
       metadata: {},
     });
   });
-  afterAll(async () => {
-    bare?.close();
-    await w?.close();
-  });
+  // Closes before the wallet does: afterAll hooks run last-registered first.
+  afterAll(() => bare?.close());
 
   const balanceOf = async (ownerId: string, walletId: string) =>
-    (await call(w.client, w.client.getWallet, { ownerId, walletId })).wallet!.balance;
+    (await call(suite.client, suite.client.getWallet, { ownerId, walletId })).wallet!.balance;
   const historyOf = async (ownerId: string, walletId: string) =>
-    (await call(w.client, w.client.listTransactions, { ownerId, walletId, limit: 100, cursor: "" }))
+    (await call(suite.client, suite.client.listTransactions, { ownerId, walletId, limit: 100, cursor: "" }))
       .transactions;
 
   it("no token: every WalletService method is UNAUTHENTICATED and nothing is applied", async () => {
@@ -80,7 +76,7 @@ describe("wallet gRPC authorization", () => {
       expect(r).toMatchObject({ code: status.UNAUTHENTICATED, reason: "UNAUTHORIZED" });
     expect(await balanceOf(alice, aliceWallet)).toBe(1000n);
     expect(await balanceOf(bob, bobWallet)).toBe(0n);
-    expect((await call(w.client, w.client.listWallets, { ownerId: alice })).wallets).toHaveLength(1);
+    expect((await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets).toHaveLength(1);
   });
 
   it("bad tokens (wrong key, expired, unsigned, not Bearer) are UNAUTHENTICATED", async () => {
@@ -144,7 +140,7 @@ describe("wallet gRPC authorization", () => {
     expect(await balanceOf(bob, bobWallet)).toBe(0n);
     expect(await historyOf(alice, aliceWallet)).toHaveLength(1);
     expect(
-      (await call(w.client, w.client.listWallets, { ownerId: alice })).wallets.map((x) => x.currency),
+      (await call(suite.client, suite.client.listWallets, { ownerId: alice })).wallets.map((x) => x.currency),
     ).toEqual(["USD"]);
   });
 
@@ -211,7 +207,7 @@ describe("wallet gRPC authorization", () => {
   });
 
   it("buf curl: no token is Unauthenticated, an operator token (wallet:admin) acts for any owner; health and reflection stay open", async () => {
-    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const target = `http://127.0.0.1:${suite.wallet.app.grpcPort}`;
     expect((await bufCurl("--list-services", target)).split("\n")).toContain("wallet.v1.WalletService");
     expect(JSON.parse(await bufCurl("-d", "{}", `${target}/grpc.health.v1.Health/Check`)).status).toBe(
       "SERVING",

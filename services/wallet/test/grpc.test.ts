@@ -1,45 +1,41 @@
 import { randomUUID } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
-import {
-  ErrorInfo,
-  RpcStatus,
-  STATUS_DETAILS_KEY,
-  TransactionType,
-  type WalletServiceClient,
-} from "@wallet/contracts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorInfo, RpcStatus, STATUS_DETAILS_KEY, TransactionType } from "@wallet/contracts";
+import { describe, expect, it } from "vitest";
 import {
   bufCurl,
   bufCurlFailure,
   call,
+  createWallet,
   failure,
-  type RunningWallet,
-  startTestWallet,
+  newOwner,
   testToken,
+  walletPerSuite,
 } from "./harness.js";
 
 describe("wallet gRPC", () => {
-  let w: RunningWallet;
-  let c: WalletServiceClient;
-  beforeAll(async () => {
-    w = await startTestWallet();
-    c = w.client;
-  });
-  afterAll(() => w?.close());
-
-  const newOwner = () => `user-${randomUUID()}`;
-  const create = async (ownerId: string, currency = "USD") =>
-    (await call(c, c.createWallet, { ownerId, currency, ownerEmail: `${ownerId}@example.com` })).wallet!;
+  const suite = walletPerSuite();
+  const create = (ownerId: string, currency = "USD") =>
+    createWallet(suite.client, ownerId, currency, `${ownerId}@example.com`);
   const credit = (ownerId: string, walletId: string, amount: bigint, idempotencyKey: string = randomUUID()) =>
-    call(c, c.credit, { ownerId, walletId, amount, idempotencyKey, metadata: {} });
+    call(suite.client, suite.client.credit, { ownerId, walletId, amount, idempotencyKey, metadata: {} });
   const debit = (
     ownerId: string,
     walletId: string,
     amount: bigint,
     extra: { expectedVersion?: bigint } = {},
-  ) => call(c, c.debit, { ownerId, walletId, amount, idempotencyKey: randomUUID(), metadata: {}, ...extra });
+  ) =>
+    call(suite.client, suite.client.debit, {
+      ownerId,
+      walletId,
+      amount,
+      idempotencyKey: randomUUID(),
+      metadata: {},
+      ...extra,
+    });
 
   it("rpc - every method's success path", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const bob = newOwner();
     const wallet = await create(alice);
@@ -99,6 +95,7 @@ describe("wallet gRPC", () => {
   });
 
   it("errors - each row of the error table with its status and reason", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     const eur = await create(alice, "EUR");
@@ -176,6 +173,7 @@ describe("wallet gRPC", () => {
   });
 
   it("idempotency - replay returns the same transaction, applies once, keys are per owner", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const bob = newOwner();
     const wa = await create(alice);
@@ -190,6 +188,7 @@ describe("wallet gRPC", () => {
   });
 
   it("concurrency - 50 concurrent debits of 75 on 100: one succeeds, the rest INSUFFICIENT_FUNDS", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     await credit(alice, wallet.id, 100n);
@@ -206,6 +205,7 @@ describe("wallet gRPC", () => {
   });
 
   it("concurrency - a transfer storm over gRPC reports no deadlock to clients", async () => {
+    const c = suite.client;
     const owners = Array.from({ length: 10 }, newOwner);
     const wallets = await Promise.all(owners.map((o) => create(o)));
     await Promise.all(wallets.map((wl, i) => credit(owners[i], wl.id, 1000n)));
@@ -261,7 +261,7 @@ describe("wallet gRPC", () => {
   });
 
   it("errors - buf curl shows the ErrorInfo of a failed call", async () => {
-    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const target = `http://127.0.0.1:${suite.wallet.app.grpcPort}`;
     const token = await testToken("buf-error-user");
     const stderr = await bufCurlFailure(
       "-H",
@@ -281,7 +281,7 @@ describe("wallet gRPC", () => {
   });
 
   it("reflection - the running wallet is listed, described and called by buf curl without a schema", async () => {
-    const target = `http://127.0.0.1:${w.app.grpcPort}`;
+    const target = `http://127.0.0.1:${suite.wallet.app.grpcPort}`;
     const services = (await bufCurl("--list-services", target)).split("\n");
     expect(services).toEqual(expect.arrayContaining(["wallet.v1.WalletService", "grpc.health.v1.Health"]));
     const methods = await bufCurl("--list-methods", target);

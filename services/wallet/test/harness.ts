@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
@@ -12,7 +13,7 @@ import {
 import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
 import { decodeErrorInfo, ERROR_DOMAIN, STATUS_DETAILS_KEY, WalletServiceClient } from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { startWallet, type WalletApp } from "../src/app.js";
 import { loadWalletConfig } from "../src/config.js";
@@ -95,6 +96,38 @@ export async function startTestWallet(
       await db?.drop();
     },
   };
+}
+
+/**
+ * For the enclosing describe block: a test wallet (`startTestWallet(env)`) started
+ * before its tests and closed after them (`suite.wallet` and its operator
+ * `suite.client` once they run). `env` may be a function, read when the wallet
+ * starts, for settings earlier hooks make (certificates, a NATS server).
+ */
+export function walletPerSuite(env: Record<string, string> | (() => Record<string, string>) = {}): {
+  wallet: RunningWallet;
+  client: WalletServiceClient;
+} {
+  const suite = {} as { wallet: RunningWallet; client: WalletServiceClient };
+  beforeAll(async () => {
+    suite.wallet = await startTestWallet(typeof env === "function" ? env() : env);
+    suite.client = suite.wallet.client;
+  });
+  afterAll(() => suite.wallet?.close());
+  return suite;
+}
+
+/** An owner id no other test uses. */
+export const newOwner = () => `user-${randomUUID()}`;
+
+/** Creates a wallet of `ownerId` in `currency` and returns it. */
+export async function createWallet(
+  client: WalletServiceClient,
+  ownerId: string,
+  currency = "USD",
+  ownerEmail = "",
+) {
+  return (await call(client, client.createWallet, { ownerId, currency, ownerEmail })).wallet!;
 }
 
 // The generated clients' last overload; TypeScript infers from it.

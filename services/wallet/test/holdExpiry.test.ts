@@ -3,7 +3,7 @@ import { HoldStatus, type WalletServiceClient } from "@wallet/contracts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../../test/support/wait.js";
-import { call, type RunningWallet, startTestWallet } from "./harness.js";
+import { call, startTestWallet, walletPerSuite } from "./harness.js";
 
 /** A new wallet credited with amount, all of it held by a hold that expires in a second. */
 async function holdAllOf(c: WalletServiceClient, amount: bigint) {
@@ -24,27 +24,24 @@ async function holdAllOf(c: WalletServiceClient, amount: bigint) {
 }
 
 describe("hold expiry worker", () => {
-  let w: RunningWallet;
+  const suite = walletPerSuite({ HOLD_EXPIRY_INTERVAL_MS: "100", WALLET_DB_LOCK_TIMEOUT_MS: "200" });
   let db: pg.Client;
 
   beforeAll(async () => {
-    w = await startTestWallet({ HOLD_EXPIRY_INTERVAL_MS: "100", WALLET_DB_LOCK_TIMEOUT_MS: "200" });
-    db = new pg.Client({ connectionString: w.dbUrl });
+    db = new pg.Client({ connectionString: suite.wallet.dbUrl });
     await db.connect();
   });
-  afterAll(async () => {
-    await db?.end();
-    await w?.close();
-  });
+  // Ends before the wallet closes: afterAll hooks run last-registered first.
+  afterAll(() => db?.end());
 
   it("expiry - rounds that fail (holds table locked past lock_timeout) neither stop the worker nor the wallet; the hold expires once the lock is gone", async () => {
-    const c = w.client;
+    const c = suite.client;
     const { ownerId, walletId, hold } = await holdAllOf(c, 100n);
 
     await db.query("BEGIN");
     await db.query("LOCK TABLE holds IN ACCESS EXCLUSIVE MODE");
     // Past the expiry, with several worker rounds timing out on the lock meanwhile.
-    const waiting = new pg.Client({ connectionString: w.dbUrl });
+    const waiting = new pg.Client({ connectionString: suite.wallet.dbUrl });
     await waiting.connect();
     try {
       await waitUntil("the worker waiting for the lock", async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AmountExceedsRemainingError,
   CurrencyMismatchError,
@@ -25,20 +25,21 @@ import type {
   TransactionEvent,
   Wallet,
 } from "../src/domain/model.js";
-import type { WalletStore } from "../src/store/port.js";
 import {
   change,
   drainOutbox,
   fundedWallet,
   type OpenedStore,
   owner,
+  storePerSuite,
   transferChange,
   unpublished,
 } from "./storeConformance.js";
 
 const HOUR = 3_600_000;
 
-function placement(
+/** A hold request, expiring in an hour unless `extra` says otherwise. */
+export function placement(
   ownerId: string,
   walletId: string,
   amount: bigint,
@@ -58,7 +59,8 @@ function placement(
   };
 }
 
-function capture(
+/** A capture request: the whole hold (amount 0) to its own wallet unless `extra` says otherwise. */
+export function capture(
   ownerId: string,
   holdId: string,
   amount = 0n,
@@ -78,7 +80,8 @@ function capture(
   };
 }
 
-function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = {}): HoldRelease {
+/** A void request. */
+export function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = {}): HoldRelease {
   return {
     ownerId,
     holdId,
@@ -89,7 +92,8 @@ function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = 
   };
 }
 
-function reversal(
+/** A reversal request: the whole rest (amount 0) unless `amount` says otherwise. */
+export function reversal(
   ownerId: string,
   transactionId: string,
   amount = 0n,
@@ -118,23 +122,14 @@ const signed = (t: Transaction) => (t.type === "CREDIT" || t.type === "TRANSFER_
 /** Holds and reversals, as every WalletStore adapter must behave; run against each adapter with a real server. */
 export function describeHoldsConformance(name: string, open: () => Promise<OpenedStore>): void {
   describe(`holds conformance - ${name}`, () => {
-    let opened: OpenedStore;
-    let store: WalletStore;
-    beforeAll(async () => {
-      opened = await open();
-      store = opened.store;
-      await store.migrate();
-    });
-    afterAll(async () => {
-      await opened?.cleanup();
-    });
+    const suite = storePerSuite(open);
 
-    const wallet = async (w: Wallet) => (await store.getWallet(w.ownerId, w.id))!;
+    const wallet = async (w: Wallet) => (await suite.store.getWallet(w.ownerId, w.id))!;
 
     it("place - a hold lowers the available funds, not the balance nor the version", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const placed = await store.placeHold(placement(alice, w.id, 60n));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const placed = await suite.store.placeHold(placement(alice, w.id, 60n));
       expect(placed.replayed).toBe(false);
       expect(placed.hold).toMatchObject({
         walletId: w.id,
@@ -156,30 +151,32 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         hold: { id: placed.hold.id, status: "PENDING" },
       });
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 60n, version: 1n });
-      expect(await store.getHold(alice, placed.hold.id)).toEqual(placed.hold);
-      expect(await store.getHold(owner(), placed.hold.id)).toBeNull();
-      expect(await store.getHold(alice, "not-an-id")).toBeNull();
-      expect(await store.getHold(alice, randomUUID())).toBeNull();
+      expect(await suite.store.getHold(alice, placed.hold.id)).toEqual(placed.hold);
+      expect(await suite.store.getHold(owner(), placed.hold.id)).toBeNull();
+      expect(await suite.store.getHold(alice, "not-an-id")).toBeNull();
+      expect(await suite.store.getHold(alice, randomUUID())).toBeNull();
     });
 
     it("place - debits, transfers and other holds can use only the available funds", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, owner(), 0n);
-      await store.placeHold(placement(alice, w.id, 60n));
-      await expect(store.debit(change(alice, w.id, 41n))).rejects.toBeInstanceOf(InsufficientFundsError);
-      await expect(store.transfer(transferChange(alice, w.id, b.id, 41n))).rejects.toBeInstanceOf(
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, owner(), 0n);
+      await suite.store.placeHold(placement(alice, w.id, 60n));
+      await expect(suite.store.debit(change(alice, w.id, 41n))).rejects.toBeInstanceOf(
         InsufficientFundsError,
       );
-      await expect(store.placeHold(placement(alice, w.id, 41n))).rejects.toBeInstanceOf(
+      await expect(suite.store.transfer(transferChange(alice, w.id, b.id, 41n))).rejects.toBeInstanceOf(
         InsufficientFundsError,
       );
-      await store.transfer(transferChange(alice, w.id, b.id, 10n));
-      await store.placeHold(placement(alice, w.id, 10n));
+      await expect(suite.store.placeHold(placement(alice, w.id, 41n))).rejects.toBeInstanceOf(
+        InsufficientFundsError,
+      );
+      await suite.store.transfer(transferChange(alice, w.id, b.id, 10n));
+      await suite.store.placeHold(placement(alice, w.id, 10n));
       expect(await wallet(w)).toMatchObject({ balance: 90n, heldBalance: 70n });
       // Concurrent debits (batched or not) share the 20 still available: exactly two of ten fit.
       const results = await Promise.allSettled(
-        Array.from({ length: 10 }, () => store.debit(change(alice, w.id, 10n))),
+        Array.from({ length: 10 }, () => suite.store.debit(change(alice, w.id, 10n))),
       );
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
       expect(
@@ -190,25 +187,25 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("place - a missing, foreign or malformed wallet is not found and nothing changes", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
+      const w = await fundedWallet(suite.store, alice, 100n);
       for (const [ownerId, walletId] of [
         [owner(), w.id],
         [alice, randomUUID()],
         [alice, "nope"],
       ]) {
-        await expect(store.placeHold(placement(ownerId, walletId, 1n))).rejects.toBeInstanceOf(
+        await expect(suite.store.placeHold(placement(ownerId, walletId, 1n))).rejects.toBeInstanceOf(
           WalletNotFoundError,
         );
       }
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 0n });
-      expect(await store.listHolds(alice, w.id, 10)).toEqual([]);
+      expect(await suite.store.listHolds(alice, w.id, 10)).toEqual([]);
     });
 
     it("capture - whole (amount 0), partial, above the hold: debits what is captured, releases the rest", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const whole = await store.placeHold(placement(alice, w.id, 60n));
-      const c = await store.captureHold(capture(alice, whole.hold.id));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const whole = await suite.store.placeHold(placement(alice, w.id, 60n));
+      const c = await suite.store.captureHold(capture(alice, whole.hold.id));
       expect(c.replayed).toBe(false);
       expect(c.transaction).toMatchObject({
         type: "DEBIT",
@@ -233,14 +230,14 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         c.events.map((e) => (e.kind === "hold" ? `hold:${e.hold.status}` : `tx:${e.transaction.id}`)),
       ).toEqual([`tx:${c.transaction.id}`, "hold:CAPTURED"]);
       expect(await wallet(w)).toMatchObject({ balance: 40n, heldBalance: 0n, version: 2n });
-      expect(await store.getTransaction(alice, c.transaction.id)).toEqual(c.transaction);
+      expect(await suite.store.getTransaction(alice, c.transaction.id)).toEqual(c.transaction);
 
-      const part = await store.placeHold(placement(alice, w.id, 30n));
+      const part = await suite.store.placeHold(placement(alice, w.id, 30n));
       const tooMuch = capture(alice, part.hold.id, 31n);
-      await expect(store.captureHold(tooMuch)).rejects.toBeInstanceOf(AmountExceedsRemainingError);
+      await expect(suite.store.captureHold(tooMuch)).rejects.toBeInstanceOf(AmountExceedsRemainingError);
       expect(await wallet(w)).toMatchObject({ balance: 40n, heldBalance: 30n, version: 2n });
-      expect((await store.getHold(alice, part.hold.id))?.status).toBe("PENDING");
-      const p = await store.captureHold(capture(alice, part.hold.id, 10n));
+      expect((await suite.store.getHold(alice, part.hold.id))?.status).toBe("PENDING");
+      const p = await suite.store.captureHold(capture(alice, part.hold.id, 10n));
       expect(p.hold).toMatchObject({ status: "CAPTURED", amount: 30n, capturedAmount: 10n });
       expect(p.transaction).toMatchObject({ type: "DEBIT", amount: 10n, balanceAfter: 30n });
       expect(await wallet(w)).toMatchObject({ balance: 30n, heldBalance: 0n, version: 3n });
@@ -249,25 +246,25 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("capture - as a transfer: same currency, existing destination of any owner, not the hold's own wallet", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, bob, 5n);
-      const eur = await fundedWallet(store, bob, 0n, "EUR");
-      const { hold } = await store.placeHold(placement(alice, a.id, 50n));
+      const a = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, bob, 5n);
+      const eur = await fundedWallet(suite.store, bob, 0n, "EUR");
+      const { hold } = await suite.store.placeHold(placement(alice, a.id, 50n));
       await expect(
-        store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: eur.id })),
+        suite.store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: eur.id })),
       ).rejects.toBeInstanceOf(CurrencyMismatchError);
       for (const missing of [randomUUID(), "nope"]) {
         await expect(
-          store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: missing })),
+          suite.store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: missing })),
         ).rejects.toMatchObject({ code: "WALLET_NOT_FOUND", message: "Destination wallet not found" });
       }
       await expect(
-        store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: a.id })),
+        suite.store.captureHold(capture(alice, hold.id, 0n, { destinationWalletId: a.id })),
       ).rejects.toBeInstanceOf(ValidationError);
       expect(await wallet(a)).toMatchObject({ balance: 100n, heldBalance: 50n, version: 1n });
-      expect((await store.getHold(alice, hold.id))?.status).toBe("PENDING");
+      expect((await suite.store.getHold(alice, hold.id))?.status).toBe("PENDING");
 
-      const c = await store.captureHold(capture(alice, hold.id, 20n, { destinationWalletId: b.id }));
+      const c = await suite.store.captureHold(capture(alice, hold.id, 20n, { destinationWalletId: b.id }));
       expect(c.transaction).toMatchObject({
         type: "TRANSFER_OUT",
         walletId: a.id,
@@ -302,10 +299,10 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("void - releases the hold once; the ended hold can be neither voided nor captured again", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const { hold } = await store.placeHold(placement(alice, w.id, 70n));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const { hold } = await suite.store.placeHold(placement(alice, w.id, 70n));
       const req = release(alice, hold.id);
-      const v = await store.voidHold(req);
+      const v = await suite.store.voidHold(req);
       expect(v).toMatchObject({
         replayed: false,
         hold: { id: hold.id, status: "VOIDED", capturedAmount: 0n },
@@ -313,8 +310,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       expect(v.hold.endedAt).toBeInstanceOf(Date);
       expect(v.events.map((e) => e.kind === "hold" && e.hold.status)).toEqual(["VOIDED"]);
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 0n, version: 1n });
-      await expect(store.voidHold(release(alice, hold.id))).rejects.toBeInstanceOf(HoldNotPendingError);
-      await expect(store.captureHold(capture(alice, hold.id))).rejects.toMatchObject({
+      await expect(suite.store.voidHold(release(alice, hold.id))).rejects.toBeInstanceOf(HoldNotPendingError);
+      await expect(suite.store.captureHold(capture(alice, hold.id))).rejects.toMatchObject({
         code: "HOLD_NOT_PENDING",
         message: "Hold is voided, not pending",
       });
@@ -324,72 +321,78 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         [alice, randomUUID()],
         [alice, "nope"],
       ]) {
-        await expect(store.voidHold(release(ownerId, holdId))).rejects.toBeInstanceOf(HoldNotFoundError);
-        await expect(store.captureHold(capture(ownerId, holdId))).rejects.toBeInstanceOf(HoldNotFoundError);
+        await expect(suite.store.voidHold(release(ownerId, holdId))).rejects.toBeInstanceOf(
+          HoldNotFoundError,
+        );
+        await expect(suite.store.captureHold(capture(ownerId, holdId))).rejects.toBeInstanceOf(
+          HoldNotFoundError,
+        );
       }
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 0n, version: 1n });
     });
 
     it("idempotency - place, capture and void replay with their key and refuse it for another request", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
+      const w = await fundedWallet(suite.store, alice, 100n);
       const req = placement(alice, w.id, 40n, { idempotencyKey: "h1" });
-      const first = await store.placeHold(req);
-      const again = await store.placeHold(req);
+      const first = await suite.store.placeHold(req);
+      const again = await suite.store.placeHold(req);
       expect(again).toMatchObject({ replayed: true, events: [] });
       expect(again.hold).toEqual(first.hold);
-      await expect(store.placeHold({ ...req, amount: 41n, fingerprint: "other" })).rejects.toBeInstanceOf(
-        IdempotencyKeyReusedError,
-      );
+      await expect(
+        suite.store.placeHold({ ...req, amount: 41n, fingerprint: "other" }),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
       // Another owner's key space.
       const bob = owner();
-      const bw = await fundedWallet(store, bob, 100n);
-      expect((await store.placeHold(placement(bob, bw.id, 40n, { idempotencyKey: "h1" }))).replayed).toBe(
+      const bw = await fundedWallet(suite.store, bob, 100n);
+      expect(
+        (await suite.store.placeHold(placement(bob, bw.id, 40n, { idempotencyKey: "h1" }))).replayed,
+      ).toBe(false);
+      // The hold's key is not in the transactions' key space.
+      expect((await suite.store.credit(change(alice, w.id, 1n, { idempotencyKey: "h1" }))).replayed).toBe(
         false,
       );
-      // The hold's key is not in the transactions' key space.
-      expect((await store.credit(change(alice, w.id, 1n, { idempotencyKey: "h1" }))).replayed).toBe(false);
 
       const cap = capture(alice, first.hold.id, 15n, { idempotencyKey: "c1" });
-      const captured = await store.captureHold(cap);
-      const capAgain = await store.captureHold(cap);
+      const captured = await suite.store.captureHold(cap);
+      const capAgain = await suite.store.captureHold(cap);
       expect(capAgain).toMatchObject({ replayed: true, events: [] });
       expect(capAgain.transaction).toEqual(captured.transaction);
       expect(capAgain.hold).toEqual(captured.hold);
-      await expect(store.captureHold({ ...cap, amount: 16n, fingerprint: "other" })).rejects.toBeInstanceOf(
-        IdempotencyKeyReusedError,
-      );
       await expect(
-        store.voidHold(release(alice, first.hold.id, { idempotencyKey: "c1" })),
+        suite.store.captureHold({ ...cap, amount: 16n, fingerprint: "other" }),
       ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
-      await expect(store.captureHold(capture(alice, first.hold.id, 15n))).rejects.toBeInstanceOf(
+      await expect(
+        suite.store.voidHold(release(alice, first.hold.id, { idempotencyKey: "c1" })),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+      await expect(suite.store.captureHold(capture(alice, first.hold.id, 15n))).rejects.toBeInstanceOf(
         HoldNotPendingError,
       );
       // A place replay shows the hold as it is now.
-      const now = await store.placeHold(req);
+      const now = await suite.store.placeHold(req);
       expect(now).toMatchObject({ replayed: true, hold: { status: "CAPTURED", capturedAmount: 15n } });
       expect(await wallet(w)).toMatchObject({ balance: 86n, heldBalance: 0n });
 
-      const { hold } = await store.placeHold(placement(alice, w.id, 10n));
+      const { hold } = await suite.store.placeHold(placement(alice, w.id, 10n));
       const v = release(alice, hold.id, { idempotencyKey: "v1" });
-      const voided = await store.voidHold(v);
-      const voidAgain = await store.voidHold(v);
+      const voided = await suite.store.voidHold(v);
+      const voidAgain = await suite.store.voidHold(v);
       expect(voidAgain).toMatchObject({ replayed: true, events: [], hold: voided.hold });
-      await expect(store.voidHold({ ...v, fingerprint: "other" })).rejects.toBeInstanceOf(
+      await expect(suite.store.voidHold({ ...v, fingerprint: "other" })).rejects.toBeInstanceOf(
         IdempotencyKeyReusedError,
       );
     });
 
     it("idempotency - concurrent places and captures with one key apply once", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
+      const w = await fundedWallet(suite.store, alice, 100n);
       const req = placement(alice, w.id, 30n);
-      const places = await Promise.all(Array.from({ length: 10 }, () => store.placeHold(req)));
+      const places = await Promise.all(Array.from({ length: 10 }, () => suite.store.placeHold(req)));
       expect(new Set(places.map((p) => p.hold.id)).size).toBe(1);
       expect(places.filter((p) => !p.replayed)).toHaveLength(1);
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 30n });
       const cap = capture(alice, places[0].hold.id);
-      const caps = await Promise.all(Array.from({ length: 10 }, () => store.captureHold(cap)));
+      const caps = await Promise.all(Array.from({ length: 10 }, () => suite.store.captureHold(cap)));
       expect(new Set(caps.map((c) => c.transaction.id)).size).toBe(1);
       expect(caps.filter((c) => !c.replayed)).toHaveLength(1);
       expect(await wallet(w)).toMatchObject({ balance: 70n, heldBalance: 0n, version: 2n });
@@ -397,38 +400,41 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("list - newest first, paged by position without gaps or duplicates, only the owner's", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 1000n);
+      const w = await fundedWallet(suite.store, alice, 1000n);
       const placed: string[] = [];
-      for (let i = 0; i < 7; i++) placed.push((await store.placeHold(placement(alice, w.id, 1n))).hold.id);
+      for (let i = 0; i < 7; i++)
+        placed.push((await suite.store.placeHold(placement(alice, w.id, 1n))).hold.id);
       const seen: string[] = [];
       let after: { createdAt: Date; id: string } | undefined;
       for (;;) {
-        const page = (await store.listHolds(alice, w.id, 3, after))!;
+        const page = (await suite.store.listHolds(alice, w.id, 3, after))!;
         seen.push(...page.map((h) => h.id));
         if (page.length < 3) break;
         after = { createdAt: page[2].createdAt, id: page[2].id };
       }
       expect(seen).toEqual([...placed].reverse());
-      expect(await store.listHolds(owner(), w.id, 10)).toBeNull();
-      expect(await store.listHolds(alice, randomUUID(), 10)).toBeNull();
-      expect(await store.listHolds(alice, "nope", 10)).toBeNull();
+      expect(await suite.store.listHolds(owner(), w.id, 10)).toBeNull();
+      expect(await suite.store.listHolds(alice, randomUUID(), 10)).toBeNull();
+      expect(await suite.store.listHolds(alice, "nope", 10)).toBeNull();
     });
 
     it("expiry - expireHolds ends each due hold once, releases it, and leaves the others", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
+      const w = await fundedWallet(suite.store, alice, 100n);
       const due = await Promise.all(
         [10n, 20n, 30n].map((n) =>
-          store.placeHold(placement(alice, w.id, n, { expiresAt: new Date(Date.now() - 1000) })),
+          suite.store.placeHold(placement(alice, w.id, n, { expiresAt: new Date(Date.now() - 1000) })),
         ),
       );
-      const later = await store.placeHold(placement(alice, w.id, 5n));
+      const later = await suite.store.placeHold(placement(alice, w.id, 5n));
       expect(await wallet(w)).toMatchObject({ heldBalance: 65n });
       const mine = new Set(due.map((d) => d.hold.id));
       const expired: HoldEvent[] = [];
       // Several sweepers at once, a few holds each, until nothing is due.
       for (let round = 0; round < 20; round++) {
-        const batches = await Promise.all(Array.from({ length: 4 }, () => store.expireHolds(new Date(), 1)));
+        const batches = await Promise.all(
+          Array.from({ length: 4 }, () => suite.store.expireHolds(new Date(), 1)),
+        );
         for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(1);
         const events = holdEvents(batches.flat());
         expired.push(...events.filter((e) => mine.has(e.hold.id)));
@@ -445,29 +451,35 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         expect(e.hold.endedAt).toBeInstanceOf(Date);
       }
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 5n, version: 1n });
-      expect((await store.getHold(alice, later.hold.id))?.status).toBe("PENDING");
-      expect((await store.getHold(alice, due[0].hold.id))?.status).toBe("EXPIRED");
-      await expect(store.voidHold(release(alice, due[0].hold.id))).rejects.toMatchObject({
+      expect((await suite.store.getHold(alice, later.hold.id))?.status).toBe("PENDING");
+      expect((await suite.store.getHold(alice, due[0].hold.id))?.status).toBe("EXPIRED");
+      await expect(suite.store.voidHold(release(alice, due[0].hold.id))).rejects.toMatchObject({
         message: "Hold is expired, not pending",
       });
     });
 
     it("expiry - a capture or void that finds its hold past expiry commits the expiry, then refuses", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const a = await store.placeHold(placement(alice, w.id, 10n, { expiresAt: new Date(Date.now() + 150) }));
-      const b = await store.placeHold(placement(alice, w.id, 20n, { expiresAt: new Date(Date.now() + 150) }));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const a = await suite.store.placeHold(
+        placement(alice, w.id, 10n, { expiresAt: new Date(Date.now() + 150) }),
+      );
+      const b = await suite.store.placeHold(
+        placement(alice, w.id, 20n, { expiresAt: new Date(Date.now() + 150) }),
+      );
       await new Promise((r) => setTimeout(r, 300));
-      await drainOutbox(store);
-      await expect(store.captureHold(capture(alice, a.hold.id))).rejects.toMatchObject({
+      await drainOutbox(suite.store);
+      await expect(suite.store.captureHold(capture(alice, a.hold.id))).rejects.toMatchObject({
         code: "HOLD_NOT_PENDING",
         message: "Hold is expired, not pending",
       });
-      await expect(store.voidHold(release(alice, b.hold.id))).rejects.toBeInstanceOf(HoldNotPendingError);
-      expect((await store.getHold(alice, a.hold.id))?.status).toBe("EXPIRED");
-      expect((await store.getHold(alice, b.hold.id))?.status).toBe("EXPIRED");
+      await expect(suite.store.voidHold(release(alice, b.hold.id))).rejects.toBeInstanceOf(
+        HoldNotPendingError,
+      );
+      expect((await suite.store.getHold(alice, a.hold.id))?.status).toBe("EXPIRED");
+      expect((await suite.store.getHold(alice, b.hold.id))?.status).toBe("EXPIRED");
       expect(await wallet(w)).toMatchObject({ balance: 100n, heldBalance: 0n, version: 1n });
-      const pending = await unpublished(store, 2);
+      const pending = await unpublished(suite.store, 2);
       const events = holdEvents(pending.events).filter((e) => e.hold.walletId === w.id);
       expect(events.map((e) => [e.hold.id, e.hold.status]).sort()).toEqual(
         [
@@ -480,20 +492,20 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("race - captures and voids on one hold: exactly one wins, the rest find it ended", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const { hold } = await store.placeHold(placement(alice, w.id, 40n));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const { hold } = await suite.store.placeHold(placement(alice, w.id, 40n));
       const results = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) =>
           i % 2 === 0
-            ? store.captureHold(capture(alice, hold.id, 25n))
-            : store.voidHold(release(alice, hold.id)),
+            ? suite.store.captureHold(capture(alice, hold.id, 25n))
+            : suite.store.voidHold(release(alice, hold.id)),
         ),
       );
       const won = results.filter((r) => r.status === "fulfilled");
       const lost = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
       expect(won).toHaveLength(1);
       expect(lost.map((e) => (e as Error).constructor.name)).toEqual(Array(19).fill("HoldNotPendingError"));
-      const ended = (await store.getHold(alice, hold.id))!;
+      const ended = (await suite.store.getHold(alice, hold.id))!;
       expect(ended.status === "CAPTURED" || ended.status === "VOIDED").toBe(true);
       expect(await wallet(w)).toMatchObject({
         balance: ended.status === "CAPTURED" ? 75n : 100n,
@@ -503,16 +515,16 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("race - captures, voids and sweeps around the expiry: the hold ends exactly once", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 1000n);
+      const w = await fundedWallet(suite.store, alice, 1000n);
       for (let round = 0; round < 3; round++) {
-        const { hold } = await store.placeHold(
+        const { hold } = await suite.store.placeHold(
           placement(alice, w.id, 40n, { expiresAt: new Date(Date.now() + 30) }),
         );
         const calls = Array.from({ length: 20 }, async (_, i) => {
           await new Promise((r) => setTimeout(r, (i % 5) * 10));
-          if (i % 3 === 0) return store.captureHold(capture(alice, hold.id));
-          if (i % 3 === 1) return store.voidHold(release(alice, hold.id));
-          return store.expireHolds(new Date(), 100);
+          if (i % 3 === 0) return suite.store.captureHold(capture(alice, hold.id));
+          if (i % 3 === 1) return suite.store.voidHold(release(alice, hold.id));
+          return suite.store.expireHolds(new Date(), 100);
         });
         const results = await Promise.allSettled(calls);
         const ends = results.flatMap((r, i) => (i % 3 !== 2 && r.status === "fulfilled" ? [r.value] : []));
@@ -523,7 +535,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
           r.status === "rejected" ? [(r.reason as Error).constructor.name] : [],
         );
         expect(new Set(errors)).toEqual(errors.length ? new Set(["HoldNotPendingError"]) : new Set());
-        const ended = (await store.getHold(alice, hold.id))!;
+        const ended = (await suite.store.getHold(alice, hold.id))!;
         const expiredBySweep = sweeps.filter((e) => e.hold.id === hold.id);
         expect(ended.status).not.toBe("PENDING");
         // One winner: a capture or void call, or a sweep, or (after expiry) the first call to touch it.
@@ -536,9 +548,9 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     it("reversal - of a credit: partial, then the rest (amount 0), then nothing left", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 0n);
-      const credit = await store.credit(change(alice, w.id, 100n));
-      const part = await store.reverseTransaction(reversal(alice, credit.transaction.id, 30n));
+      const w = await fundedWallet(suite.store, alice, 0n);
+      const credit = await suite.store.credit(change(alice, w.id, 100n));
+      const part = await suite.store.reverseTransaction(reversal(alice, credit.transaction.id, 30n));
       expect(part).toMatchObject({ replayed: false, transferId: "" });
       expect(part.reversal).toMatchObject({
         type: "DEBIT",
@@ -552,48 +564,48 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       });
       expect(txEvents(part.events).map((e) => e.transaction.id)).toEqual([part.reversal.id]);
       expect(part.events).toHaveLength(1);
-      expect((await store.getTransaction(alice, credit.transaction.id))?.reversedAmount).toBe(30n);
+      expect((await suite.store.getTransaction(alice, credit.transaction.id))?.reversedAmount).toBe(30n);
       await expect(
-        store.reverseTransaction(reversal(alice, credit.transaction.id, 71n)),
+        suite.store.reverseTransaction(reversal(alice, credit.transaction.id, 71n)),
       ).rejects.toBeInstanceOf(AmountExceedsRemainingError);
-      const rest = await store.reverseTransaction(reversal(alice, credit.transaction.id));
+      const rest = await suite.store.reverseTransaction(reversal(alice, credit.transaction.id));
       expect(rest.reversal).toMatchObject({ type: "DEBIT", amount: 70n, balanceAfter: 0n });
-      expect((await store.getTransaction(alice, credit.transaction.id))?.reversedAmount).toBe(100n);
-      await expect(store.reverseTransaction(reversal(alice, credit.transaction.id))).rejects.toBeInstanceOf(
-        AmountExceedsRemainingError,
-      );
+      expect((await suite.store.getTransaction(alice, credit.transaction.id))?.reversedAmount).toBe(100n);
       await expect(
-        store.reverseTransaction(reversal(alice, credit.transaction.id, 1n)),
+        suite.store.reverseTransaction(reversal(alice, credit.transaction.id)),
+      ).rejects.toBeInstanceOf(AmountExceedsRemainingError);
+      await expect(
+        suite.store.reverseTransaction(reversal(alice, credit.transaction.id, 1n)),
       ).rejects.toBeInstanceOf(AmountExceedsRemainingError);
       expect(await wallet(w)).toMatchObject({ balance: 0n, version: 3n });
     });
 
     it("reversal - of a credit needs available funds; of a debit needs the credit scope", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 0n);
-      const credit = await store.credit(change(alice, w.id, 100n));
-      await store.placeHold(placement(alice, w.id, 80n));
+      const w = await fundedWallet(suite.store, alice, 0n);
+      const credit = await suite.store.credit(change(alice, w.id, 100n));
+      await suite.store.placeHold(placement(alice, w.id, 80n));
       await expect(
-        store.reverseTransaction(reversal(alice, credit.transaction.id, 30n)),
+        suite.store.reverseTransaction(reversal(alice, credit.transaction.id, 30n)),
       ).rejects.toBeInstanceOf(InsufficientFundsError);
-      const debit = await store.debit(change(alice, w.id, 20n));
+      const debit = await suite.store.debit(change(alice, w.id, 20n));
       await expect(
-        store.reverseTransaction(reversal(alice, debit.transaction.id, 0n, { mayCredit: false })),
+        suite.store.reverseTransaction(reversal(alice, debit.transaction.id, 0n, { mayCredit: false })),
       ).rejects.toMatchObject({ code: "FORBIDDEN", message: "Reversing a debit needs the credit scope" });
       await expect(
-        store.reverseTransaction(reversal(alice, debit.transaction.id, 0n, { mayCredit: false })),
+        suite.store.reverseTransaction(reversal(alice, debit.transaction.id, 0n, { mayCredit: false })),
       ).rejects.toBeInstanceOf(PermissionDeniedError);
       expect(await wallet(w)).toMatchObject({ balance: 80n, heldBalance: 80n, version: 2n });
-      const back = await store.reverseTransaction(reversal(alice, debit.transaction.id));
+      const back = await suite.store.reverseTransaction(reversal(alice, debit.transaction.id));
       expect(back.reversal).toMatchObject({
         type: "CREDIT",
         amount: 20n,
         balanceAfter: 100n,
         reversalOf: debit.transaction.id,
       });
-      expect((await store.getTransaction(alice, debit.transaction.id))?.reversedAmount).toBe(20n);
+      expect((await suite.store.getTransaction(alice, debit.transaction.id))?.reversedAmount).toBe(20n);
       // A reversal is not reversible; another owner's transaction is not found.
-      await expect(store.reverseTransaction(reversal(alice, back.reversal.id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(alice, back.reversal.id))).rejects.toBeInstanceOf(
         NotReversibleError,
       );
       for (const [ownerId, id] of [
@@ -601,7 +613,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         [alice, randomUUID()],
         [alice, "nope"],
       ]) {
-        await expect(store.reverseTransaction(reversal(ownerId, id))).rejects.toMatchObject({
+        await expect(suite.store.reverseTransaction(reversal(ownerId, id))).rejects.toMatchObject({
           code: "WALLET_NOT_FOUND",
           message: "Transaction not found",
         });
@@ -611,18 +623,18 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("reversal - of a transfer, through its TRANSFER_IN leg: a new transfer back, both originals marked", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, bob, 0n);
-      const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
+      const a = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 60n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
-      await expect(store.reverseTransaction(reversal(alice, t.debit.id))).rejects.toMatchObject({
+      await expect(suite.store.reverseTransaction(reversal(alice, t.debit.id))).rejects.toMatchObject({
         code: "NOT_REVERSIBLE",
         message: expect.stringContaining("TRANSFER_IN"),
       });
-      await expect(store.reverseTransaction(reversal(alice, inLeg.id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(alice, inLeg.id))).rejects.toBeInstanceOf(
         WalletNotFoundError,
       );
-      const r = await store.reverseTransaction(reversal(bob, inLeg.id, 25n));
+      const r = await suite.store.reverseTransaction(reversal(bob, inLeg.id, 25n));
       expect(r.transferId).not.toBe("");
       expect(r.transferId).not.toBe(t.transferId);
       expect(r.reversal).toMatchObject({
@@ -650,20 +662,20 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         `${bob}@example.com`,
         `${alice}@example.com`,
       ]);
-      expect((await store.getTransaction(alice, t.debit.id))?.reversedAmount).toBe(25n);
-      expect((await store.getTransaction(bob, inLeg.id))?.reversedAmount).toBe(25n);
+      expect((await suite.store.getTransaction(alice, t.debit.id))?.reversedAmount).toBe(25n);
+      expect((await suite.store.getTransaction(bob, inLeg.id))?.reversedAmount).toBe(25n);
       // Neither leg of the reversal is reversible.
-      await expect(store.reverseTransaction(reversal(bob, r.reversal.id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(bob, r.reversal.id))).rejects.toBeInstanceOf(
         NotReversibleError,
       );
-      await expect(store.reverseTransaction(reversal(alice, legs[1].id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(alice, legs[1].id))).rejects.toBeInstanceOf(
         NotReversibleError,
       );
-      const rest = await store.reverseTransaction(reversal(bob, inLeg.id));
+      const rest = await suite.store.reverseTransaction(reversal(bob, inLeg.id));
       expect(rest.reversal.amount).toBe(35n);
       expect(await wallet(a)).toMatchObject({ balance: 100n, version: 4n });
       expect(await wallet(b)).toMatchObject({ balance: 0n, version: 3n });
-      await expect(store.reverseTransaction(reversal(bob, inLeg.id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(bob, inLeg.id))).rejects.toBeInstanceOf(
         AmountExceedsRemainingError,
       );
     });
@@ -671,111 +683,115 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     it("reversal - replays with its key, in the owner's transaction key space", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, bob, 0n);
-      const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
+      const a = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 60n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
       const req = reversal(bob, inLeg.id, 10n, { idempotencyKey: "r1" });
-      const first = await store.reverseTransaction(req);
-      const again = await store.reverseTransaction(req);
+      const first = await suite.store.reverseTransaction(req);
+      const again = await suite.store.reverseTransaction(req);
       expect(again).toMatchObject({ replayed: true, events: [], transferId: first.transferId });
       expect(again.reversal).toEqual(first.reversal);
       await expect(
-        store.reverseTransaction({ ...req, amount: 11n, fingerprint: "other" }),
+        suite.store.reverseTransaction({ ...req, amount: 11n, fingerprint: "other" }),
       ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
       // A credit with the key of a reversal is key reuse, not a new credit.
-      await expect(store.credit(change(bob, b.id, 1n, { idempotencyKey: "r1" }))).rejects.toBeInstanceOf(
-        IdempotencyKeyReusedError,
-      );
+      await expect(
+        suite.store.credit(change(bob, b.id, 1n, { idempotencyKey: "r1" })),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
       const concurrent = reversal(bob, inLeg.id, 5n);
-      const all = await Promise.all(Array.from({ length: 8 }, () => store.reverseTransaction(concurrent)));
+      const all = await Promise.all(
+        Array.from({ length: 8 }, () => suite.store.reverseTransaction(concurrent)),
+      );
       expect(new Set(all.map((r) => r.reversal.id)).size).toBe(1);
       expect(all.filter((r) => !r.replayed)).toHaveLength(1);
-      expect((await store.getTransaction(bob, inLeg.id))?.reversedAmount).toBe(15n);
+      expect((await suite.store.getTransaction(bob, inLeg.id))?.reversedAmount).toBe(15n);
       expect(await wallet(b)).toMatchObject({ balance: 45n });
     });
 
     it("reversal - concurrent partial reversals never exceed the original (20 × 30 on 100: three)", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 1000n);
-      const b = await fundedWallet(store, bob, 0n);
-      const credit = await store.credit(change(alice, a.id, 100n));
-      const t = await store.transfer(transferChange(alice, a.id, b.id, 100n));
+      const a = await fundedWallet(suite.store, alice, 1000n);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      const credit = await suite.store.credit(change(alice, a.id, 100n));
+      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 100n));
       const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
       for (const [ownerId, id] of [
         [alice, credit.transaction.id],
         [bob, inLeg.id],
       ]) {
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => store.reverseTransaction(reversal(ownerId, id, 30n))),
+          Array.from({ length: 20 }, () => suite.store.reverseTransaction(reversal(ownerId, id, 30n))),
         );
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
         expect(
           results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).constructor.name] : [])),
         ).toEqual(Array(17).fill("AmountExceedsRemainingError"));
-        expect((await store.getTransaction(ownerId, id))?.reversedAmount).toBe(90n);
+        expect((await suite.store.getTransaction(ownerId, id))?.reversedAmount).toBe(90n);
       }
-      expect((await store.getTransaction(alice, t.debit.id))?.reversedAmount).toBe(90n);
+      expect((await suite.store.getTransaction(alice, t.debit.id))?.reversedAmount).toBe(90n);
       expect(await wallet(b)).toMatchObject({ balance: 10n });
       expect(await wallet(a)).toMatchObject({ balance: 1100n - 90n - 100n + 90n });
     });
 
     it("cancellation - a hold or reversal call whose caller has gone applies nothing", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const { hold } = await store.placeHold(placement(alice, w.id, 10n));
-      const credit = await store.credit(change(alice, w.id, 5n));
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const { hold } = await suite.store.placeHold(placement(alice, w.id, 10n));
+      const credit = await suite.store.credit(change(alice, w.id, 5n));
       const gone = AbortSignal.abort();
       for (const attempt of [
-        () => store.placeHold(placement(alice, w.id, 5n, { signal: gone })),
-        () => store.captureHold(capture(alice, hold.id, 0n, { signal: gone })),
-        () => store.voidHold(release(alice, hold.id, { signal: gone })),
-        () => store.reverseTransaction(reversal(alice, credit.transaction.id, 0n, { signal: gone })),
+        () => suite.store.placeHold(placement(alice, w.id, 5n, { signal: gone })),
+        () => suite.store.captureHold(capture(alice, hold.id, 0n, { signal: gone })),
+        () => suite.store.voidHold(release(alice, hold.id, { signal: gone })),
+        () => suite.store.reverseTransaction(reversal(alice, credit.transaction.id, 0n, { signal: gone })),
       ]) {
         await expect(attempt()).rejects.toBeInstanceOf(StoreUnavailableError);
       }
       expect(await wallet(w)).toMatchObject({ balance: 105n, heldBalance: 10n, version: 2n });
-      expect((await store.getHold(alice, hold.id))?.status).toBe("PENDING");
-      expect(await store.listHolds(alice, w.id, 10)).toHaveLength(1);
+      expect((await suite.store.getHold(alice, hold.id))?.status).toBe("PENDING");
+      expect(await suite.store.listHolds(alice, w.id, 10)).toHaveLength(1);
     });
 
     it("outbox - exactly one event per state change, with its own id; none for failures and replays", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 1000n);
-      const b = await fundedWallet(store, bob, 0n);
-      await drainOutbox(store);
+      const a = await fundedWallet(suite.store, alice, 1000n);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      await drainOutbox(suite.store);
       const returned: OutboxEvent[] = [];
       const keep = <T extends { events: OutboxEvent[] }>(r: T) => {
         returned.push(...r.events);
         return r;
       };
-      const p1 = keep(await store.placeHold(placement(alice, a.id, 100n))); // PENDING
-      keep(await store.captureHold(capture(alice, p1.hold.id, 60n))); // DEBIT, CAPTURED
-      const p2 = keep(await store.placeHold(placement(alice, a.id, 50n))); // PENDING
+      const p1 = keep(await suite.store.placeHold(placement(alice, a.id, 100n))); // PENDING
+      keep(await suite.store.captureHold(capture(alice, p1.hold.id, 60n))); // DEBIT, CAPTURED
+      const p2 = keep(await suite.store.placeHold(placement(alice, a.id, 50n))); // PENDING
       const v = release(alice, p2.hold.id);
-      keep(await store.voidHold(v)); // VOIDED
-      await store.voidHold(v); // replay: none
-      const p3 = keep(await store.placeHold(placement(alice, a.id, 30n))); // PENDING
-      const c3 = keep(await store.captureHold(capture(alice, p3.hold.id, 0n, { destinationWalletId: b.id }))); // OUT, IN, CAPTURED
+      keep(await suite.store.voidHold(v)); // VOIDED
+      await suite.store.voidHold(v); // replay: none
+      const p3 = keep(await suite.store.placeHold(placement(alice, a.id, 30n))); // PENDING
+      const c3 = keep(
+        await suite.store.captureHold(capture(alice, p3.hold.id, 0n, { destinationWalletId: b.id })),
+      ); // OUT, IN, CAPTURED
       const p4 = keep(
-        await store.placeHold(placement(alice, a.id, 5n, { expiresAt: new Date(Date.now() - 1) })),
+        await suite.store.placeHold(placement(alice, a.id, 5n, { expiresAt: new Date(Date.now() - 1) })),
       ); // PENDING
-      const swept = holdEvents(await store.expireHolds(new Date(), 1000)).filter(
+      const swept = holdEvents(await suite.store.expireHolds(new Date(), 1000)).filter(
         (e) => e.hold.id === p4.hold.id,
       );
       returned.push(...swept); // EXPIRED
       const inLeg = txEvents(c3.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
-      keep(await store.reverseTransaction(reversal(bob, inLeg.id, 10n))); // OUT, IN
+      keep(await suite.store.reverseTransaction(reversal(bob, inLeg.id, 10n))); // OUT, IN
       // Failures.
-      await store.placeHold(placement(alice, a.id, 10_000n)).catch(() => {});
-      await store.captureHold(capture(alice, p1.hold.id)).catch(() => {});
-      await store.reverseTransaction(reversal(bob, inLeg.id, 1000n)).catch(() => {});
-      await store.reverseTransaction(reversal(alice, c3.transaction.id)).catch(() => {});
+      await suite.store.placeHold(placement(alice, a.id, 10_000n)).catch(() => {});
+      await suite.store.captureHold(capture(alice, p1.hold.id)).catch(() => {});
+      await suite.store.reverseTransaction(reversal(bob, inLeg.id, 1000n)).catch(() => {});
+      await suite.store.reverseTransaction(reversal(alice, c3.transaction.id)).catch(() => {});
 
       expect(returned).toHaveLength(13);
-      const pending = await unpublished(store, 13);
+      const pending = await unpublished(suite.store, 13);
       const events = pending.events;
       expect(events).toHaveLength(13);
       expect(new Set(events.map((e) => e.eventId)).size).toBe(13);
@@ -815,7 +831,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       });
       expect(placedEvent.requestId).toBe("req-place");
       expect(placedEvent.occurredAt).toBeInstanceOf(Date);
-      expect(await store.countUnpublished()).toBe(13);
+      expect(await suite.store.countUnpublished()).toBe(13);
       await pending.publish(13);
     });
 
@@ -824,7 +840,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       const n = 5;
       const ownerOf = (i: number) => `${base}-${i}`;
       const wallets = await Promise.all(
-        Array.from({ length: n }, (_, i) => fundedWallet(store, ownerOf(i), 1000n)),
+        Array.from({ length: n }, (_, i) => fundedWallet(suite.store, ownerOf(i), 1000n)),
       );
       const pick = (k: number) => Math.floor(Math.random() * k);
       const holds: Array<{ i: number; id: string }> = [];
@@ -841,7 +857,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
           "credit",
           () => {
             const i = pick(n);
-            return store.credit(change(ownerOf(i), wallets[i].id, BigInt(1 + pick(200)))).then((r) => {
+            return suite.store.credit(change(ownerOf(i), wallets[i].id, BigInt(1 + pick(200)))).then((r) => {
               reversible.push({ i, id: r.transaction.id });
             });
           },
@@ -850,7 +866,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
           "debit",
           () => {
             const i = pick(n);
-            return store.debit(change(ownerOf(i), wallets[i].id, BigInt(1 + pick(200))));
+            return suite.store.debit(change(ownerOf(i), wallets[i].id, BigInt(1 + pick(200))));
           },
         ],
         [
@@ -858,7 +874,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
           () => {
             const i = pick(n);
             const j = (i + 1 + pick(n - 1)) % n;
-            return store
+            return suite.store
               .transfer(transferChange(ownerOf(i), wallets[i].id, wallets[j].id, BigInt(1 + pick(200))))
               .then((r) => {
                 const tin = txEvents(r.events).find((e) => e.transaction.type === "TRANSFER_IN")!;
@@ -872,7 +888,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
             const i = pick(n);
             // Some expire within the storm (swept, or found expired), some outlive it.
             const expiresAt = new Date(Date.now() + (pick(2) ? 20 + pick(300) : HOUR));
-            return store
+            return suite.store
               .placeHold(placement(ownerOf(i), wallets[i].id, BigInt(1 + pick(200)), { expiresAt }))
               .then((r) => {
                 holds.push({ i, id: r.hold.id });
@@ -885,7 +901,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
             if (!holds.length) return undefined;
             const h = holds[pick(holds.length)];
             const dest = pick(2) ? wallets[(h.i + 1) % n].id : "";
-            return store.captureHold(
+            return suite.store.captureHold(
               capture(ownerOf(h.i), h.id, BigInt(pick(3)), { destinationWalletId: dest }),
             );
           },
@@ -895,16 +911,16 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
           () => {
             if (!holds.length) return undefined;
             const h = holds[pick(holds.length)];
-            return store.voidHold(release(ownerOf(h.i), h.id));
+            return suite.store.voidHold(release(ownerOf(h.i), h.id));
           },
         ],
-        ["sweep", () => store.expireHolds(new Date(), 5)],
+        ["sweep", () => suite.store.expireHolds(new Date(), 5)],
         [
           "reverse",
           () => {
             if (!reversible.length) return undefined;
             const r = reversible[pick(reversible.length)];
-            return store.reverseTransaction(reversal(ownerOf(r.i), r.id, BigInt(pick(40))));
+            return suite.store.reverseTransaction(reversal(ownerOf(r.i), r.id, BigInt(pick(40))));
           },
         ],
       ];
@@ -931,11 +947,11 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       const all: Transaction[] = [];
       for (let i = 0; i < n; i++) {
         const w = await wallet(wallets[i]);
-        const history = (await store.listTransactions(ownerOf(i), w.id, 100_000))!;
+        const history = (await suite.store.listTransactions(ownerOf(i), w.id, 100_000))!;
         all.push(...history);
         expect(history.reduce((s, t) => s + signed(t), 0n)).toBe(w.balance);
         expect(history).toHaveLength(Number(w.version));
-        const mine = (await store.listHolds(ownerOf(i), w.id, 100_000))!;
+        const mine = (await suite.store.listHolds(ownerOf(i), w.id, 100_000))!;
         const pendingSum = mine.filter((h) => h.status === "PENDING").reduce((s, h) => s + h.amount, 0n);
         expect(w.heldBalance).toBe(pendingSum);
         expect(w.balance - w.heldBalance).toBeGreaterThanOrEqual(0n);

@@ -3,12 +3,12 @@ import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
-import type { DebitChange, HoldPlacement } from "../src/domain/model.js";
+import type { DebitChange } from "../src/domain/model.js";
 import type { OutboxPosition } from "../src/store/port.js";
 import { changeBalance } from "../src/store/postgres/balanceChange.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";
 import { MIGRATIONS } from "../src/store/postgres/schema.js";
-import { describeHoldsConformance } from "./holdsConformance.js";
+import { capture, describeHoldsConformance, placement, release, reversal } from "./holdsConformance.js";
 import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
 
 async function openPostgres(): Promise<OpenedStore> {
@@ -71,8 +71,10 @@ async function openStore() {
   };
 }
 
+type TestStore = Awaited<ReturnType<typeof openStore>>;
+
 /** Runs test on a fresh store, closed afterwards whatever the outcome. */
-async function withStore(test: (s: Awaited<ReturnType<typeof openStore>>) => Promise<void>): Promise<void> {
+async function withStore(test: (s: TestStore) => Promise<void>): Promise<void> {
   const s = await openStore();
   try {
     await test(s);
@@ -103,6 +105,13 @@ async function readN(log: PostgresStore["outbox"], from: OutboxPosition, n: numb
     rows = await log.readAfter(from, 1000);
   }
   return rows;
+}
+
+/** Takes the cursor as holder "a", then makes `n` credits and returns their outbox rows, oldest first. */
+async function creditedRows(s: TestStore, n: number) {
+  const cursor = (await s.log.acquire("a", 60_000))!;
+  for (let i = 0; i < n; i++) await s.store.credit(s.credit());
+  return readN(s.log, cursor, n);
 }
 
 describe("outbox log - PostgreSQL", () => {
@@ -172,9 +181,7 @@ describe("outbox log - PostgreSQL", () => {
 
   it("log - events update no row: publishing leaves no dead outbox tuple per event", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 20; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 20);
+      const rows = await creditedRows(s, 20);
       for (const r of rows) expect(await s.log.advance("a", r.position, 60_000)).toBe(true);
       expect(await s.store.countUnpublished()).toBe(0);
       // Every row is still the version its own transaction inserted, and none was ever locked.
@@ -185,9 +192,7 @@ describe("outbox log - PostgreSQL", () => {
 describe("outbox pruning - PostgreSQL locks", () => {
   it("prune - skips a row another transaction holds instead of waiting, and takes it once it is free", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 3);
+      const rows = await creditedRows(s, 3);
       expect(await s.log.advance("a", rows[2].position, 60_000)).toBe(true);
       // Another session holds the oldest row (as a long transaction or a writer would).
       await s.other.query("BEGIN");
@@ -205,9 +210,7 @@ describe("outbox pruning - PostgreSQL locks", () => {
 
   it("prune - rows after the cursor stay, whatever their age", () =>
     withStore(async (s) => {
-      const cursor = (await s.log.acquire("a", 60_000))!;
-      for (let i = 0; i < 4; i++) await s.store.credit(s.credit());
-      const rows = await readN(s.log, cursor, 4);
+      const rows = await creditedRows(s, 4);
       expect(await s.log.advance("a", rows[1].position, 60_000)).toBe(true);
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(2);
       expect(await s.store.pruneOutbox(new Date(Date.now() + 60_000), 100)).toBe(0);
@@ -216,19 +219,6 @@ describe("outbox pruning - PostgreSQL locks", () => {
     }));
 });
 
-function hold(ownerId: string, walletId: string, amount: bigint, expiresAt: Date): HoldPlacement {
-  return {
-    ownerId,
-    walletId,
-    amount,
-    expiresAt,
-    idempotencyKey: randomUUID(),
-    metadata: {},
-    fingerprint: randomUUID(),
-    requestId: "",
-  };
-}
-
 describe("holds - PostgreSQL", () => {
   it("expiry - a sweep skips a hold another transaction holds instead of waiting, and ends it once it is free", async () => {
     const s = await openStore();
@@ -236,8 +226,8 @@ describe("holds - PostgreSQL", () => {
       for (let i = 0; i < 3; i++) await s.store.credit(s.credit());
       const past = new Date(Date.now() - 1000);
       const [a, b] = [
-        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
-        await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, past)),
+        await s.store.placeHold(placement(s.ownerId, s.usd.id, 1n, { expiresAt: past })),
+        await s.store.placeHold(placement(s.ownerId, s.usd.id, 1n, { expiresAt: past })),
       ];
       // Another session holds one of them (as a capture in progress or another replica's sweep would).
       await s.other.query("BEGIN");
@@ -259,32 +249,12 @@ describe("holds - PostgreSQL", () => {
   it("bad amounts - a hold of 0 or less, a negative capture or reversal: VALIDATION_FAILED, nothing changes", () =>
     withStore(async (s) => {
       const credited = await s.store.credit(s.credit());
-      const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
+      const placed = await s.store.placeHold(placement(s.ownerId, s.usd.id, 1n));
       for (const attempt of [
-        () => s.store.placeHold(hold(s.ownerId, s.usd.id, 0n, new Date(Date.now() + 60_000))),
-        () => s.store.placeHold(hold(s.ownerId, s.usd.id, -1n, new Date(Date.now() + 60_000))),
-        () =>
-          s.store.captureHold({
-            ownerId: s.ownerId,
-            holdId: placed.hold.id,
-            amount: -1n,
-            destinationWalletId: "",
-            idempotencyKey: randomUUID(),
-            metadata: {},
-            fingerprint: "c",
-            requestId: "",
-          }),
-        () =>
-          s.store.reverseTransaction({
-            ownerId: s.ownerId,
-            transactionId: credited.transaction.id,
-            amount: -1n,
-            mayCredit: true,
-            idempotencyKey: randomUUID(),
-            metadata: {},
-            fingerprint: "r",
-            requestId: "",
-          }),
+        () => s.store.placeHold(placement(s.ownerId, s.usd.id, 0n)),
+        () => s.store.placeHold(placement(s.ownerId, s.usd.id, -1n)),
+        () => s.store.captureHold(capture(s.ownerId, placed.hold.id, -1n)),
+        () => s.store.reverseTransaction(reversal(s.ownerId, credited.transaction.id, -1n)),
       ]) {
         await expect(attempt()).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "amount" });
       }
@@ -296,7 +266,7 @@ describe("holds - PostgreSQL", () => {
   it("store rules - the database itself refuses more held than the balance, or a negative held", () =>
     withStore(async (s) => {
       for (let i = 0; i < 5; i++) await s.store.credit(s.credit());
-      await s.store.placeHold(hold(s.ownerId, s.usd.id, 4n, new Date(Date.now() + 60_000)));
+      await s.store.placeHold(placement(s.ownerId, s.usd.id, 4n));
       for (const [column, value] of [
         ["balance", 3],
         ["held", 6],
@@ -315,14 +285,8 @@ describe("holds - PostgreSQL", () => {
       const cursor = (await s.log.acquire("a", 60_000))!;
       await s.store.credit(s.credit());
       for (let i = 0; i < 3; i++) {
-        const placed = await s.store.placeHold(hold(s.ownerId, s.usd.id, 1n, new Date(Date.now() + 60_000)));
-        await s.store.voidHold({
-          ownerId: s.ownerId,
-          holdId: placed.hold.id,
-          idempotencyKey: randomUUID(),
-          fingerprint: "v",
-          requestId: "",
-        });
+        const placed = await s.store.placeHold(placement(s.ownerId, s.usd.id, 1n));
+        await s.store.voidHold(release(s.ownerId, placed.hold.id));
       }
       const rows = await readN(s.log, cursor, 7);
       const events = await s.log.events(rows.map((r) => r.eventId));
@@ -380,18 +344,9 @@ describe("holds - PostgreSQL", () => {
       const [event] = await store.outbox.events([eventId]);
       expect(event).toMatchObject({ kind: "transaction", requestId: "r-old", transaction: { id: txId } });
       // And it takes holds and reversals at once.
-      const placed = await store.placeHold(hold("old", walletId, 20n, new Date(Date.now() + 60_000)));
+      const placed = await store.placeHold(placement("old", walletId, 20n));
       expect(placed.hold.status).toBe("PENDING");
-      const reversed = await store.reverseTransaction({
-        ownerId: "old",
-        transactionId: txId,
-        amount: 30n,
-        mayCredit: true,
-        idempotencyKey: randomUUID(),
-        metadata: {},
-        fingerprint: "r",
-        requestId: "",
-      });
+      const reversed = await store.reverseTransaction(reversal("old", txId, 30n));
       expect(reversed.reversal).toMatchObject({
         type: "DEBIT",
         amount: 30n,

@@ -68,41 +68,47 @@ export async function fundedWallet(
   return w;
 }
 
+/**
+ * For the enclosing describe block: the store `open` gives, migrated before its
+ * tests and cleaned up after them (`suite.store` and `suite.opened` once they run).
+ */
+export function storePerSuite(open: () => Promise<OpenedStore>): { opened: OpenedStore; store: WalletStore } {
+  const suite = {} as { opened: OpenedStore; store: WalletStore };
+  beforeAll(async () => {
+    suite.opened = await open();
+    suite.store = suite.opened.store;
+    await suite.store.migrate();
+  });
+  afterAll(() => suite.opened?.cleanup());
+  return suite;
+}
+
 /** The behaviour every WalletStore adapter must show; run against each adapter with a real server. */
 export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
   describe(`store conformance - ${name}`, () => {
-    let opened: OpenedStore;
-    let store: WalletStore;
-    beforeAll(async () => {
-      opened = await open();
-      store = opened.store;
-      await store.migrate();
-      await store.migrate(); // idempotent
-    });
-    afterAll(async () => {
-      await opened?.cleanup();
-    });
+    const suite = storePerSuite(open);
+    beforeAll(() => suite.store.migrate()); // migrating again is idempotent
 
     it("wallets - one per owner and currency, invisible to other owners", async () => {
       const alice = owner();
-      const w = await store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" });
+      const w = await suite.store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" });
       expect(w).toMatchObject({ ownerId: alice, currency: "USD", balance: 0n, version: 0n });
       await expect(
-        store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" }),
+        suite.store.createWallet({ ownerId: alice, currency: "USD", ownerEmail: "" }),
       ).rejects.toBeInstanceOf(WalletExistsError);
-      await store.createWallet({ ownerId: alice, currency: "EUR", ownerEmail: "" });
-      await store.createWallet({ ownerId: owner(), currency: "USD", ownerEmail: "" });
-      expect((await store.listWallets(alice)).map((x) => x.currency)).toEqual(["USD", "EUR"]);
-      expect(await store.getWallet(alice, w.id)).toMatchObject({ id: w.id });
-      expect(await store.getWallet(owner(), w.id)).toBeNull();
-      expect(await store.getWallet(alice, "not-an-id")).toBeNull();
-      expect(await store.listTransactions(owner(), w.id, 10)).toBeNull();
+      await suite.store.createWallet({ ownerId: alice, currency: "EUR", ownerEmail: "" });
+      await suite.store.createWallet({ ownerId: owner(), currency: "USD", ownerEmail: "" });
+      expect((await suite.store.listWallets(alice)).map((x) => x.currency)).toEqual(["USD", "EUR"]);
+      expect(await suite.store.getWallet(alice, w.id)).toMatchObject({ id: w.id });
+      expect(await suite.store.getWallet(owner(), w.id)).toBeNull();
+      expect(await suite.store.getWallet(alice, "not-an-id")).toBeNull();
+      expect(await suite.store.listTransactions(owner(), w.id, 10)).toBeNull();
     });
 
     it("credit and debit - change the balance once and record the transaction", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 0n);
-      const c = await store.credit(change(alice, w.id, 150n, { metadata: { ref: "order-456" } }));
+      const w = await fundedWallet(suite.store, alice, 0n);
+      const c = await suite.store.credit(change(alice, w.id, 150n, { metadata: { ref: "order-456" } }));
       expect(c.replayed).toBe(false);
       expect(c.transaction).toMatchObject({
         type: "CREDIT",
@@ -113,111 +119,117 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       expect(c.transaction.metadata).toEqual({ ref: "order-456" });
       expect(c.events).toHaveLength(1);
       expect(c.events[0]).toMatchObject({ kind: "transaction", transaction: { id: c.transaction.id } });
-      const d = await store.debit(change(alice, w.id, 50n));
+      const d = await suite.store.debit(change(alice, w.id, 50n));
       expect(d.transaction).toMatchObject({ type: "DEBIT", balanceAfter: 100n, walletVersion: 2n });
-      expect(await store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 2n });
-      expect(await store.getTransaction(alice, c.transaction.id)).toMatchObject({
+      expect(await suite.store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 2n });
+      expect(await suite.store.getTransaction(alice, c.transaction.id)).toMatchObject({
         id: c.transaction.id,
         amount: 150n,
       });
-      expect(await store.getTransaction(owner(), c.transaction.id)).toBeNull();
+      expect(await suite.store.getTransaction(owner(), c.transaction.id)).toBeNull();
     });
 
     it("idempotency - a replay returns the original, key reuse is rejected, owners do not collide", async () => {
       const alice = owner();
       const bob = owner();
-      const wa = await fundedWallet(store, alice, 0n);
-      const wb = await fundedWallet(store, bob, 0n);
-      const first = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
-      const again = await store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
+      const wa = await fundedWallet(suite.store, alice, 0n);
+      const wb = await fundedWallet(suite.store, bob, 0n);
+      const first = await suite.store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
+      const again = await suite.store.credit(change(alice, wa.id, 100n, { idempotencyKey: "k1" }));
       expect(again).toMatchObject({ replayed: true, events: [] });
       expect(again.transaction.id).toBe(first.transaction.id);
-      expect((await store.getWallet(alice, wa.id))?.balance).toBe(100n);
-      await expect(store.credit(change(alice, wa.id, 101n, { idempotencyKey: "k1" }))).rejects.toBeInstanceOf(
-        IdempotencyKeyReusedError,
-      );
-      const bobs = await store.credit(change(bob, wb.id, 100n, { idempotencyKey: "k1" }));
+      expect((await suite.store.getWallet(alice, wa.id))?.balance).toBe(100n);
+      await expect(
+        suite.store.credit(change(alice, wa.id, 101n, { idempotencyKey: "k1" })),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+      const bobs = await suite.store.credit(change(bob, wb.id, 100n, { idempotencyKey: "k1" }));
       expect(bobs.replayed).toBe(false);
       // A replayed debit is recognised even when the funds are gone by now.
-      const d = await store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
-      const dAgain = await store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
+      const d = await suite.store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
+      const dAgain = await suite.store.debit(change(alice, wa.id, 100n, { idempotencyKey: "d1" }));
       expect(dAgain).toMatchObject({ replayed: true });
       expect(dAgain.transaction.id).toBe(d.transaction.id);
     });
 
     it("idempotency - concurrent requests with one key apply once", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 0n);
+      const w = await fundedWallet(suite.store, alice, 0n);
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.credit(change(alice, w.id, 7n, { idempotencyKey: "same" }))),
+        Array.from({ length: 20 }, () =>
+          suite.store.credit(change(alice, w.id, 7n, { idempotencyKey: "same" })),
+        ),
       );
       expect(new Set(results.map((r) => r.transaction.id)).size).toBe(1);
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
-      expect((await store.getWallet(alice, w.id))?.balance).toBe(7n);
+      expect((await suite.store.getWallet(alice, w.id))?.balance).toBe(7n);
     });
 
     it("debit - insufficient funds and stale versions change nothing", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
-      const before = await store.countUnpublished();
-      await expect(store.debit(change(alice, w.id, 200n))).rejects.toBeInstanceOf(InsufficientFundsError);
-      await expect(store.debit(change(alice, w.id, 10n, { expectedVersion: 0n }))).rejects.toBeInstanceOf(
-        ConcurrentUpdateError,
+      const w = await fundedWallet(suite.store, alice, 100n);
+      const before = await suite.store.countUnpublished();
+      await expect(suite.store.debit(change(alice, w.id, 200n))).rejects.toBeInstanceOf(
+        InsufficientFundsError,
       );
-      expect(await store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 1n });
-      expect(await store.countUnpublished()).toBe(before);
-      const ok = await store.debit(change(alice, w.id, 10n, { expectedVersion: 1n }));
+      await expect(
+        suite.store.debit(change(alice, w.id, 10n, { expectedVersion: 0n })),
+      ).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      expect(await suite.store.getWallet(alice, w.id)).toMatchObject({ balance: 100n, version: 1n });
+      expect(await suite.store.countUnpublished()).toBe(before);
+      const ok = await suite.store.debit(change(alice, w.id, 10n, { expectedVersion: 1n }));
       expect(ok.transaction.walletVersion).toBe(2n);
     });
 
     it("cancellation - a mutation whose caller has gone applies nothing and says retry later", async () => {
       const alice = owner();
-      const a = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, owner(), 0n);
+      const a = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, owner(), 0n);
       const gone = AbortSignal.abort();
       for (const attempt of [
-        () => store.credit(change(alice, a.id, 5n, { signal: gone })),
-        () => store.debit(change(alice, a.id, 5n, { signal: gone })),
-        () => store.transfer({ ...transferChange(alice, a.id, b.id, 5n), signal: gone }),
+        () => suite.store.credit(change(alice, a.id, 5n, { signal: gone })),
+        () => suite.store.debit(change(alice, a.id, 5n, { signal: gone })),
+        () => suite.store.transfer({ ...transferChange(alice, a.id, b.id, 5n), signal: gone }),
       ]) {
         await expect(attempt()).rejects.toBeInstanceOf(StoreUnavailableError);
       }
-      expect((await store.getWallet(alice, a.id))?.balance).toBe(100n);
-      expect(await store.listTransactions(alice, a.id, 10)).toHaveLength(1);
+      expect((await suite.store.getWallet(alice, a.id))?.balance).toBe(100n);
+      expect(await suite.store.listTransactions(alice, a.id, 10)).toHaveLength(1);
     });
 
     it("store rules - balances outside 0..2^53-1 or not int64 are refused by the store itself", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 10n);
+      const w = await fundedWallet(suite.store, alice, 10n);
       for (const bad of [-1n, MAX_AMOUNT + 1n, 1.5]) {
-        await expect(opened.setBalanceRaw(w.id, bad), String(bad)).rejects.toThrow();
+        await expect(suite.opened.setBalanceRaw(w.id, bad), String(bad)).rejects.toThrow();
       }
-      expect((await store.getWallet(alice, w.id))?.balance).toBe(10n);
+      expect((await suite.store.getWallet(alice, w.id))?.balance).toBe(10n);
     });
 
     it("concurrency - 50 debits of 75 on 100: exactly one succeeds", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 100n);
+      const w = await fundedWallet(suite.store, alice, 100n);
       const results = await Promise.allSettled(
-        Array.from({ length: 50 }, () => store.debit(change(alice, w.id, 75n))),
+        Array.from({ length: 50 }, () => suite.store.debit(change(alice, w.id, 75n))),
       );
       const ok = results.filter((r) => r.status === "fulfilled");
       const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
       expect(ok).toHaveLength(1);
       expect(failed.every((r) => r.reason instanceof InsufficientFundsError)).toBe(true);
-      expect((await store.getWallet(alice, w.id))?.balance).toBe(25n);
+      expect((await suite.store.getWallet(alice, w.id))?.balance).toBe(25n);
     });
 
     it("concurrency - 200 mixed credits and debits all apply, balance equals the sum of transactions", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 10_000n);
+      const w = await fundedWallet(suite.store, alice, 10_000n);
       const ops = Array.from({ length: 200 }, (_, i) =>
-        i % 2 === 0 ? store.credit(change(alice, w.id, 30n)) : store.debit(change(alice, w.id, 20n)),
+        i % 2 === 0
+          ? suite.store.credit(change(alice, w.id, 30n))
+          : suite.store.debit(change(alice, w.id, 20n)),
       );
       await Promise.all(ops);
-      const wallet = await store.getWallet(alice, w.id);
+      const wallet = await suite.store.getWallet(alice, w.id);
       expect(wallet).toMatchObject({ balance: 10_000n + 100n * 30n - 100n * 20n, version: 201n });
-      const history = await store.listTransactions(alice, w.id, 1000);
+      const history = await suite.store.listTransactions(alice, w.id, 1000);
       const sum = history!.reduce((s, t) => s + (t.type === "CREDIT" ? t.amount : -t.amount), 0n);
       expect(sum).toBe(wallet!.balance);
       expect(new Set(history!.map((t) => t.walletVersion)).size).toBe(201);
@@ -226,10 +238,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     it("transfer - moves money atomically and checks currency, funds and ownership", async () => {
       const alice = owner();
       const bob = owner();
-      const a = await fundedWallet(store, alice, 100n);
-      const b = await fundedWallet(store, bob, 0n);
-      const eur = await fundedWallet(store, bob, 0n, "EUR");
-      const t = await store.transfer(transferChange(alice, a.id, b.id, 60n));
+      const a = await fundedWallet(suite.store, alice, 100n);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      const eur = await fundedWallet(suite.store, bob, 0n, "EUR");
+      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 60n));
       expect(t.debit).toMatchObject({
         type: "TRANSFER_OUT",
         amount: 60n,
@@ -243,30 +255,30 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       expect(
         t.events.find((e) => e.kind === "transaction" && e.transaction.type === "TRANSFER_IN")?.ownerEmail,
       ).toBe(`${bob}@example.com`);
-      expect((await store.getWallet(bob, b.id))?.balance).toBe(60n);
-      await expect(store.transfer(transferChange(alice, a.id, eur.id, 1n))).rejects.toBeInstanceOf(
+      expect((await suite.store.getWallet(bob, b.id))?.balance).toBe(60n);
+      await expect(suite.store.transfer(transferChange(alice, a.id, eur.id, 1n))).rejects.toBeInstanceOf(
         CurrencyMismatchError,
       );
-      await expect(store.transfer(transferChange(alice, a.id, b.id, 41n))).rejects.toBeInstanceOf(
+      await expect(suite.store.transfer(transferChange(alice, a.id, b.id, 41n))).rejects.toBeInstanceOf(
         InsufficientFundsError,
       );
-      await expect(store.transfer(transferChange(bob, a.id, b.id, 1n))).rejects.toMatchObject({
+      await expect(suite.store.transfer(transferChange(bob, a.id, b.id, 1n))).rejects.toMatchObject({
         code: "WALLET_NOT_FOUND",
       });
-      await expect(store.transfer(transferChange(alice, a.id, "nope", 1n))).rejects.toMatchObject({
+      await expect(suite.store.transfer(transferChange(alice, a.id, "nope", 1n))).rejects.toMatchObject({
         code: "WALLET_NOT_FOUND",
       });
       const replayReq = transferChange(alice, a.id, b.id, 5n);
-      const first = await store.transfer(replayReq);
-      const again = await store.transfer(replayReq);
+      const first = await suite.store.transfer(replayReq);
+      const again = await suite.store.transfer(replayReq);
       expect(again).toMatchObject({ replayed: true, transferId: first.transferId });
-      expect((await store.getWallet(alice, a.id))?.balance).toBe(35n);
+      expect((await suite.store.getWallet(alice, a.id))?.balance).toBe(35n);
     });
 
     it("transfer - a storm in both directions conserves money with no negative balance", async () => {
       const alice = owner();
       const wallets = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => fundedWallet(store, `${alice}-${i}`, 1000n)),
+        Array.from({ length: 10 }, (_, i) => fundedWallet(suite.store, `${alice}-${i}`, 1000n)),
       );
       const deadline = Date.now() + 3000;
       let moved = 0;
@@ -276,7 +288,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           const j = (i + 1 + Math.floor(Math.random() * 9)) % 10;
           const amount = BigInt(1 + Math.floor(Math.random() * 300));
           try {
-            await store.transfer(transferChange(`${alice}-${i}`, wallets[i].id, wallets[j].id, amount));
+            await suite.store.transfer(transferChange(`${alice}-${i}`, wallets[i].id, wallets[j].id, amount));
             moved++;
           } catch (err) {
             if (!(err instanceof InsufficientFundsError)) throw err;
@@ -284,7 +296,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         }
       };
       await Promise.all(Array.from({ length: 16 }, worker));
-      const balances = await Promise.all(wallets.map((w, i) => store.getWallet(`${alice}-${i}`, w.id)));
+      const balances = await Promise.all(wallets.map((w, i) => suite.store.getWallet(`${alice}-${i}`, w.id)));
       expect(balances.reduce((s, w) => s + w!.balance, 0n)).toBe(10_000n);
       expect(balances.every((w) => w!.balance >= 0n)).toBe(true);
       expect(moved).toBeGreaterThan(0);
@@ -292,14 +304,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("history - pages stay gap- and duplicate-free while inserts happen between pages", async () => {
       const alice = owner();
-      const w = await fundedWallet(store, alice, 0n);
-      for (let i = 0; i < 25; i++) await store.credit(change(alice, w.id, BigInt(i + 1)));
+      const w = await fundedWallet(suite.store, alice, 0n);
+      for (let i = 0; i < 25; i++) await suite.store.credit(change(alice, w.id, BigInt(i + 1)));
       const seen: string[] = [];
       let before: bigint | undefined;
       for (;;) {
-        const page = (await store.listTransactions(alice, w.id, 10, before))!;
+        const page = (await suite.store.listTransactions(alice, w.id, 10, before))!;
         seen.push(...page.map((t) => t.id));
-        await store.credit(change(alice, w.id, 1n)); // a concurrent write between pages
+        await suite.store.credit(change(alice, w.id, 1n)); // a concurrent write between pages
         if (page.length < 10) break;
         before = page[page.length - 1].walletVersion;
       }
@@ -309,49 +321,49 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     it("outbox - exactly one event per committed transaction, none for failures", async () => {
       const alice = owner();
-      await drainOutbox(store);
-      const a = await fundedWallet(store, alice, 100n); // 1 event
-      const b = await fundedWallet(store, `${alice}-b`, 0n);
-      await store.debit(change(alice, a.id, 10n)); // 1
-      await store.transfer(transferChange(alice, a.id, b.id, 10n)); // 2
-      await store.debit(change(alice, a.id, 1000n)).catch(() => {});
-      await store.transfer(transferChange(alice, a.id, b.id, 1000n)).catch(() => {});
+      await drainOutbox(suite.store);
+      const a = await fundedWallet(suite.store, alice, 100n); // 1 event
+      const b = await fundedWallet(suite.store, `${alice}-b`, 0n);
+      await suite.store.debit(change(alice, a.id, 10n)); // 1
+      await suite.store.transfer(transferChange(alice, a.id, b.id, 10n)); // 2
+      await suite.store.debit(change(alice, a.id, 1000n)).catch(() => {});
+      await suite.store.transfer(transferChange(alice, a.id, b.id, 1000n)).catch(() => {});
       const replayed = change(alice, a.id, 1n);
-      await store.credit(replayed); // 1
-      await store.credit(replayed);
-      const pending = await unpublished(store, 5);
+      await suite.store.credit(replayed); // 1
+      await suite.store.credit(replayed);
+      const pending = await unpublished(suite.store, 5);
       expect(pending.events).toHaveLength(5);
       expect(new Set(pending.events.map((e) => e.kind === "transaction" && e.transaction.id)).size).toBe(5);
-      expect(await store.countUnpublished()).toBe(5);
-      if (store.outbox.kind === "claims") {
+      expect(await suite.store.countUnpublished()).toBe(5);
+      if (suite.store.outbox.kind === "claims") {
         // Claimed rows are leased: another sweeper sees none of them.
-        expect(await store.outbox.claimUnpublished(1000, 0, 30_000)).toHaveLength(0);
+        expect(await suite.store.outbox.claimUnpublished(1000, 0, 30_000)).toHaveLength(0);
       }
       await pending.publish(5);
-      expect(await store.countUnpublished()).toBe(0);
+      expect(await suite.store.countUnpublished()).toBe(0);
     });
 
     it("outbox - published rows past the retention are pruned in batches, unpublished rows never", async () => {
       const alice = owner();
-      await drainOutbox(store);
+      await drainOutbox(suite.store);
       const soon = () => new Date(Date.now() + 60_000);
-      while ((await store.pruneOutbox(soon(), 1000)) > 0);
+      while ((await suite.store.pruneOutbox(soon(), 1000)) > 0);
       const beforeWrites = new Date(Date.now() - 1);
-      const w = await fundedWallet(store, alice, 0n);
-      for (let i = 0; i < 3; i++) await store.credit(change(alice, w.id, 5n));
+      const w = await fundedWallet(suite.store, alice, 0n);
+      for (let i = 0; i < 3; i++) await suite.store.credit(change(alice, w.id, 5n));
       // A 1 ms claim lease (MongoDB), so that what publish() leaves behind can be claimed again.
-      const pending = await unpublished(store, 3, 1);
+      const pending = await unpublished(suite.store, 3, 1);
       expect(pending.events).toHaveLength(3);
       await pending.publish(2); // the oldest two
       // Published but younger than the cut-off: kept.
-      expect(await store.pruneOutbox(beforeWrites, 1000)).toBe(0);
+      expect(await suite.store.pruneOutbox(beforeWrites, 1000)).toBe(0);
       // Past the cut-off: deleted, at most `limit` per call.
-      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
-      expect(await store.pruneOutbox(soon(), 1)).toBe(1);
-      expect(await store.pruneOutbox(soon(), 1000)).toBe(0);
+      expect(await suite.store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await suite.store.pruneOutbox(soon(), 1)).toBe(1);
+      expect(await suite.store.pruneOutbox(soon(), 1000)).toBe(0);
       // The unpublished one stays, whatever its age, and is still delivered.
-      expect(await store.countUnpublished()).toBe(1);
-      const rest = await unpublished(store, 1);
+      expect(await suite.store.countUnpublished()).toBe(1);
+      const rest = await unpublished(suite.store, 1);
       expect(rest.events.map((e) => e.eventId)).toEqual([pending.events[2].eventId]);
       expect(rest.events[0]).toEqual(pending.events[2]);
       await rest.publish(1);

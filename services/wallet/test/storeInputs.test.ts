@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
-import { MAX_OWNER_ID_LENGTH, type WalletServiceClient } from "@wallet/contracts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, failure, type RunningWallet, startTestWallet } from "./harness.js";
+import { MAX_OWNER_ID_LENGTH } from "@wallet/contracts";
+import { describe, expect, it } from "vitest";
+import { call, createWallet, failure, newOwner, walletPerSuite } from "./harness.js";
 
 /*
  * Inputs that pass a naive check and then fail inside PostgreSQL (NUL bytes,
@@ -10,22 +10,21 @@ import { call, failure, type RunningWallet, startTestWallet } from "./harness.js
  * INVALID_ARGUMENT and nothing applied.
  */
 describe("wallet inputs the store cannot hold", () => {
-  let w: RunningWallet;
-  let c: WalletServiceClient;
-  beforeAll(async () => {
-    w = await startTestWallet();
-    c = w.client;
-  });
-  afterAll(() => w?.close());
-
-  const newOwner = () => `user-${randomUUID()}`;
-  const create = async (ownerId: string, currency = "USD") =>
-    (await call(c, c.createWallet, { ownerId, currency, ownerEmail: "" })).wallet!;
+  const suite = walletPerSuite();
+  const create = (ownerId: string) => createWallet(suite.client, ownerId);
   const credit = (ownerId: string, walletId: string, metadata: Record<string, string>) =>
-    call(c, c.credit, { ownerId, walletId, amount: 10n, idempotencyKey: randomUUID(), metadata });
+    call(suite.client, suite.client.credit, {
+      ownerId,
+      walletId,
+      amount: 10n,
+      idempotencyKey: randomUUID(),
+      metadata,
+    });
   const state = async (ownerId: string, walletId: string) => ({
-    wallet: (await call(c, c.getWallet, { ownerId, walletId })).wallet,
-    history: (await call(c, c.listTransactions, { ownerId, walletId, limit: 100, cursor: "" })).transactions,
+    wallet: (await call(suite.client, suite.client.getWallet, { ownerId, walletId })).wallet,
+    history: (
+      await call(suite.client, suite.client.listTransactions, { ownerId, walletId, limit: 100, cursor: "" })
+    ).transactions,
   });
   const invalid = { code: status.INVALID_ARGUMENT, reason: "VALIDATION_FAILED" };
 
@@ -33,6 +32,7 @@ describe("wallet inputs the store cannot hold", () => {
     ["a metadata value with NUL", { note: "a\u0000b" }],
     ["a metadata key with NUL", { "k\u0000": "v" }],
   ])("%s - INVALID_ARGUMENT on credit, debit and transfer, nothing applied", async (_name, metadata) => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     const other = await create(newOwner());
@@ -66,6 +66,7 @@ describe("wallet inputs the store cannot hold", () => {
   });
 
   it("a cursor above 2^63-1 - INVALID_ARGUMENT, like any cursor this service did not issue", async () => {
+    const c = suite.client;
     const alice = newOwner();
     const wallet = await create(alice);
     for (const version of ["9999999999999999999", "9223372036854775808"]) {
@@ -93,6 +94,7 @@ describe("wallet inputs the store cannot hold", () => {
     ["a newline", "a@example.com\nBcc: x@example.com"],
     ["321 characters", `${"a".repeat(309)}@example.com`],
   ])("an owner email with %s - INVALID_ARGUMENT, no wallet created", async (_name, ownerEmail) => {
+    const c = suite.client;
     const alice = newOwner();
     expect(
       await failure(call(c, c.createWallet, { ownerId: alice, currency: "USD", ownerEmail })),
@@ -101,6 +103,7 @@ describe("wallet inputs the store cannot hold", () => {
   });
 
   it("owner ids - the shared limit is accepted, one more character is INVALID_ARGUMENT", async () => {
+    const c = suite.client;
     const longest = `u${"x".repeat(MAX_OWNER_ID_LENGTH - 1)}`;
     expect((await create(longest)).ownerId).toBe(longest);
     expect(
@@ -121,6 +124,7 @@ describe("wallet inputs the store cannot hold", () => {
   });
 
   it("bytes that are not a valid message - INVALID_ARGUMENT, not INTERNAL", async () => {
+    const c = suite.client;
     for (const bytes of [[0xff], [0x0a, 0x05, 0x61], [0x0a, 0x02, 0xc3, 0x28]]) {
       const outcome = await failure(
         new Promise((resolve, reject) =>

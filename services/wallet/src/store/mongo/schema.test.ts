@@ -9,6 +9,9 @@ import {
   VALIDATORS,
 } from "./schema.js";
 
+/** The validator of int64 money from `minimum` up to MAX_AMOUNT (2^53-1). */
+const money = (minimum: bigint) => ({ bsonType: "long", minimum, maximum: MAX_AMOUNT });
+
 describe("mongo schema", () => {
   it("mongo schema - the database comes from the URL path, else wallet", () => {
     expect(databaseName("mongodb://127.0.0.1:27017/ledger?replicaSet=rs0")).toBe("ledger");
@@ -33,10 +36,10 @@ describe("mongo schema", () => {
 
   it("mongo schema - validators mirror PostgreSQL's CHECKs: int64 money within 0..2^53-1, positive amounts", () => {
     const wallet = VALIDATORS.wallets.$jsonSchema.properties;
-    expect(wallet.balance).toEqual({ bsonType: "long", minimum: 0n, maximum: MAX_AMOUNT });
+    expect(wallet.balance).toEqual(money(0n));
     expect(wallet.version).toMatchObject({ bsonType: "long", minimum: 0n });
     const tx = VALIDATORS.transactions.$jsonSchema.properties;
-    expect(tx.amount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
+    expect(tx.amount).toEqual(money(1n));
     expect(tx.balanceAfter).toMatchObject({ bsonType: "long", minimum: 0n });
     expect(VALIDATORS.transactions.$jsonSchema.required).toEqual(
       expect.arrayContaining(["amount", "balanceAfter", "walletVersion", "walletId", "ownerId"]),
@@ -45,19 +48,11 @@ describe("mongo schema", () => {
 
   it("mongo schema - held funds are int64 within 0..balance, and optional so wallets written before holds stay valid", () => {
     const wallets = VALIDATORS.wallets;
-    expect(wallets.$jsonSchema.properties.held).toEqual({
-      bsonType: "long",
-      minimum: 0n,
-      maximum: MAX_AMOUNT,
-    });
+    expect(wallets.$jsonSchema.properties.held).toEqual(money(0n));
     expect(wallets.$jsonSchema.required).not.toContain("held");
     expect(wallets.$expr).toEqual({ $lte: [{ $ifNull: ["$held", 0n] }, "$balance"] });
     const tx = VALIDATORS.transactions;
-    expect(tx.$jsonSchema.properties.reversedAmount).toEqual({
-      bsonType: "long",
-      minimum: 0n,
-      maximum: MAX_AMOUNT,
-    });
+    expect(tx.$jsonSchema.properties.reversedAmount).toEqual(money(0n));
     expect(tx.$jsonSchema.required).not.toContain("reversedAmount");
     expect(tx.$jsonSchema.required).not.toContain("reversalOf");
     expect(tx.$jsonSchema.required).not.toContain("holdId");
@@ -66,8 +61,8 @@ describe("mongo schema", () => {
 
   it("mongo schema - holds: positive int64 amounts, the four statuses, keys required", () => {
     const holds = VALIDATORS.holds.$jsonSchema;
-    expect(holds.properties.amount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
-    expect(holds.properties.capturedAmount).toEqual({ bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT });
+    expect(holds.properties.amount).toEqual(money(1n));
+    expect(holds.properties.capturedAmount).toEqual(money(1n));
     expect(holds.properties.status).toEqual({ enum: ["PENDING", "CAPTURED", "VOIDED", "EXPIRED"] });
     expect(holds.properties.expiresAt).toEqual({ bsonType: "date" });
     expect(holds.required).toEqual(

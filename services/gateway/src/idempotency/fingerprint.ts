@@ -34,26 +34,24 @@ interface CaptureBody {
 
 const bigintOrUndefined = (n: number | undefined) => (n === undefined ? undefined : BigInt(n));
 
-export const fingerprints = {
-  createWallet: (body: unknown) =>
-    requestFingerprint("createWallet", { currency: (body as { currency: string }).currency }),
-  credit: (body: unknown) => {
+/** A credit or debit (only a debit's schema admits expectedVersion). */
+function movement(operation: "credit" | "debit") {
+  return (body: unknown) => {
     const b = body as MovementBody;
-    return balanceChangeFingerprint("credit", {
-      walletId: b.walletId,
-      amount: BigInt(b.amount),
-      metadata: b.metadata,
-    });
-  },
-  debit: (body: unknown) => {
-    const b = body as MovementBody;
-    return balanceChangeFingerprint("debit", {
+    return balanceChangeFingerprint(operation, {
       walletId: b.walletId,
       amount: BigInt(b.amount),
       metadata: b.metadata,
       expectedVersion: bigintOrUndefined(b.expectedVersion),
     });
-  },
+  };
+}
+
+export const fingerprints = {
+  createWallet: (body: unknown) =>
+    requestFingerprint("createWallet", { currency: (body as { currency: string }).currency }),
+  credit: movement("credit"),
+  debit: movement("debit"),
   transfer: (body: unknown) => {
     const b = body as Omit<TransferFields, "amount"> & { amount: number };
     return transferFingerprint({ ...b, amount: BigInt(b.amount) });

@@ -13,30 +13,49 @@ export interface RouteDeps {
 }
 
 /**
+ * Runs a wallet write; on success, the history of the wallets it changed is made stale in the
+ * round trip that stores the idempotency record. Rejections (4xx) changed nothing; a timeout or
+ * unavailability may still have committed, so then `mayHaveCommitted` runs before the error
+ * goes on.
+ */
+async function invalidatingWrite<T>(
+  request: FastifyRequest,
+  history: HistoryCache,
+  write: () => Promise<T>,
+  changed: (result: T) => { walletIds: string[]; writtenIds: string[] },
+  mayHaveCommitted: () => void,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await write();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.statusCode < 500)) mayHaveCommitted();
+    throw err;
+  }
+  const { walletIds, writtenIds } = changed(result);
+  sendBeforeReply(request, () => history.invalidateOwnWrite(walletIds, writtenIds));
+  return result;
+}
+
+/**
  * Runs a wallet write and, before the reply goes out, makes the history of the
  * wallets it may have changed stale (in the round trip that stores the
- * idempotency record). Rejections (4xx) changed nothing; a timeout or
- * unavailability may still have committed, so those invalidate too.
+ * idempotency record), after a timeout or unavailability too.
  */
-export async function writeAndInvalidate<T>(
+export function writeAndInvalidate<T>(
   request: FastifyRequest,
   history: HistoryCache,
   walletIds: string[],
   write: () => Promise<T>,
   writtenIds: (result: T) => string[],
 ): Promise<T> {
-  let result: T;
-  try {
-    result = await write();
-  } catch (err) {
-    if (!(err instanceof ApiError && err.statusCode < 500)) {
-      sendBeforeReply(request, () => history.invalidate(walletIds, "gateway"));
-    }
-    throw err;
-  }
-  const ids = writtenIds(result);
-  sendBeforeReply(request, () => history.invalidateOwnWrite(walletIds, ids));
-  return result;
+  return invalidatingWrite(
+    request,
+    history,
+    write,
+    (result) => ({ walletIds, writtenIds: writtenIds(result) }),
+    () => sendBeforeReply(request, () => history.invalidate(walletIds, "gateway")),
+  );
 }
 
 /**
@@ -48,31 +67,22 @@ export async function writeAndInvalidate<T>(
  * is not held up by a second slow call. If the lookup fails too, the wallet's committed
  * events (and the cache TTL) bound the staleness.
  */
-export async function writeAndInvalidateFound<T>(
+export function writeAndInvalidateFound<T>(
   request: FastifyRequest,
   history: HistoryCache,
   write: () => Promise<T>,
   changed: (result: T) => { walletIds: string[]; writtenIds: string[] },
   lookup: () => Promise<string[]>,
 ): Promise<T> {
-  let result: T;
-  try {
-    result = await write();
-  } catch (err) {
-    if (!(err instanceof ApiError && err.statusCode < 500)) {
-      void lookup().then(
-        (walletIds) => {
-          const known = walletIds.filter((id) => id !== "");
-          return known.length > 0 ? history.invalidate(known, "gateway") : undefined;
-        },
-        () => undefined,
-      );
-    }
-    throw err;
-  }
-  const { walletIds, writtenIds } = changed(result);
-  sendBeforeReply(request, () => history.invalidateOwnWrite(walletIds, writtenIds));
-  return result;
+  return invalidatingWrite(request, history, write, changed, () => {
+    void lookup().then(
+      (walletIds) => {
+        const known = walletIds.filter((id) => id !== "");
+        return known.length > 0 ? history.invalidate(known, "gateway") : undefined;
+      },
+      () => undefined,
+    );
+  });
 }
 
 /**

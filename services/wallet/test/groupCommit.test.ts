@@ -456,3 +456,45 @@ describe("group commit of transfers: every refusal is decided in the batch", () 
     },
   );
 });
+
+describe("group commit: one statement at a time, another once it stalls", () => {
+  async function lockedWallet() {
+    const wallet = await newWallet();
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", [wallet.walletId]);
+    return { ...wallet, release: () => locker.query("COMMIT").then(() => locker.end()) };
+  }
+  const settledWithin = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+  it("group commit - a credit stuck on a row lock does not hold up credits to other wallets for longer than the stall time", async () => {
+    const batcher = new BalanceBatcher(pool, "CREDIT", 2, 256);
+    const stuck = await lockedWallet();
+    const other = await newWallet();
+    const blocked = batcher.apply(credit(stuck.ownerId, stuck.walletId, 5n));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = performance.now();
+    const free = await settledWithin(batcher.apply(credit(other.ownerId, other.walletId, 7n)), 5_000);
+    expect(free).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(30); // it waited for the stall, not less
+    expect(await settledWithin(blocked, 100)).toBe(false);
+    await stuck.release();
+    await blocked;
+    expect((await store.getWallet(other.ownerId, other.walletId))?.balance).toBe(7n);
+    expect((await store.getWallet(stuck.ownerId, stuck.walletId))?.balance).toBe(5n);
+  });
+
+  it("group commit - with one statement at most, the others wait for it", async () => {
+    const batcher = new BalanceBatcher(pool, "CREDIT", 1, 256);
+    const stuck = await lockedWallet();
+    const other = await newWallet();
+    const blocked = batcher.apply(credit(stuck.ownerId, stuck.walletId, 5n));
+    const waiting = batcher.apply(credit(other.ownerId, other.walletId, 7n));
+    expect(await settledWithin(waiting, 300)).toBe(false);
+    await stuck.release();
+    await Promise.all([blocked, waiting]);
+    expect((await store.getWallet(other.ownerId, other.walletId))?.balance).toBe(7n);
+  });
+});

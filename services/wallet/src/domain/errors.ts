@@ -22,115 +22,80 @@ export type ErrorCode = Extract<
   | "NOT_REVERSIBLE"
 >;
 
-/** Base of every error the wallet reports to its callers on purpose. */
+/** Base of every error the wallet reports to its callers on purpose; `name` is the class's name. */
 export abstract class WalletError extends Error {
-  abstract readonly code: ErrorCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A class of errors that carry `code` and, unless given one, `defaultMessage`. */
+function walletError(code: ErrorCode, defaultMessage: string) {
+  return class extends WalletError {
+    constructor(message = defaultMessage, options?: ErrorOptions) {
+      super(code, message, options);
+    }
+  };
 }
 
 export class ValidationError extends WalletError {
-  override name = "ValidationError";
-  readonly code = "VALIDATION_FAILED";
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super("VALIDATION_FAILED", `${field}: ${message}`);
   }
 }
 
 /** No bearer token, or one that was not accepted. */
-export class UnauthenticatedError extends WalletError {
-  override name = "UnauthenticatedError";
-  readonly code = "UNAUTHORIZED";
-}
+export class UnauthenticatedError extends walletError("UNAUTHORIZED", "Not authenticated") {}
 
 /** An authenticated caller without the scope the operation needs (crediting). */
-export class PermissionDeniedError extends WalletError {
-  override name = "PermissionDeniedError";
-  readonly code = "FORBIDDEN";
-}
+export class PermissionDeniedError extends walletError("FORBIDDEN", "Permission denied") {}
 
-export class WalletNotFoundError extends WalletError {
-  override name = "WalletNotFoundError";
-  readonly code = "WALLET_NOT_FOUND";
-  constructor(message = "Wallet not found") {
-    super(message);
-  }
-}
+export class WalletNotFoundError extends walletError("WALLET_NOT_FOUND", "Wallet not found") {}
 
-export class HoldNotFoundError extends WalletError {
-  override name = "HoldNotFoundError";
-  readonly code = "HOLD_NOT_FOUND";
-  constructor(message = "Hold not found") {
-    super(message);
-  }
-}
+export class HoldNotFoundError extends walletError("HOLD_NOT_FOUND", "Hold not found") {}
 
 /** The hold has already been captured, voided or expired. */
 export class HoldNotPendingError extends WalletError {
-  override name = "HoldNotPendingError";
-  readonly code = "HOLD_NOT_PENDING";
   constructor(status: string) {
-    super(`Hold is ${status.toLowerCase()}, not pending`);
+    super("HOLD_NOT_PENDING", `Hold is ${status.toLowerCase()}, not pending`);
   }
 }
 
 /** A capture above the hold's amount, or a reversal above what is left of the original. */
-export class AmountExceedsRemainingError extends WalletError {
-  override name = "AmountExceedsRemainingError";
-  readonly code = "AMOUNT_EXCEEDS_REMAINING";
-}
+export class AmountExceedsRemainingError extends walletError(
+  "AMOUNT_EXCEEDS_REMAINING",
+  "Amount exceeds what remains",
+) {}
 
-export class NotReversibleError extends WalletError {
-  override name = "NotReversibleError";
-  readonly code = "NOT_REVERSIBLE";
-}
+export class NotReversibleError extends walletError("NOT_REVERSIBLE", "The transaction cannot be reversed") {}
 
 export class WalletExistsError extends WalletError {
-  override name = "WalletExistsError";
-  readonly code = "WALLET_EXISTS";
   constructor(currency: string) {
-    super(`Wallet for ${currency} already exists`);
+    super("WALLET_EXISTS", `Wallet for ${currency} already exists`);
   }
 }
 
-export class InsufficientFundsError extends WalletError {
-  override name = "InsufficientFundsError";
-  readonly code = "INSUFFICIENT_FUNDS";
-  constructor() {
-    super("Insufficient funds");
-  }
-}
+export class InsufficientFundsError extends walletError("INSUFFICIENT_FUNDS", "Insufficient funds") {}
 
-export class CurrencyMismatchError extends WalletError {
-  override name = "CurrencyMismatchError";
-  readonly code = "CURRENCY_MISMATCH";
-  constructor() {
-    super("Wallets have different currencies");
-  }
-}
+export class CurrencyMismatchError extends walletError(
+  "CURRENCY_MISMATCH",
+  "Wallets have different currencies",
+) {}
 
-export class ConcurrentUpdateError extends WalletError {
-  override name = "ConcurrentUpdateError";
-  readonly code = "CONCURRENT_UPDATE";
-  constructor() {
-    super("Balance changed concurrently");
-  }
-}
+export class ConcurrentUpdateError extends walletError("CONCURRENT_UPDATE", "Balance changed concurrently") {}
 
-export class IdempotencyKeyReusedError extends WalletError {
-  override name = "IdempotencyKeyReusedError";
-  readonly code = "IDEMPOTENCY_KEY_REUSED";
-  constructor() {
-    super("Idempotency key was already used for a different request");
-  }
-}
+export class IdempotencyKeyReusedError extends walletError(
+  "IDEMPOTENCY_KEY_REUSED",
+  "Idempotency key was already used for a different request",
+) {}
 
 /** The store (or another dependency) cannot be reached; the caller may retry. */
-export class StoreUnavailableError extends WalletError {
-  override name = "StoreUnavailableError";
-  readonly code = "UNAVAILABLE";
-  constructor(message = "Service temporarily unavailable", options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class StoreUnavailableError extends walletError("UNAVAILABLE", "Service temporarily unavailable") {}

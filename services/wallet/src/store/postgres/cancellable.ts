@@ -4,7 +4,6 @@ import { isConnectionError } from "./driverErrors.js";
 
 /** Stops a unit of work when its caller has gone; thrown before anything is committed. */
 export class CallAbortedError extends StoreUnavailableError {
-  override name = "CallAbortedError";
   constructor() {
     super("The call was cancelled or its deadline passed");
   }

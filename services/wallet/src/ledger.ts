@@ -1,5 +1,10 @@
 import { decodeCursor, encodeCursor } from "./domain/cursor.js";
-import { HoldNotFoundError, ValidationError, WalletNotFoundError } from "./domain/errors.js";
+import {
+  HoldNotFoundError,
+  TransactionNotFoundError,
+  ValidationError,
+  WalletNotFoundError,
+} from "./domain/errors.js";
 import {
   balanceChangeFingerprint,
   captureFingerprint,
@@ -173,7 +178,7 @@ export class Ledger {
     validateOwnerId(ownerId);
     validateId("transaction_id", transactionId);
     const tx = await this.store.getTransaction(ownerId, transactionId);
-    if (!tx) throw new WalletNotFoundError("Transaction not found");
+    if (!tx) throw new TransactionNotFoundError();
     return tx;
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { MAX_AMOUNT } from "@wallet/contracts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
@@ -9,7 +10,6 @@ import {
   ValidationError,
   WalletNotFoundError,
 } from "../src/domain/errors.js";
-import { MAX_AMOUNT } from "../src/domain/limits.js";
 import type { BalanceChange, TransferChange } from "../src/domain/model.js";
 import { BalanceBatcher } from "../src/store/postgres/balanceBatch.js";
 import { PostgresStore } from "../src/store/postgres/postgresStore.js";

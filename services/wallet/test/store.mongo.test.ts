@@ -3,7 +3,7 @@ import { MongoClient } from "mongodb";
 import { MongoBinary, MongoMemoryReplSet } from "mongodb-memory-server-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/ports.js";
-import { HoldNotFoundError, StoreUnavailableError, WalletNotFoundError } from "../src/domain/errors.js";
+import { HoldNotFoundError, StoreUnavailableError, TransactionNotFoundError } from "../src/domain/errors.js";
 import { MongoStore } from "../src/store/mongo/mongoStore.js";
 import { describeHoldsConformance } from "./holdsConformance.js";
 import { describeStoreConformance, type OpenedStore } from "./storeConformance.js";
@@ -174,7 +174,7 @@ describe("mongo store - without a server", () => {
           mayCredit: true,
           metadata: {},
         }),
-      ).rejects.toThrow(new WalletNotFoundError("Transaction not found"));
+      ).rejects.toThrow(new TransactionNotFoundError());
     } finally {
       await store.close();
     }

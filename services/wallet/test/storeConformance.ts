@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { MAX_AMOUNT } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ConcurrentUpdateError,
@@ -9,7 +10,6 @@ import {
   WalletExistsError,
 } from "../src/domain/errors.js";
 import { requestFingerprint } from "../src/domain/fingerprint.js";
-import { MAX_AMOUNT } from "../src/domain/limits.js";
 import type { DebitChange, TransferChange, Wallet } from "../src/domain/model.js";
 import type { WalletStore } from "../src/store/port.js";
 

@@ -1,5 +1,5 @@
+import { MAX_WALLET_VERSION } from "@wallet/contracts";
 import { ValidationError } from "./errors.js";
-import { MAX_WALLET_VERSION } from "./limits.js";
 
 /*
  * A page cursor is the wallet version of the last item returned. Versions only

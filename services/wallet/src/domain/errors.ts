@@ -99,3 +99,17 @@ export class IdempotencyKeyReusedError extends walletError(
 
 /** The store (or another dependency) cannot be reached; the caller may retry. */
 export class StoreUnavailableError extends walletError("UNAVAILABLE", "Service temporarily unavailable") {}
+
+/** The row changed under every bounded retry: nothing was applied and the caller may try again. */
+export class BusyError extends StoreUnavailableError {
+  constructor(what: "Wallet" | "Hold" = "Wallet") {
+    super(`${what} busy, retry shortly`);
+  }
+}
+
+/** A transaction that is not one of the caller's (reported under WALLET_NOT_FOUND). */
+export class TransactionNotFoundError extends WalletNotFoundError {
+  constructor() {
+    super("Transaction not found");
+  }
+}

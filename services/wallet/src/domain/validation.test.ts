@@ -1,6 +1,6 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "./errors.js";
-import { MAX_AMOUNT } from "./limits.js";
 import {
   isIssuedId,
   validateAmount,

@@ -1,7 +1,11 @@
-import { charLength, isOwnerEmail, isOwnerId, isPrintableText, isStorableText } from "@wallet/contracts";
-import { ValidationError } from "./errors.js";
+// One limit, one constant: the gateway checks the same values before a request gets here.
 import {
+  charLength,
   DEFAULT_PAGE_SIZE,
+  isOwnerEmail,
+  isOwnerId,
+  isPrintableText,
+  isStorableText,
   MAX_AMOUNT,
   MAX_EMAIL_LENGTH,
   MAX_ID_LENGTH,
@@ -11,7 +15,8 @@ import {
   MAX_METADATA_VALUE_LENGTH,
   MAX_OWNER_ID_LENGTH,
   MAX_PAGE_SIZE,
-} from "./limits.js";
+} from "@wallet/contracts";
+import { ValidationError } from "./errors.js";
 
 const CURRENCY = /^[A-Z]{3}$/;
 const PRINTABLE = /^[\x21-\x7e]+$/;

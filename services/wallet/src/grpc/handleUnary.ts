@@ -5,6 +5,7 @@ import { isValidRequestId, REQUEST_ID_HEADER } from "@wallet/runtime";
 import type { Logger } from "pino";
 import {
   HoldNotFoundError,
+  TransactionNotFoundError,
   ValidationError,
   type WalletError,
   WalletNotFoundError,
@@ -54,8 +55,8 @@ export function callSignal(call: ServerUnaryCall<unknown, unknown>): {
 
 /** What a refused owner gets: the answer a missing wallet, transaction or hold of the method gets. */
 const NOT_FOUND: Record<string, () => WalletError> = {
-  GetTransaction: () => new WalletNotFoundError("Transaction not found"),
-  ReverseTransaction: () => new WalletNotFoundError("Transaction not found"),
+  GetTransaction: () => new TransactionNotFoundError(),
+  ReverseTransaction: () => new TransactionNotFoundError(),
   Transfer: () => new WalletNotFoundError("Source wallet not found"),
   CaptureHold: () => new HoldNotFoundError(),
   VoidHold: () => new HoldNotFoundError(),

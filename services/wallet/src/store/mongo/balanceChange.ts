@@ -1,19 +1,12 @@
 import type { ClientSession, Collection, Filter } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
-import {
-  ConcurrentUpdateError,
-  IdempotencyKeyReusedError,
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { BusyError } from "../../domain/errors.js";
 import type { DebitChange, MutationResult, TransactionEvent } from "../../domain/model.js";
+import { explainRefusal, requireSameRequest } from "../../domain/rules.js";
 import {
-  available,
   type Collections,
   encodeMetadata,
+  fundsOf,
   type TransactionDoc,
   toTransaction,
   toWallet,
@@ -52,7 +45,7 @@ export async function changeBalance(
     if (previous) return replay(previous, change.fingerprint);
     await explainMiss(cols.wallets, kind, change);
     // Not an answer about the request (nothing was applied): the caller retries.
-    if (attempt >= 3) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    if (attempt >= 3) throw new BusyError();
   }
 }
 
@@ -101,7 +94,7 @@ export function findByIdempotencyKey(
 }
 
 export function replay(doc: TransactionDoc, fingerprint: string): MutationResult {
-  if (doc.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  requireSameRequest(doc.fingerprint, fingerprint);
   return { transaction: toTransaction(doc), replayed: true, events: [] };
 }
 
@@ -112,13 +105,5 @@ async function explainMiss(
   change: DebitChange,
 ): Promise<void> {
   const doc = await wallets.findOne({ _id: change.walletId, ownerId: change.ownerId });
-  if (!doc) throw new WalletNotFoundError();
-  const wallet = toWallet(doc);
-  if (change.expectedVersion !== undefined && wallet.version !== change.expectedVersion) {
-    throw new ConcurrentUpdateError();
-  }
-  if (kind === "DEBIT" && available(wallet) < change.amount) throw new InsufficientFundsError();
-  if (kind === "CREDIT" && wallet.balance + change.amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
-  }
+  explainRefusal(doc ? fundsOf(toWallet(doc)) : undefined, kind, change);
 }

@@ -9,6 +9,7 @@ import type {
   TransactionType,
   Wallet,
 } from "../../domain/model.js";
+import type { Funds } from "../../domain/rules.js";
 
 /** A wallet as stored. Money and versions are int64 in BSON, bigint in JS (useBigInt64). */
 export interface WalletDoc {
@@ -141,6 +142,11 @@ export function availableAtLeast(amount: bigint): Filter<WalletDoc> {
 /** What a wallet can spend: balance minus its pending holds. */
 export function available(wallet: Wallet): bigint {
   return wallet.balance - wallet.heldBalance;
+}
+
+/** A wallet's funds and version as the domain's checks read them. */
+export function fundsOf(wallet: Wallet): Funds & { version: bigint } {
+  return { balance: wallet.balance, available: available(wallet), version: wallet.version };
 }
 
 export function encodeMetadata(metadata: Record<string, string>): MetadataEntry[] {

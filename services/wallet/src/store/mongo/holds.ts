@@ -1,17 +1,6 @@
 import type { ClientSession, Collection, Filter } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
-import {
-  AmountExceedsRemainingError,
-  CurrencyMismatchError,
-  HoldNotFoundError,
-  HoldNotPendingError,
-  IdempotencyKeyReusedError,
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { BusyError, HoldNotFoundError, HoldNotPendingError } from "../../domain/errors.js";
 import type {
   CaptureResult,
   Hold,
@@ -24,11 +13,20 @@ import type {
   TransactionEvent,
   Wallet,
 } from "../../domain/model.js";
+import {
+  captureAmount,
+  captureDestination,
+  explainRefusal,
+  requireEndReplay,
+  requireSameRequest,
+} from "../../domain/rules.js";
+import { validateAmount, validateAmountOrZero } from "../../domain/validation.js";
 import type { HoldPosition } from "../port.js";
 import {
   availableAtLeast,
   type Collections,
   encodeMetadata,
+  fundsOf,
   type HoldDoc,
   newHoldOutboxDoc,
   newOutboxDoc,
@@ -61,7 +59,7 @@ export async function placeHold(
   placement: HoldPlacement,
   budgetMs = 0,
 ): Promise<HoldResult> {
-  if (placement.amount <= 0n) throw new ValidationError("amount", "must be positive");
+  validateAmount(placement.amount);
   return runOnceByKey(
     cols.client,
     HOLD_IDEMPOTENCY_INDEX,
@@ -79,7 +77,7 @@ function findHoldByKey(holds: Collection<HoldDoc>, ownerId: string, key: string)
 
 /** A replayed placement returns the hold as it is now. */
 function placeReplay(doc: HoldDoc, fingerprint: string): HoldResult {
-  if (doc.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  requireSameRequest(doc.fingerprint, fingerprint);
   return { hold: toHold(doc), replayed: true, events: [] };
 }
 
@@ -94,11 +92,14 @@ async function placeOnce(
     { session, returnDocument: "after" },
   );
   if (!updated) {
-    const wallet = await cols.wallets.findOne(
+    const doc = await cols.wallets.findOne(
       { _id: placement.walletId, ownerId: placement.ownerId },
-      { session, projection: { _id: 1 } },
+      { session },
     );
-    throw wallet ? new InsufficientFundsError() : new WalletNotFoundError();
+    // A hold spends like a debit. The read is in this transaction's snapshot, where the
+    // conditional update just missed, so one of the checks refuses it.
+    explainRefusal(doc ? fundsOf(toWallet(doc)) : undefined, "DEBIT", placement);
+    throw new BusyError();
   }
   const wallet = toWallet(updated);
   const hold: HoldDoc = {
@@ -126,7 +127,7 @@ export async function captureHold(
   capture: HoldCapture,
   budgetMs = 0,
 ): Promise<CaptureResult> {
-  if (capture.amount < 0n) throw new ValidationError("amount", "must not be negative");
+  validateAmountOrZero(capture.amount);
   return endHold(
     cols,
     { ...capture, status: "CAPTURED" },
@@ -191,7 +192,7 @@ async function endHold<T>(
         // Like a sweep's: the expiry is not the request's doing.
         const expired = await expireOne(cols, session, hold._id, now, "");
         // Read PENDING in this snapshot, so a miss cannot happen (a newer write is a conflict); aborts if it does.
-        if (!expired) throw new StoreUnavailableError("Hold busy, retry shortly");
+        if (!expired) throw new BusyError("Hold");
         return { expired: true };
       }
       return { done: await end(session, hold) };
@@ -205,13 +206,7 @@ async function endHold<T>(
 }
 
 function replayOrRefuse<T>(hold: HoldDoc, ending: Ending, replay: (hold: HoldDoc) => Promise<T>): Promise<T> {
-  if (hold.endKey === undefined || hold.endKey !== ending.idempotencyKey) {
-    throw new HoldNotPendingError(hold.status);
-  }
-  // The same key ended it: a replay of that request, or the key reused for another.
-  if (hold.endFingerprint !== ending.fingerprint || hold.status !== ending.status) {
-    throw new IdempotencyKeyReusedError();
-  }
+  requireEndReplay(hold, ending);
   return replay(hold);
 }
 
@@ -221,10 +216,7 @@ async function captureOnce(
   hold: HoldDoc,
   capture: HoldCapture,
 ): Promise<CaptureResult> {
-  const amount = capture.amount === 0n ? hold.amount : capture.amount;
-  if (amount > hold.amount) {
-    throw new AmountExceedsRemainingError(`Capture of ${amount} exceeds the hold's ${hold.amount}`);
-  }
+  const amount = captureAmount(hold.amount, capture.amount);
   const metadata = encodeMetadata(capture.metadata);
   const transactions: TransactionDoc[] = [];
   const owners = new Map<string, Wallet>();
@@ -247,15 +239,7 @@ async function captureOnce(
   } else {
     const destinationId = capture.destinationWalletId;
     const destDoc = await cols.wallets.findOne({ _id: destinationId }, { session });
-    if (!destDoc) throw new WalletNotFoundError("Destination wallet not found");
-    const destination = toWallet(destDoc);
-    if (destination.id === hold.walletId) {
-      throw new ValidationError("destination_wallet_id", "must not be the hold's own wallet");
-    }
-    if (destination.currency !== hold.currency) throw new CurrencyMismatchError();
-    if (destination.balance + amount > MAX_AMOUNT) {
-      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-    }
+    const destination = captureDestination(hold, destDoc ? toWallet(destDoc) : undefined, amount);
     // Updated in id order, like transfers.
     const steps = [
       { id: hold.walletId, apply: () => releaseAndDebit(cols, session, hold, amount) },
@@ -312,7 +296,7 @@ async function releaseAndDebit(
     { session, returnDocument: "after" },
   );
   // The hold's funds are reserved in the same snapshot: a miss means broken data; aborts.
-  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  if (!doc) throw new BusyError();
   return toWallet(doc);
 }
 
@@ -324,7 +308,7 @@ async function creditForTransfer(
 ): Promise<Wallet> {
   const doc = await updateBalance(cols, session, { _id: walletId }, "CREDIT", amount);
   // Checked in this snapshot just before; a miss aborts.
-  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  if (!doc) throw new BusyError();
   return toWallet(doc);
 }
 
@@ -355,7 +339,7 @@ async function releaseHeld(cols: Collections, session: ClientSession, hold: Hold
     { $inc: { held: -hold.amount }, $currentDate: { updatedAt: true } },
     { session, returnDocument: "after" },
   );
-  if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+  if (!doc) throw new BusyError();
   return toWallet(doc);
 }
 
@@ -377,7 +361,7 @@ async function markEnded(cols: Collections, session: ClientSession, ended: HoldD
     { session },
   );
   // Read PENDING in this snapshot: a concurrent end is a write conflict, not a miss; aborts if it is.
-  if (result.modifiedCount !== 1) throw new StoreUnavailableError("Hold busy, retry shortly");
+  if (result.modifiedCount !== 1) throw new BusyError("Hold");
 }
 
 /**

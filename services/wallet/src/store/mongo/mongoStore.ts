@@ -1,6 +1,6 @@
 import { type Db, type Filter, MongoClient, ReadPreference } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
-import { HoldNotFoundError, WalletExistsError, WalletNotFoundError } from "../../domain/errors.js";
+import { HoldNotFoundError, TransactionNotFoundError, WalletExistsError } from "../../domain/errors.js";
 import type {
   BalanceChange,
   CaptureResult,
@@ -188,7 +188,7 @@ export class MongoStore implements WalletStore {
 
   reverseTransaction(request: ReversalRequest): Promise<ReversalResult> {
     if (!isIssuedId(request.transactionId)) {
-      return Promise.reject(new WalletNotFoundError("Transaction not found"));
+      return Promise.reject(new TransactionNotFoundError());
     }
     return guarded(() => reverseTransaction(this.cols, request, this.budgetMs));
   }

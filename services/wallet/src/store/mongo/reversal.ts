@@ -4,12 +4,12 @@ import {
   AmountExceedsRemainingError,
   InsufficientFundsError,
   NotReversibleError,
-  ValidationError,
-  WalletNotFoundError,
+  TransactionNotFoundError,
 } from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
 import { reversalAmount } from "../../domain/reversal.js";
+import { ceilingError } from "../../domain/rules.js";
+import { validateAmountOrZero } from "../../domain/validation.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { type Collections, encodeMetadata, int64, type TransactionDoc, toWallet } from "./documents.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
@@ -29,7 +29,7 @@ export async function reverseTransaction(
   request: ReversalRequest,
   budgetMs = 0,
 ): Promise<ReversalResult> {
-  if (request.amount < 0n) throw new ValidationError("amount", "must not be negative");
+  validateAmountOrZero(request.amount);
   return runOnceByKey(
     cols.client,
     IDEMPOTENCY_INDEX,
@@ -54,7 +54,7 @@ async function reverseOnce(
     { _id: request.transactionId, ownerId: request.ownerId },
     { session },
   );
-  if (!original) throw new WalletNotFoundError("Transaction not found");
+  if (!original) throw new TransactionNotFoundError();
   const amount = reversalAmount(
     {
       type: original.type,
@@ -81,10 +81,7 @@ async function reverseOnce(
       undoCredit ? "DEBIT" : "CREDIT",
       amount,
     );
-    if (!doc) {
-      if (undoCredit) throw new InsufficientFundsError();
-      throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
-    }
+    if (!doc) throw undoCredit ? new InsufficientFundsError() : ceilingError();
     const wallet = toWallet(doc);
     const transaction: TransactionDoc = {
       ...base,

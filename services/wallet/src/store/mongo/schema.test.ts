@@ -1,5 +1,5 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import { describe, expect, it } from "vitest";
-import { MAX_AMOUNT } from "../../domain/limits.js";
 import {
   clientOptions,
   databaseName,

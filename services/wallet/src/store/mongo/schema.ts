@@ -1,5 +1,5 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import { type Db, type Document, type MongoClientOptions, MongoServerError } from "mongodb";
-import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { Collections, HoldDoc, OutboxDoc, TransactionDoc, WalletDoc } from "./documents.js";
 import type { IndexSpec } from "./driverErrors.js";
 

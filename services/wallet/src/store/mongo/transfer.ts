@@ -1,6 +1,6 @@
 import type { ClientSession } from "mongodb";
-import { CurrencyMismatchError, ValidationError, WalletNotFoundError } from "../../domain/errors.js";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
+import { transferPair } from "../../domain/rules.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { type Collections, encodeMetadata, type TransactionDoc, toWallet } from "./documents.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
@@ -40,13 +40,10 @@ async function transferOnce(
     .find({ _id: { $in: [change.fromWalletId, change.toWalletId] } }, { session })
     .toArray();
   const wallets = docs.map(toWallet);
-  const from = wallets.find((w) => w.id === change.fromWalletId && w.ownerId === change.ownerId);
-  const to = wallets.find((w) => w.id === change.toWalletId);
-  if (!from) throw new WalletNotFoundError("Source wallet not found");
-  if (!to) throw new WalletNotFoundError("Destination wallet not found");
-  // The service rejects this earlier; here it would debit the one wallet twice.
-  if (from.id === to.id) throw new ValidationError("to_wallet_id", "must differ from from_wallet_id");
-  if (from.currency !== to.currency) throw new CurrencyMismatchError();
+  const { from, to } = transferPair(
+    wallets.find((w) => w.id === change.fromWalletId && w.ownerId === change.ownerId),
+    wallets.find((w) => w.id === change.toWalletId),
+  );
   const { fromAfter, toAfter } = await moveBetween(cols, session, from, to, change.amount);
   const { transferId, legs } = transferLegs(
     fromAfter,

@@ -1,13 +1,9 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import type { ClientSession, Filter, MongoClient } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
-import {
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { BusyError, WalletError } from "../../domain/errors.js";
 import type { TransactionEvent, Wallet } from "../../domain/model.js";
+import { requireMove } from "../../domain/rules.js";
 import {
   available,
   availableAtLeast,
@@ -93,16 +89,13 @@ export async function moveBetween(
   to: Wallet,
   amount: bigint,
 ): Promise<{ fromAfter: Wallet; toAfter: Wallet }> {
-  if (available(from) < amount) throw new InsufficientFundsError();
-  if (to.balance + amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-  }
+  requireMove(available(from), to.balance, amount);
   const [first, second] = from.id < to.id ? [from, to] : [to, from];
   const updated = new Map<string, Wallet>();
   for (const wallet of [first, second]) {
     const kind = wallet.id === from.id ? "DEBIT" : "CREDIT";
     const doc = await updateBalance(cols, session, { _id: wallet.id }, kind, amount);
-    if (!doc) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    if (!doc) throw new BusyError();
     updated.set(wallet.id, toWallet(doc));
   }
   return { fromAfter: updated.get(from.id)!, toAfter: updated.get(to.id)! };

@@ -1,5 +1,5 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import type pg from "pg";
-import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { BalanceChange, MutationResult } from "../../domain/model.js";
 import { changeBalance, changeParams } from "./balanceChange.js";
 import { columns, GroupCommit } from "./groupCommit.js";

@@ -1,15 +1,9 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import {
-  ConcurrentUpdateError,
-  IdempotencyKeyReusedError,
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { BusyError } from "../../domain/errors.js";
 import type { DebitChange, MutationResult, Transaction } from "../../domain/model.js";
+import { explainRefusal, type Funds, requireSameRequest } from "../../domain/rules.js";
 import { isUniqueViolation } from "./driverErrors.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent, toTransaction } from "./rows.js";
 
@@ -93,7 +87,7 @@ export async function changeBalance(
     const previous = await findByIdempotencyKey(pool, change.ownerId, change.idempotencyKey);
     if (previous) return replay(previous, change.fingerprint);
     await explainMiss(pool, kind, change);
-    if (attempt >= 3) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    if (attempt >= 3) throw new BusyError();
   }
 }
 
@@ -110,24 +104,16 @@ export async function findByIdempotencyKey(
 }
 
 export function replay(row: TransactionRow, fingerprint: string): MutationResult {
-  if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  requireSameRequest(row.fingerprint, fingerprint);
   const transaction: Transaction = toTransaction(row);
   return { transaction, replayed: true, events: [] };
 }
 
 /** Throws the domain error that explains why the conditional update matched no row. */
 async function explainMiss(pool: Queryable, kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<void> {
-  const { rows } = await pool.query<{ balance: bigint; held: bigint; version: bigint }>(
-    "SELECT balance, held, version FROM wallets WHERE id = $1 AND owner_id = $2",
+  const { rows } = await pool.query<Funds & { version: bigint }>(
+    "SELECT balance, balance - held AS available, version FROM wallets WHERE id = $1 AND owner_id = $2",
     [change.walletId, change.ownerId],
   );
-  const wallet = rows[0];
-  if (!wallet) throw new WalletNotFoundError();
-  if (change.expectedVersion !== undefined && wallet.version !== change.expectedVersion) {
-    throw new ConcurrentUpdateError();
-  }
-  if (kind === "DEBIT" && wallet.balance - wallet.held < change.amount) throw new InsufficientFundsError();
-  if (kind === "CREDIT" && wallet.balance + change.amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
-  }
+  explainRefusal(rows[0], kind, change);
 }

@@ -1,17 +1,6 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import {
-  AmountExceedsRemainingError,
-  CurrencyMismatchError,
-  HoldNotFoundError,
-  HoldNotPendingError,
-  IdempotencyKeyReusedError,
-  InsufficientFundsError,
-  StoreUnavailableError,
-  ValidationError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { BusyError, HoldNotFoundError, HoldNotPendingError } from "../../domain/errors.js";
 import type {
   CaptureResult,
   HoldCapture,
@@ -20,7 +9,15 @@ import type {
   HoldResult,
   OutboxEvent,
 } from "../../domain/model.js";
-import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import {
+  captureAmount,
+  captureDestination,
+  explainRefusal,
+  type Funds,
+  requireEndReplay,
+  requireSameRequest,
+} from "../../domain/rules.js";
+import { isIssuedId, issuedIdOrNone, validateAmount, validateAmountOrZero } from "../../domain/validation.js";
 import { onConnection } from "./cancellable.js";
 import { isUniqueViolation, withRetry } from "./driverErrors.js";
 import {
@@ -78,7 +75,7 @@ export async function placeHold(
   cancelUrl: string,
   placement: HoldPlacement,
 ): Promise<HoldResult> {
-  if (placement.amount <= 0n) throw new ValidationError("amount", "must be greater than 0");
+  validateAmount(placement.amount);
   const walletId = issuedIdOrNone(placement.walletId);
   for (let attempt = 1; ; attempt++) {
     const eventId = uuidv7();
@@ -124,16 +121,16 @@ export async function placeHold(
     }
     const previous = await findHoldByKey(pool, placement.ownerId, placement.idempotencyKey);
     if (previous) {
-      if (previous.fingerprint !== placement.fingerprint) throw new IdempotencyKeyReusedError();
+      requireSameRequest(previous.fingerprint, placement.fingerprint);
       return { hold: toHold(previous), replayed: true, events: [] };
     }
-    const { rows } = await pool.query<{ balance: bigint; held: bigint }>(
-      "SELECT balance, held FROM wallets WHERE id = $1 AND owner_id = $2",
+    const { rows } = await pool.query<Funds & { version: bigint }>(
+      "SELECT balance, balance - held AS available, version FROM wallets WHERE id = $1 AND owner_id = $2",
       [walletId, placement.ownerId],
     );
-    if (!rows[0]) throw new WalletNotFoundError();
-    if (rows[0].balance - rows[0].held < placement.amount) throw new InsufficientFundsError();
-    if (attempt >= 3) throw new StoreUnavailableError("Wallet busy, retry shortly");
+    // A hold spends like a debit.
+    explainRefusal(rows[0], "DEBIT", placement);
+    if (attempt >= 3) throw new BusyError();
   }
 }
 
@@ -186,9 +183,7 @@ async function endHold(
   ending: Ending,
 ): Promise<Extract<Outcome, { expired: false }>> {
   const request = ending.status === "CAPTURED" ? ending.capture : ending.release;
-  if (ending.status === "CAPTURED" && ending.capture.amount < 0n) {
-    throw new ValidationError("amount", "must not be negative");
-  }
+  if (ending.status === "CAPTURED") validateAmountOrZero(ending.capture.amount);
   if (!isIssuedId(request.holdId)) throw new HoldNotFoundError();
   const outcome = await withRetry(() =>
     onConnection(pool, cancelUrl, request.signal, (client, control) =>
@@ -213,11 +208,10 @@ async function endOnce(client: pg.PoolClient, ending: Ending): Promise<Outcome> 
   const hold = rows[0];
   if (!hold) throw new HoldNotFoundError();
   if (hold.status !== "PENDING") {
-    if (hold.end_idempotency_key !== request.idempotencyKey) throw new HoldNotPendingError(hold.status);
-    // The same key ended it: a replay of that request, or the key reused for another.
-    if (hold.end_fingerprint !== request.fingerprint || hold.status !== ending.status) {
-      throw new IdempotencyKeyReusedError();
-    }
+    requireEndReplay(
+      { status: hold.status, endKey: hold.end_idempotency_key, endFingerprint: hold.end_fingerprint },
+      { ...request, status: ending.status },
+    );
     let transaction: TransactionRow | undefined;
     if (hold.capture_transaction_id) {
       const tx = await client.query<TransactionRow>(
@@ -247,10 +241,7 @@ async function endOnce(client: pg.PoolClient, ending: Ending): Promise<Outcome> 
 }
 
 async function capture(client: pg.PoolClient, hold: HoldRow, request: HoldCapture): Promise<Outcome> {
-  const amount = request.amount === 0n ? hold.amount : request.amount;
-  if (amount > hold.amount) {
-    throw new AmountExceedsRemainingError(`Capture of ${amount} exceeds the hold's ${hold.amount}`);
-  }
+  const amount = captureAmount(hold.amount, request.amount);
   let legs: NewTransaction[];
   let ownerEmail: string;
   if (!request.destinationWalletId) {
@@ -278,17 +269,13 @@ async function capture(client: pg.PoolClient, hold: HoldRow, request: HoldCaptur
     ];
   } else {
     const toId = issuedIdOrNone(request.destinationWalletId);
-    if (toId === hold.wallet_id) {
-      throw new ValidationError("destination_wallet_id", "must not be the hold's own wallet");
-    }
     const rows = await lockWallets(client, [hold.wallet_id, toId]);
     const from = rows.find((w) => w.id === hold.wallet_id)!;
-    const to = rows.find((w) => w.id === toId);
-    if (!to) throw new WalletNotFoundError("Destination wallet not found");
-    if (to.currency !== hold.currency) throw new CurrencyMismatchError();
-    if (to.balance + amount > MAX_AMOUNT) {
-      throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-    }
+    const to = captureDestination(
+      { walletId: hold.wallet_id, currency: hold.currency },
+      rows.find((w) => w.id === toId),
+      amount,
+    );
     await client.query(
       `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
               held = held - CASE WHEN id = $1 THEN $4::bigint ELSE 0 END,

@@ -1,14 +1,10 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import type pg from "pg";
-import {
-  InsufficientFundsError,
-  NotReversibleError,
-  ValidationError,
-  WalletNotFoundError,
-} from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { InsufficientFundsError, NotReversibleError, TransactionNotFoundError } from "../../domain/errors.js";
 import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
 import { reversalAmount } from "../../domain/reversal.js";
-import { isIssuedId } from "../../domain/validation.js";
+import { ceilingError } from "../../domain/rules.js";
+import { isIssuedId, validateAmountOrZero } from "../../domain/validation.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { onConnection } from "./cancellable.js";
 import { withRetry } from "./driverErrors.js";
@@ -36,10 +32,10 @@ export async function reverseTransaction(
   cancelUrl: string,
   request: ReversalRequest,
 ): Promise<ReversalResult> {
-  if (request.amount < 0n) throw new ValidationError("amount", "must not be negative");
+  validateAmountOrZero(request.amount);
   const previous = await findByIdempotencyKey(pool, request.ownerId, request.idempotencyKey);
   if (previous) return reversalReplay(previous, request.fingerprint);
-  if (!isIssuedId(request.transactionId)) throw new WalletNotFoundError("Transaction not found");
+  if (!isIssuedId(request.transactionId)) throw new TransactionNotFoundError();
   return replayingRaced(
     () =>
       withRetry(() =>
@@ -78,7 +74,7 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
     request.transactionId,
     request.ownerId,
   ]);
-  if (!original) throw new WalletNotFoundError("Transaction not found");
+  if (!original) throw new TransactionNotFoundError();
   const amount = reversalAmount(
     {
       type: original.type,
@@ -104,8 +100,7 @@ async function reverseOnce(client: pg.PoolClient, request: ReversalRequest): Pro
       [original.wallet_id, (takesBack ? -amount : amount).toString(), amount.toString()],
     );
     const wallet = rows[0];
-    if (!wallet && takesBack) throw new InsufficientFundsError();
-    if (!wallet) throw new ValidationError("amount", `the balance would exceed ${MAX_AMOUNT}`);
+    if (!wallet) throw takesBack ? new InsufficientFundsError() : ceilingError();
     legs = [
       {
         ...common,

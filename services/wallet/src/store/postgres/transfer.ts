@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import { CurrencyMismatchError, WalletNotFoundError } from "../../domain/errors.js";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
+import { transferPair } from "../../domain/rules.js";
 import { findByIdempotencyKey, replay } from "./balanceChange.js";
 import { onConnection, type WorkControl } from "./cancellable.js";
 import { withRetry } from "./driverErrors.js";
@@ -60,11 +60,10 @@ async function transferOnce(
   try {
     await client.query("BEGIN");
     const rows = await lockWallets(client, [change.fromWalletId, change.toWalletId]);
-    const from = rows.find((w) => w.id === change.fromWalletId && w.owner_id === change.ownerId);
-    const to = rows.find((w) => w.id === change.toWalletId);
-    if (!from) throw new WalletNotFoundError("Source wallet not found");
-    if (!to) throw new WalletNotFoundError("Destination wallet not found");
-    if (from.currency !== to.currency) throw new CurrencyMismatchError();
+    const { from, to } = transferPair(
+      rows.find((w) => w.id === change.fromWalletId && w.owner_id === change.ownerId),
+      rows.find((w) => w.id === change.toWalletId),
+    );
     await moveBetween(client, from, to, change.amount);
     const transferId = uuidv7();
     const debitId = uuidv7();

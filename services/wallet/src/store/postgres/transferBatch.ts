@@ -1,6 +1,6 @@
+import { MAX_AMOUNT } from "@wallet/contracts";
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import { MAX_AMOUNT } from "../../domain/limits.js";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
 import { columns, GroupCommit } from "./groupCommit.js";
 import { TRANSACTION_COLUMNS, type TransactionRow, toOutboxEvent } from "./rows.js";

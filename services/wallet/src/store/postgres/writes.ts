@@ -1,8 +1,8 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import { InsufficientFundsError, ValidationError, WalletError } from "../../domain/errors.js";
-import { MAX_AMOUNT } from "../../domain/limits.js";
+import { WalletError } from "../../domain/errors.js";
 import type { HoldEvent, HoldStatus, OutboxEvent, TransactionEvent } from "../../domain/model.js";
+import { requireMove } from "../../domain/rules.js";
 import { isUniqueViolation } from "./driverErrors.js";
 import {
   type HoldRow,
@@ -185,10 +185,7 @@ export async function moveBetween(
   to: LockedWallet,
   amount: bigint,
 ): Promise<void> {
-  if (from.balance - from.held < amount) throw new InsufficientFundsError();
-  if (to.balance + amount > MAX_AMOUNT) {
-    throw new ValidationError("amount", `the destination balance would exceed ${MAX_AMOUNT}`);
-  }
+  requireMove(from.balance - from.held, to.balance, amount);
   await client.query(
     `UPDATE wallets SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END,
             version = version + 1, updated_at = now()

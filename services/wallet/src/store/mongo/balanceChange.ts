@@ -15,7 +15,7 @@ import {
 import { isDuplicateKey } from "./driverErrors.js";
 import { inTransaction } from "./inTransaction.js";
 import { IDEMPOTENCY_INDEX } from "./schema.js";
-import { insertWithOutbox, updateBalance } from "./walletWrites.js";
+import { insertWithOutbox, type KeySpace, updateBalance } from "./walletWrites.js";
 
 /**
  * Credits or debits one wallet. One transaction holds the conditional $inc, the
@@ -41,7 +41,7 @@ export async function changeBalance(
     } catch (err) {
       if (!isDuplicateKey(err, IDEMPOTENCY_INDEX)) throw err;
     }
-    const previous = await findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey);
+    const previous = await TRANSACTION_KEYS.find(cols, change.ownerId, change.idempotencyKey);
     if (previous) return replay(previous, change.fingerprint);
     await explainMiss(cols.wallets, kind, change);
     // Not an answer about the request (nothing was applied): the caller retries.
@@ -84,14 +84,13 @@ async function applyChange(
   return event;
 }
 
-export function findByIdempotencyKey(
-  transactions: Collection<TransactionDoc>,
-  ownerId: string,
-  key: string,
-): Promise<TransactionDoc | null> {
+/** The transactions' key space: credits, debits, transfers and reversals share it. */
+export const TRANSACTION_KEYS: KeySpace<TransactionDoc> = {
+  index: IDEMPOTENCY_INDEX,
   // $exists repeats the partial index's filter, so the planner can use that index.
-  return transactions.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } });
-}
+  find: (cols, ownerId, key) =>
+    cols.transactions.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } }),
+};
 
 export function replay(doc: TransactionDoc, fingerprint: string): MutationResult {
   requireSameRequest(doc.fingerprint, fingerprint);

@@ -1,4 +1,4 @@
-import type { ClientSession, Collection, Filter } from "mongodb";
+import type { ClientSession, Filter } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
 import { BusyError, HoldNotFoundError, HoldNotPendingError } from "../../domain/errors.js";
 import type {
@@ -39,7 +39,7 @@ import {
 } from "./documents.js";
 import { inTransaction } from "./inTransaction.js";
 import { HOLD_IDEMPOTENCY_INDEX } from "./schema.js";
-import { runOnceByKey, transferLegs, updateBalance } from "./walletWrites.js";
+import { guardedWallet, type KeySpace, runOnceByKey, transferLegs, updateBalance } from "./walletWrites.js";
 
 /*
  * Holds. A pending hold adds its amount to its wallet's `held`; debits,
@@ -60,20 +60,16 @@ export async function placeHold(
   budgetMs = 0,
 ): Promise<HoldResult> {
   validateAmount(placement.amount);
-  return runOnceByKey(
-    cols.client,
-    HOLD_IDEMPOTENCY_INDEX,
-    () => findHoldByKey(cols.holds, placement.ownerId, placement.idempotencyKey),
-    (doc) => placeReplay(doc, placement.fingerprint),
-    (session) => placeOnce(cols, session, placement),
-    { budgetMs, signal: placement.signal },
+  return runOnceByKey(cols, HOLD_KEYS, placement, budgetMs, placeReplay, (session) =>
+    placeOnce(cols, session, placement),
   );
 }
 
-function findHoldByKey(holds: Collection<HoldDoc>, ownerId: string, key: string): Promise<HoldDoc | null> {
+const HOLD_KEYS: KeySpace<HoldDoc> = {
+  index: HOLD_IDEMPOTENCY_INDEX,
   // $exists repeats the partial index's filter, so the planner can use that index.
-  return holds.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } });
-}
+  find: (cols, ownerId, key) => cols.holds.findOne({ ownerId, idempotencyKey: { $eq: key, $exists: true } }),
+};
 
 /** A replayed placement returns the hold as it is now. */
 function placeReplay(doc: HoldDoc, fingerprint: string): HoldResult {
@@ -295,9 +291,8 @@ async function releaseAndDebit(
     },
     { session, returnDocument: "after" },
   );
-  // The hold's funds are reserved in the same snapshot: a miss means broken data; aborts.
-  if (!doc) throw new BusyError();
-  return toWallet(doc);
+  // The hold's funds are reserved in the same snapshot: a miss means broken data.
+  return guardedWallet(doc);
 }
 
 async function creditForTransfer(
@@ -306,10 +301,7 @@ async function creditForTransfer(
   walletId: string,
   amount: bigint,
 ): Promise<Wallet> {
-  const doc = await updateBalance(cols, session, { _id: walletId }, "CREDIT", amount);
-  // Checked in this snapshot just before; a miss aborts.
-  if (!doc) throw new BusyError();
-  return toWallet(doc);
+  return guardedWallet(await updateBalance(cols, session, { _id: walletId }, "CREDIT", amount));
 }
 
 async function voidOnce(
@@ -339,8 +331,7 @@ async function releaseHeld(cols: Collections, session: ClientSession, hold: Hold
     { $inc: { held: -hold.amount }, $currentDate: { updatedAt: true } },
     { session, returnDocument: "after" },
   );
-  if (!doc) throw new BusyError();
-  return toWallet(doc);
+  return guardedWallet(doc);
 }
 
 /** Writes a hold's end on the condition that it is still PENDING. */

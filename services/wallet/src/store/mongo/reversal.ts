@@ -10,9 +10,8 @@ import type { ReversalRequest, ReversalResult } from "../../domain/model.js";
 import { reversalAmount } from "../../domain/reversal.js";
 import { ceilingError } from "../../domain/rules.js";
 import { validateAmountOrZero } from "../../domain/validation.js";
-import { findByIdempotencyKey, replay } from "./balanceChange.js";
+import { replay, TRANSACTION_KEYS } from "./balanceChange.js";
 import { type Collections, encodeMetadata, int64, type TransactionDoc, toWallet } from "./documents.js";
-import { IDEMPOTENCY_INDEX } from "./schema.js";
 import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs, updateBalance } from "./walletWrites.js";
 
 /*
@@ -30,13 +29,8 @@ export async function reverseTransaction(
   budgetMs = 0,
 ): Promise<ReversalResult> {
   validateAmountOrZero(request.amount);
-  return runOnceByKey(
-    cols.client,
-    IDEMPOTENCY_INDEX,
-    () => findByIdempotencyKey(cols.transactions, request.ownerId, request.idempotencyKey),
-    (doc) => reversalReplay(doc, request.fingerprint),
-    (session) => reverseOnce(cols, session, request),
-    { budgetMs, signal: request.signal },
+  return runOnceByKey(cols, TRANSACTION_KEYS, request, budgetMs, reversalReplay, (session) =>
+    reverseOnce(cols, session, request),
   );
 }
 

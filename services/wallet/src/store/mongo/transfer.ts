@@ -1,9 +1,8 @@
 import type { ClientSession } from "mongodb";
 import type { TransferChange, TransferResult } from "../../domain/model.js";
 import { transferPair } from "../../domain/rules.js";
-import { findByIdempotencyKey, replay } from "./balanceChange.js";
+import { replay, TRANSACTION_KEYS } from "./balanceChange.js";
 import { type Collections, encodeMetadata, type TransactionDoc, toWallet } from "./documents.js";
-import { IDEMPOTENCY_INDEX } from "./schema.js";
 import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs } from "./walletWrites.js";
 
 /**
@@ -16,13 +15,8 @@ export async function transfer(
   change: TransferChange,
   budgetMs = 0,
 ): Promise<TransferResult> {
-  return runOnceByKey(
-    cols.client,
-    IDEMPOTENCY_INDEX,
-    () => findByIdempotencyKey(cols.transactions, change.ownerId, change.idempotencyKey),
-    (doc) => transferReplay(doc, change.fingerprint),
-    (session) => transferOnce(cols, session, change),
-    { budgetMs, signal: change.signal },
+  return runOnceByKey(cols, TRANSACTION_KEYS, change, budgetMs, transferReplay, (session) =>
+    transferOnce(cols, session, change),
   );
 }
 

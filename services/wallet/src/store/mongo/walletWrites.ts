@@ -1,8 +1,8 @@
 import { MAX_AMOUNT } from "@wallet/contracts";
-import type { ClientSession, Filter, MongoClient } from "mongodb";
+import type { ClientSession, Filter } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
 import { BusyError, WalletError } from "../../domain/errors.js";
-import type { TransactionEvent, Wallet } from "../../domain/model.js";
+import type { TransactionEvent, Wallet, WriteRequest } from "../../domain/model.js";
 import { requireMove } from "../../domain/rules.js";
 import {
   available,
@@ -16,7 +16,7 @@ import {
   type WalletDoc,
 } from "./documents.js";
 import { type IndexSpec, isDuplicateKey } from "./driverErrors.js";
-import { inTransaction, type TransactionBounds } from "./inTransaction.js";
+import { inTransaction } from "./inTransaction.js";
 
 /*
  * The writes that transfers, reversals, balance changes and holds share: the
@@ -25,30 +25,46 @@ import { inTransaction, type TransactionBounds } from "./inTransaction.js";
  * their outbox rows.
  */
 
+/** Where one kind of request keeps its idempotency keys: the unique index and the lookup by key. */
+export interface KeySpace<D> {
+  index: IndexSpec;
+  find(cols: Collections, ownerId: string, key: string): Promise<D | null>;
+}
+
 /**
- * Replays the request whose key `find` finds; otherwise runs `once` in one
+ * Replays the request whose key is already stored; otherwise runs `once` in one
  * transaction. When that fails on the idempotency index (or with a domain
  * error), a concurrent request with the same key may have won the race: it is
  * replayed when found, and the failure rethrown when not.
  */
 export async function runOnceByKey<D, R>(
-  client: MongoClient,
-  index: IndexSpec,
-  find: () => Promise<D | null>,
-  replay: (doc: D) => R,
+  cols: Collections,
+  keys: KeySpace<D>,
+  request: WriteRequest,
+  budgetMs: number,
+  replay: (doc: D, fingerprint: string) => R,
   once: (session: ClientSession) => Promise<R>,
-  bounds: TransactionBounds,
 ): Promise<R> {
+  const find = () => keys.find(cols, request.ownerId, request.idempotencyKey);
   const previous = await find();
-  if (previous) return replay(previous);
+  if (previous) return replay(previous, request.fingerprint);
   try {
-    return await inTransaction(client, once, bounds);
+    return await inTransaction(cols.client, once, { budgetMs, signal: request.signal });
   } catch (err) {
-    if (!isDuplicateKey(err, index) && !(err instanceof WalletError)) throw err;
+    if (!isDuplicateKey(err, keys.index) && !(err instanceof WalletError)) throw err;
     const raced = await find();
     if (!raced) throw err;
-    return replay(raced);
+    return replay(raced, request.fingerprint);
   }
+}
+
+/**
+ * The wallet a guarded update returned. The guard was checked in the same snapshot
+ * just before, so a miss is a concurrent write (or broken data): the transaction aborts.
+ */
+export function guardedWallet(doc: WalletDoc | null): Wallet {
+  if (!doc) throw new BusyError();
+  return toWallet(doc);
 }
 
 /**
@@ -94,9 +110,10 @@ export async function moveBetween(
   const updated = new Map<string, Wallet>();
   for (const wallet of [first, second]) {
     const kind = wallet.id === from.id ? "DEBIT" : "CREDIT";
-    const doc = await updateBalance(cols, session, { _id: wallet.id }, kind, amount);
-    if (!doc) throw new BusyError();
-    updated.set(wallet.id, toWallet(doc));
+    updated.set(
+      wallet.id,
+      guardedWallet(await updateBalance(cols, session, { _id: wallet.id }, kind, amount)),
+    );
   }
   return { fromAfter: updated.get(from.id)!, toAfter: updated.get(to.id)! };
 }

@@ -1,44 +1,63 @@
 import { MAX_AMOUNT } from "@wallet/contracts";
-import { type Db, type Document, type MongoClientOptions, MongoServerError } from "mongodb";
+import {
+  type Db,
+  type Document,
+  type IndexDescription,
+  type MongoClientOptions,
+  MongoServerError,
+} from "mongodb";
 import type { Collections, HoldDoc, OutboxDoc, TransactionDoc, WalletDoc } from "./documents.js";
 import type { IndexSpec } from "./driverErrors.js";
 
-export const WALLET_OWNER_CURRENCY: IndexSpec = {
-  name: "wallets_owner_currency",
-  key: { ownerId: 1, currency: 1 },
-};
-export const IDEMPOTENCY_INDEX: IndexSpec = {
-  name: "transactions_owner_idempotency_key",
-  key: { ownerId: 1, idempotencyKey: 1 },
-};
+/** An index as migrate creates it (name, key, options); duplicate-key errors name it by its key. */
+type Index = IndexSpec & IndexDescription;
+
+function index(name: string, key: IndexSpec["key"], options: Omit<IndexDescription, "key"> = {}): Index {
+  return { name, key, ...options };
+}
+
+/** Unique among the documents that carry `field` (transfer-in legs carry no key and must not collide). */
+function uniqueWhereSet(field: string): Omit<IndexDescription, "key"> {
+  return { unique: true, partialFilterExpression: { [field]: { $exists: true } } };
+}
+
+export const WALLET_OWNER_CURRENCY = index(
+  "wallets_owner_currency",
+  { ownerId: 1, currency: 1 },
+  { unique: true },
+);
+export const IDEMPOTENCY_INDEX = index(
+  "transactions_owner_idempotency_key",
+  { ownerId: 1, idempotencyKey: 1 },
+  uniqueWhereSet("idempotencyKey"),
+);
 /** Unique per wallet, and the order history pages are read in. */
-export const WALLET_VERSION_INDEX: IndexSpec = {
-  name: "transactions_wallet_version",
-  key: { walletId: 1, walletVersion: -1 },
-};
+export const WALLET_VERSION_INDEX = index(
+  "transactions_wallet_version",
+  { walletId: 1, walletVersion: -1 },
+  { unique: true },
+);
 /** Finds a transfer's other leg (a reversal of a TRANSFER_IN updates both). */
-export const TRANSFER_INDEX: IndexSpec = {
-  name: "transactions_transfer",
-  key: { transferId: 1 },
-};
-export const HOLD_IDEMPOTENCY_INDEX: IndexSpec = {
-  name: "holds_owner_idempotency_key",
-  key: { ownerId: 1, idempotencyKey: 1 },
-};
+export const TRANSFER_INDEX = index(
+  "transactions_transfer",
+  { transferId: 1 },
+  { partialFilterExpression: { transferId: { $exists: true } } },
+);
+/** Every hold has a key; the filter matches the lookup's, so the planner uses this index. */
+export const HOLD_IDEMPOTENCY_INDEX = index(
+  "holds_owner_idempotency_key",
+  { ownerId: 1, idempotencyKey: 1 },
+  uniqueWhereSet("idempotencyKey"),
+);
 /** A wallet's holds newest first, the order listHolds pages in. */
-export const HOLD_WALLET_INDEX: IndexSpec = {
-  name: "holds_wallet_created",
-  key: { walletId: 1, createdAt: -1, _id: -1 },
-};
+export const HOLD_WALLET_INDEX = index("holds_wallet_created", { walletId: 1, createdAt: -1, _id: -1 });
 /** The expiry sweep's scan: pending holds by expiry. */
-export const HOLD_EXPIRY_INDEX: IndexSpec = {
-  name: "holds_status_expiry",
-  key: { status: 1, expiresAt: 1 },
-};
-export const OUTBOX_UNPUBLISHED_INDEX: IndexSpec = {
-  name: "outbox_unpublished",
-  key: { createdAt: 1, _id: 1 },
-};
+export const HOLD_EXPIRY_INDEX = index("holds_status_expiry", { status: 1, expiresAt: 1 });
+export const OUTBOX_UNPUBLISHED_INDEX = index(
+  "outbox_unpublished",
+  { createdAt: 1, _id: 1 },
+  { partialFilterExpression: { pending: true } },
+);
 
 /** Db name from the URL's path; "wallet" when the URL names none (the driver would pick "test"). */
 export function databaseName(url: string): string {
@@ -213,30 +232,10 @@ export async function migrate(db: Db, cols: Collections): Promise<void> {
   await applyValidator(db, "wallets");
   await applyValidator(db, "transactions");
   await applyValidator(db, "holds");
-  await cols.wallets.createIndexes([{ ...WALLET_OWNER_CURRENCY, unique: true }]);
-  await cols.transactions.createIndexes([
-    {
-      ...IDEMPOTENCY_INDEX,
-      unique: true,
-      // Transfer-in legs carry no key and must not collide with each other.
-      partialFilterExpression: { idempotencyKey: { $exists: true } },
-    },
-    { ...WALLET_VERSION_INDEX, unique: true },
-    { ...TRANSFER_INDEX, partialFilterExpression: { transferId: { $exists: true } } },
-  ]);
-  await cols.holds.createIndexes([
-    {
-      ...HOLD_IDEMPOTENCY_INDEX,
-      unique: true,
-      // Every hold has a key; the filter matches findHoldByKey's, so the planner uses this index.
-      partialFilterExpression: { idempotencyKey: { $exists: true } },
-    },
-    { ...HOLD_WALLET_INDEX },
-    { ...HOLD_EXPIRY_INDEX },
-  ]);
-  await cols.outbox.createIndexes([
-    { ...OUTBOX_UNPUBLISHED_INDEX, partialFilterExpression: { pending: true } },
-  ]);
+  await cols.wallets.createIndexes([WALLET_OWNER_CURRENCY]);
+  await cols.transactions.createIndexes([IDEMPOTENCY_INDEX, WALLET_VERSION_INDEX, TRANSFER_INDEX]);
+  await cols.holds.createIndexes([HOLD_IDEMPOTENCY_INDEX, HOLD_WALLET_INDEX, HOLD_EXPIRY_INDEX]);
+  await cols.outbox.createIndexes([OUTBOX_UNPUBLISHED_INDEX]);
 }
 
 /** Multi-document transactions need a replica set (or mongos); say so at start, not on the first credit. */

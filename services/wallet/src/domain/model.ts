@@ -37,6 +37,28 @@ export interface Transaction {
   reversedAmount: Money;
 }
 
+/**
+ * A transaction as a store records it: the links a transaction does not have are absent
+ * (not ""), and the caller's idempotency key and fingerprint are on its own leg only.
+ */
+export interface LedgerEntry {
+  walletId: string;
+  ownerId: string;
+  type: TransactionType;
+  amount: Money;
+  currency: string;
+  balanceAfter: Money;
+  walletVersion: bigint;
+  transferId?: string;
+  counterpartyWalletId?: string;
+  /** The transaction this one reverses. */
+  reversalOf?: string;
+  /** The hold whose capture made this transaction. */
+  holdId?: string;
+  idempotencyKey?: string;
+  fingerprint?: string;
+}
+
 /** A hold starts PENDING and ends exactly once, as CAPTURED, VOIDED or EXPIRED. */
 export type HoldStatus = "PENDING" | "CAPTURED" | "VOIDED" | "EXPIRED";
 

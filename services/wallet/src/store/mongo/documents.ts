@@ -3,10 +3,10 @@ import type {
   Hold,
   HoldEvent,
   HoldStatus,
+  LedgerEntry,
   OutboxEvent,
   Transaction,
   TransactionEvent,
-  TransactionType,
   Wallet,
 } from "../../domain/model.js";
 import type { Funds } from "../../domain/rules.js";
@@ -34,26 +34,11 @@ export interface MetadataEntry {
   v: string;
 }
 
-export interface TransactionDoc {
+/** Absent idempotency keys (every leg but the caller's) stay out of the unique partial index. */
+export interface TransactionDoc extends LedgerEntry {
   _id: string;
-  walletId: string;
-  ownerId: string;
-  type: TransactionType;
-  amount: bigint;
-  currency: string;
-  balanceAfter: bigint;
-  walletVersion: bigint;
-  transferId?: string;
-  counterpartyWalletId?: string;
-  /** Only on the leg the caller asked for; absent keys stay out of the unique partial index. */
-  idempotencyKey?: string;
-  fingerprint?: string;
   metadata: MetadataEntry[];
   createdAt: Date;
-  /** The transaction this one reverses; absent on any other transaction. */
-  reversalOf?: string;
-  /** The hold whose capture made this transaction; absent otherwise. */
-  holdId?: string;
   /** How much has been reversed so far; absent (0) until the first reversal. */
   reversedAmount?: bigint;
 }
@@ -265,25 +250,17 @@ export function toOutboxEvent(d: OutboxDoc): OutboxEvent {
   return toTransactionEvent(d);
 }
 
+/** What every event takes from its outbox document, whatever it is about. */
+function envelope(d: OutboxDoc): Pick<OutboxEvent, "eventId" | "requestId" | "ownerEmail"> {
+  return { eventId: d._id, requestId: d.requestId, ownerEmail: d.ownerEmail };
+}
+
 export function toTransactionEvent(d: OutboxDoc): TransactionEvent {
   if (!d.transaction) throw new TypeError(`outbox row ${d._id} has no transaction`);
-  return {
-    kind: "transaction",
-    eventId: d._id,
-    requestId: d.requestId,
-    ownerEmail: d.ownerEmail,
-    transaction: toTransaction(d.transaction),
-  };
+  return { kind: "transaction", ...envelope(d), transaction: toTransaction(d.transaction) };
 }
 
 export function toHoldEvent(d: OutboxDoc): HoldEvent {
   if (!d.hold) throw new TypeError(`outbox row ${d._id} has no hold`);
-  return {
-    kind: "hold",
-    eventId: d._id,
-    requestId: d.requestId,
-    ownerEmail: d.ownerEmail,
-    hold: toHold(d.hold),
-    occurredAt: d.createdAt,
-  };
+  return { kind: "hold", ...envelope(d), hold: toHold(d.hold), occurredAt: d.createdAt };
 }

@@ -1,7 +1,13 @@
 import type pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { WalletError } from "../../domain/errors.js";
-import type { HoldEvent, HoldStatus, OutboxEvent, TransactionEvent } from "../../domain/model.js";
+import type {
+  HoldEvent,
+  HoldStatus,
+  LedgerEntry,
+  OutboxEvent,
+  TransactionEvent,
+} from "../../domain/model.js";
 import { requireMove } from "../../domain/rules.js";
 import { isUniqueViolation } from "./driverErrors.js";
 import {
@@ -14,22 +20,10 @@ import {
 } from "./rows.js";
 
 /** A transaction row to insert inside a unit of work that has locked (and updated) its wallet. */
-export interface NewTransaction {
-  walletId: string;
-  ownerId: string;
+export interface NewTransaction extends LedgerEntry {
+  /** For its event. */
   ownerEmail: string;
-  type: "CREDIT" | "DEBIT" | "TRANSFER_OUT" | "TRANSFER_IN";
-  amount: bigint;
-  currency: string;
-  balanceAfter: bigint;
-  walletVersion: bigint;
-  transferId?: string;
-  counterpartyWalletId?: string;
-  idempotencyKey?: string;
-  fingerprint?: string;
   metadata: Record<string, string>;
-  reversalOf?: string;
-  holdId?: string;
 }
 
 /**

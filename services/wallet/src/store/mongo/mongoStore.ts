@@ -1,24 +1,7 @@
 import { type Db, type Filter, MongoClient, ReadPreference } from "mongodb";
 import { v7 as uuidv7 } from "uuid";
 import { HoldNotFoundError, TransactionNotFoundError, WalletExistsError } from "../../domain/errors.js";
-import type {
-  BalanceChange,
-  CaptureResult,
-  DebitChange,
-  Hold,
-  HoldCapture,
-  HoldPlacement,
-  HoldRelease,
-  HoldResult,
-  MutationResult,
-  OutboxEvent,
-  ReversalRequest,
-  ReversalResult,
-  Transaction,
-  TransferChange,
-  TransferResult,
-  Wallet,
-} from "../../domain/model.js";
+import type * as model from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import { type StoreOptions, storeOptions } from "../options.js";
 import type { HoldPosition, OutboxClaims, WalletStore } from "../port.js";
@@ -59,7 +42,7 @@ export class MongoStore implements WalletStore {
     return guarded(() => migrate(this.db, this.cols));
   }
 
-  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<Wallet> {
+  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<model.Wallet> {
     return guarded(async () => {
       const now = new Date();
       const doc: WalletDoc = {
@@ -83,7 +66,7 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  getWallet(ownerId: string, walletId: string): Promise<Wallet | null> {
+  getWallet(ownerId: string, walletId: string): Promise<model.Wallet | null> {
     if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const doc = await this.cols.wallets.findOne({ _id: walletId, ownerId });
@@ -91,28 +74,28 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  listWallets(ownerId: string): Promise<Wallet[]> {
+  listWallets(ownerId: string): Promise<model.Wallet[]> {
     return guarded(async () => {
       const docs = await this.cols.wallets.find({ ownerId }).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map(toWallet);
     });
   }
 
-  credit(change: BalanceChange): Promise<MutationResult> {
+  credit(change: model.BalanceChange): Promise<model.MutationResult> {
     return this.changeBalance("CREDIT", change);
   }
 
-  debit(change: DebitChange): Promise<MutationResult> {
+  debit(change: model.DebitChange): Promise<model.MutationResult> {
     return this.changeBalance("DEBIT", change);
   }
 
-  private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
+  private changeBalance(kind: "CREDIT" | "DEBIT", change: model.DebitChange): Promise<model.MutationResult> {
     return guarded(() =>
       changeBalance(this.cols, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }, this.budgetMs),
     );
   }
 
-  transfer(change: TransferChange): Promise<TransferResult> {
+  transfer(change: model.TransferChange): Promise<model.TransferResult> {
     return guarded(() =>
       transfer(
         this.cols,
@@ -131,7 +114,7 @@ export class MongoStore implements WalletStore {
     walletId: string,
     limit: number,
     beforeVersion?: bigint,
-  ): Promise<Transaction[] | null> {
+  ): Promise<model.Transaction[] | null> {
     if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const owned = await this.cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
@@ -147,7 +130,7 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null> {
+  getTransaction(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
     if (!isIssuedId(transactionId)) return Promise.resolve(null);
     return guarded(async () => {
       const doc = await this.cols.transactions.findOne({ _id: transactionId, ownerId });
@@ -155,38 +138,43 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  placeHold(placement: HoldPlacement): Promise<HoldResult> {
+  placeHold(placement: model.HoldPlacement): Promise<model.HoldResult> {
     return guarded(() =>
       placeHold(this.cols, { ...placement, walletId: issuedIdOrNone(placement.walletId) }, this.budgetMs),
     );
   }
 
-  captureHold(capture: HoldCapture): Promise<CaptureResult> {
+  captureHold(capture: model.HoldCapture): Promise<model.CaptureResult> {
     if (!isIssuedId(capture.holdId)) return Promise.reject(new HoldNotFoundError());
     const destinationWalletId = capture.destinationWalletId && issuedIdOrNone(capture.destinationWalletId);
     return guarded(() => captureHold(this.cols, { ...capture, destinationWalletId }, this.budgetMs));
   }
 
-  voidHold(release: HoldRelease): Promise<HoldResult> {
+  voidHold(release: model.HoldRelease): Promise<model.HoldResult> {
     if (!isIssuedId(release.holdId)) return Promise.reject(new HoldNotFoundError());
     return guarded(() => voidHold(this.cols, release, this.budgetMs));
   }
 
-  getHold(ownerId: string, holdId: string): Promise<Hold | null> {
+  getHold(ownerId: string, holdId: string): Promise<model.Hold | null> {
     if (!isIssuedId(holdId)) return Promise.resolve(null);
     return guarded(() => getHold(this.cols, ownerId, holdId));
   }
 
-  listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null> {
+  listHolds(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    after?: HoldPosition,
+  ): Promise<model.Hold[] | null> {
     if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(() => listHolds(this.cols, ownerId, walletId, limit, after));
   }
 
-  expireHolds(now: Date, limit: number): Promise<OutboxEvent[]> {
+  expireHolds(now: Date, limit: number): Promise<model.OutboxEvent[]> {
     return guarded(() => expireHolds(this.cols, now, limit, this.budgetMs));
   }
 
-  reverseTransaction(request: ReversalRequest): Promise<ReversalResult> {
+  reverseTransaction(request: model.ReversalRequest): Promise<model.ReversalResult> {
     if (!isIssuedId(request.transactionId)) {
       return Promise.reject(new TransactionNotFoundError());
     }
@@ -200,7 +188,7 @@ export class MongoStore implements WalletStore {
    */
   readonly outbox: OutboxClaims = {
     kind: "claims",
-    claimUnpublished: (limit: number, minAgeMs: number, leaseMs: number): Promise<OutboxEvent[]> =>
+    claimUnpublished: (limit: number, minAgeMs: number, leaseMs: number): Promise<model.OutboxEvent[]> =>
       guarded(() => claimUnpublished(this.cols.outbox, limit, minAgeMs, leaseMs)),
     markPublished: (eventIds: string[]): Promise<void> =>
       eventIds.length === 0 ? Promise.resolve() : guarded(() => markPublished(this.cols.outbox, eventIds)),

@@ -1,24 +1,7 @@
 import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
-import type {
-  BalanceChange,
-  CaptureResult,
-  DebitChange,
-  Hold,
-  HoldCapture,
-  HoldPlacement,
-  HoldRelease,
-  HoldResult,
-  MutationResult,
-  OutboxEvent,
-  ReversalRequest,
-  ReversalResult,
-  Transaction,
-  TransferChange,
-  TransferResult,
-  Wallet,
-} from "../../domain/model.js";
+import type * as model from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
 import { eventIdFloor } from "../../outbox/retention.js";
 import { type StoreOptions, storeOptions } from "../options.js";
@@ -94,7 +77,7 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<Wallet> {
+  createWallet(input: { ownerId: string; currency: string; ownerEmail: string }): Promise<model.Wallet> {
     return guarded(async () => {
       try {
         const { rows } = await this.pool.query(
@@ -109,7 +92,7 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  getWallet(ownerId: string, walletId: string): Promise<Wallet | null> {
+  getWallet(ownerId: string, walletId: string): Promise<model.Wallet | null> {
     if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const { rows } = await this.pool.query(
@@ -120,7 +103,7 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  listWallets(ownerId: string): Promise<Wallet[]> {
+  listWallets(ownerId: string): Promise<model.Wallet[]> {
     return guarded(async () => {
       const { rows } = await this.pool.query(
         `SELECT ${WALLET_COLUMNS} FROM wallets WHERE owner_id = $1 ORDER BY created_at, id`,
@@ -130,15 +113,15 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  credit(change: BalanceChange): Promise<MutationResult> {
+  credit(change: model.BalanceChange): Promise<model.MutationResult> {
     return this.changeBalance("CREDIT", change);
   }
 
-  debit(change: DebitChange): Promise<MutationResult> {
+  debit(change: model.DebitChange): Promise<model.MutationResult> {
     return this.changeBalance("DEBIT", change);
   }
 
-  private changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult> {
+  private changeBalance(kind: "CREDIT" | "DEBIT", change: model.DebitChange): Promise<model.MutationResult> {
     const normalized = { ...change, walletId: issuedIdOrNone(change.walletId) };
     // Compare-and-set debits need their own version check: they never join a batch.
     const batcher = change.expectedVersion === undefined ? this.batchers?.[kind] : undefined;
@@ -151,7 +134,7 @@ export class PostgresStore implements WalletStore {
     );
   }
 
-  transfer(change: TransferChange): Promise<TransferResult> {
+  transfer(change: model.TransferChange): Promise<model.TransferResult> {
     const normalized = {
       ...change,
       fromWalletId: issuedIdOrNone(change.fromWalletId),
@@ -167,7 +150,7 @@ export class PostgresStore implements WalletStore {
     walletId: string,
     limit: number,
     beforeVersion?: bigint,
-  ): Promise<Transaction[] | null> {
+  ): Promise<model.Transaction[] | null> {
     if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const owned = await this.pool.query("SELECT 1 FROM wallets WHERE id = $1 AND owner_id = $2", [
@@ -185,7 +168,7 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null> {
+  getTransaction(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
     if (!isIssuedId(transactionId)) return Promise.resolve(null);
     return guarded(async () => {
       const { rows } = await this.pool.query(
@@ -196,37 +179,42 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  placeHold(placement: HoldPlacement): Promise<HoldResult> {
+  placeHold(placement: model.HoldPlacement): Promise<model.HoldResult> {
     return guarded(() => holds.placeHold(this.pool, this.url, placement));
   }
 
-  captureHold(capture: HoldCapture): Promise<CaptureResult> {
+  captureHold(capture: model.HoldCapture): Promise<model.CaptureResult> {
     return guarded(() => holds.captureHold(this.pool, this.url, capture));
   }
 
-  voidHold(release: HoldRelease): Promise<HoldResult> {
+  voidHold(release: model.HoldRelease): Promise<model.HoldResult> {
     return guarded(() => holds.voidHold(this.pool, this.url, release));
   }
 
-  getHold(ownerId: string, holdId: string): Promise<Hold | null> {
+  getHold(ownerId: string, holdId: string): Promise<model.Hold | null> {
     return guarded(async () => {
       const row = await holds.getHold(this.pool, ownerId, holdId);
       return row ? toHold(row) : null;
     });
   }
 
-  listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null> {
+  listHolds(
+    ownerId: string,
+    walletId: string,
+    limit: number,
+    after?: HoldPosition,
+  ): Promise<model.Hold[] | null> {
     return guarded(async () => {
       const rows = await holds.listHolds(this.pool, ownerId, walletId, limit, after);
       return rows ? rows.map(toHold) : null;
     });
   }
 
-  expireHolds(now: Date, limit: number): Promise<OutboxEvent[]> {
+  expireHolds(now: Date, limit: number): Promise<model.OutboxEvent[]> {
     return guarded(() => holds.expireHolds(this.pool, this.url, now, limit));
   }
 
-  reverseTransaction(request: ReversalRequest): Promise<ReversalResult> {
+  reverseTransaction(request: model.ReversalRequest): Promise<model.ReversalResult> {
     return guarded(() => reverseTransaction(this.pool, this.url, request));
   }
 

@@ -1,12 +1,8 @@
-import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
 import { StoppableLoop } from "../stoppableLoop.js";
 import type { OutboxClaims } from "../store/port.js";
-import type { AckPublisher } from "./ackPublisher.js";
 import { eventCommittedAt } from "./eventCodec.js";
-import type { NatsLink } from "./natsLink.js";
-import type { OutboxMetrics } from "./outboxMetrics.js";
-import type { Relay, RelayOptions } from "./outboxRelay.js";
+import type { Relay, RelayContext } from "./outboxRelay.js";
 
 const MAX_IN_FLIGHT = 2048;
 
@@ -25,15 +21,11 @@ export class ClaimsRelay implements Relay {
 
   constructor(
     private readonly claims: OutboxClaims,
-    private readonly link: NatsLink,
-    private readonly publisher: AckPublisher,
-    private readonly logger: Logger,
-    private readonly metrics: OutboxMetrics,
-    private readonly options: RelayOptions,
+    private readonly ctx: RelayContext,
   ) {}
 
   committed(events: OutboxEvent[]): void {
-    if (this.loop.stopped || this.publisher.inFlight >= MAX_IN_FLIGHT) return;
+    if (this.loop.stopped || this.ctx.publisher.inFlight >= MAX_IN_FLIGHT) return;
     for (const event of events) this.publish(event, () => {});
   }
 
@@ -44,26 +36,26 @@ export class ClaimsRelay implements Relay {
   /** Stops sweeping, lets in-flight publishes finish, and records their acks. */
   async stop(): Promise<void> {
     await this.loop.stop();
-    await this.publisher.settled();
+    await this.ctx.publisher.settled();
     await this.flush();
   }
 
   /** `done(true)` after the PubAck (the event is then queued for marking), `done(false)` otherwise. */
   private publish(event: OutboxEvent, done: (ok: boolean) => void): void {
-    const nc = this.link.connection();
+    const nc = this.ctx.link.connection();
     if (!nc) {
       done(false);
       return;
     }
-    this.publisher.publish(nc, event, (ok, duplicate) => {
+    this.ctx.publisher.publish(nc, event, (ok, duplicate) => {
       if (ok) {
-        this.metrics.published.inc({ duplicate: String(duplicate) });
-        this.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
+        this.ctx.metrics.published.inc({ duplicate: String(duplicate) });
+        this.ctx.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
         this.acked.push(event.eventId);
         this.scheduleFlush();
       } else {
-        this.metrics.publishFailures.inc();
-        this.logger.warn({ eventId: event.eventId }, "event publish failed, left for the sweeper");
+        this.ctx.metrics.publishFailures.inc();
+        this.ctx.logger.warn({ eventId: event.eventId }, "event publish failed, left for the sweeper");
       }
       done(ok);
     });
@@ -86,7 +78,7 @@ export class ClaimsRelay implements Relay {
     this.flushing = this.flushing.then(() =>
       this.claims.markPublished(ids).catch((err: unknown) => {
         // Not fatal: the sweeper will publish these again and the duplicate is dropped.
-        this.logger.warn({ err, count: ids.length }, "could not mark events published");
+        this.ctx.logger.warn({ err, count: ids.length }, "could not mark events published");
       }),
     );
     return this.flushing;
@@ -95,25 +87,26 @@ export class ClaimsRelay implements Relay {
   private async sweepLoop(): Promise<void> {
     while (!this.loop.stopped) {
       let full = false;
-      if (this.link.connection()) {
+      if (this.ctx.link.connection()) {
         try {
-          const { batchSize, minAgeMs, leaseMs } = this.options;
+          const { batchSize, minAgeMs, leaseMs } = this.ctx.options;
           const batch = await this.claims.claimUnpublished(batchSize, minAgeMs, leaseMs);
           if (batch.length > 0) {
             const results = await Promise.all(
               batch.map((e) => new Promise<boolean>((resolve) => this.publish(e, resolve))),
             );
             const failed = results.filter((ok) => !ok).length;
-            this.metrics.swept.inc(results.length - failed);
-            if (failed > 0) this.logger.warn({ failed }, "event publishes failed, left for the next sweep");
+            this.ctx.metrics.swept.inc(results.length - failed);
+            if (failed > 0)
+              this.ctx.logger.warn({ failed }, "event publishes failed, left for the next sweep");
             await this.flush();
           }
           full = batch.length === batchSize;
         } catch (err) {
-          this.logger.warn({ err }, "outbox sweep failed");
+          this.ctx.logger.warn({ err }, "outbox sweep failed");
         }
       }
-      if (!full) await this.loop.pause(this.options.sweepIntervalMs);
+      if (!full) await this.loop.pause(this.ctx.options.sweepIntervalMs);
     }
   }
 }

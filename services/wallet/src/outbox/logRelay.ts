@@ -1,13 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "pino";
 import type { OutboxEvent } from "../domain/model.js";
 import { StoppableLoop } from "../stoppableLoop.js";
 import type { OutboxLog, OutboxPosition } from "../store/port.js";
-import type { AckPublisher } from "./ackPublisher.js";
 import { eventCommittedAt } from "./eventCodec.js";
-import type { NatsLink } from "./natsLink.js";
-import type { OutboxMetrics } from "./outboxMetrics.js";
-import type { Relay, RelayOptions } from "./outboxRelay.js";
+import type { Relay, RelayContext } from "./outboxRelay.js";
 
 /** How often the cursor holder reads the log while it finds events it did not publish itself. */
 const TAIL_MS = 50;
@@ -58,30 +54,26 @@ export class LogRelay implements Relay {
 
   constructor(
     private readonly log: OutboxLog,
-    private readonly link: NatsLink,
-    private readonly publisher: AckPublisher,
-    private readonly logger: Logger,
-    private readonly metrics: OutboxMetrics,
-    private readonly options: RelayOptions,
+    private readonly ctx: RelayContext,
   ) {}
 
   committed(events: OutboxEvent[]): void {
     if (!this.holding || this.tailing.stopped || this.local.size >= MAX_LOCAL) return;
-    const nc = this.link.connection();
+    const nc = this.ctx.link.connection();
     if (!nc) return;
     const tenure = this.tenure;
     const at = Date.now();
     for (const event of events) {
       const id = event.eventId;
       this.local.set(id, { state: Local.InFlight, at });
-      this.publisher.publish(nc, event, (ok, duplicate) => {
+      this.ctx.publisher.publish(nc, event, (ok, duplicate) => {
         if (tenure !== this.tenure) return;
         if (ok) {
           this.acked(event, duplicate);
           const entry = this.local.get(id);
           if (entry) entry.state = Local.Acked;
         } else {
-          this.metrics.publishFailures.inc();
+          this.ctx.metrics.publishFailures.inc();
           this.local.delete(id); // the tailer publishes it from the log
         }
       });
@@ -95,19 +87,19 @@ export class LogRelay implements Relay {
   /** Stops tailing, records what was published, and gives the lease up. */
   async stop(): Promise<void> {
     await this.tailing.stop();
-    await this.publisher.settled();
-    if (this.holding && this.link.connection()) {
+    await this.ctx.publisher.settled();
+    if (this.holding && this.ctx.link.connection()) {
       await this.round(true).catch(() => false);
       await this.log.release(this.owner).catch(() => {});
     }
     this.holding = false;
-    this.metrics.cursorHeld.set(0);
+    this.ctx.metrics.cursorHeld.set(0);
   }
 
   private async loop(): Promise<void> {
     while (!this.tailing.stopped) {
       let more = false;
-      let wait = this.options.sweepIntervalMs;
+      let wait = this.ctx.options.sweepIntervalMs;
       try {
         if (await this.hold()) {
           this.publishFailed = false;
@@ -118,7 +110,7 @@ export class LogRelay implements Relay {
         this.failedRounds = 0;
       } catch (err) {
         // Store unreachable: money movement reports it; here it only delays publishing.
-        if (this.failedRounds++ % 30 === 0) this.logger.warn({ err }, "outbox relay round failed");
+        if (this.failedRounds++ % 30 === 0) this.ctx.logger.warn({ err }, "outbox relay round failed");
       }
       if (!more && !this.tailing.stopped) await this.tailing.pause(wait);
     }
@@ -126,38 +118,38 @@ export class LogRelay implements Relay {
 
   /** Takes, keeps or gives up the lease; true while this replica holds it and NATS is usable. */
   private async hold(): Promise<boolean> {
-    if (!this.link.connection()) {
+    if (!this.ctx.link.connection()) {
       if (this.holding) {
         this.drop();
         await this.log.release(this.owner);
-        this.logger.info("NATS unreachable: outbox cursor released");
+        this.ctx.logger.info("NATS unreachable: outbox cursor released");
       }
       return false;
     }
-    const renewEvery = this.options.cursorLeaseMs / 3;
+    const renewEvery = this.ctx.options.cursorLeaseMs / 3;
     if (this.holding && Date.now() - this.lastWrite < renewEvery) return true;
-    const cursor = await this.log.acquire(this.owner, this.options.cursorLeaseMs);
+    const cursor = await this.log.acquire(this.owner, this.ctx.options.cursorLeaseMs);
     this.lastWrite = Date.now();
     if (!cursor) {
       if (this.holding) {
         this.drop();
-        this.logger.warn("outbox cursor lease lost to another replica");
+        this.ctx.logger.warn("outbox cursor lease lost to another replica");
       }
       return false;
     }
     if (!this.holding) {
       this.holding = true;
-      this.metrics.cursorHeld.set(1);
+      this.ctx.metrics.cursorHeld.set(1);
       this.readPos = cursor;
       this.durablePos = cursor;
-      this.logger.info("outbox cursor taken: this replica publishes events");
+      this.ctx.logger.info("outbox cursor taken: this replica publishes events");
     }
     return true;
   }
 
   private drop(): void {
     this.holding = false;
-    this.metrics.cursorHeld.set(0);
+    this.ctx.metrics.cursorHeld.set(0);
     this.tenure++;
     this.local.clear();
     this.readPos = this.durablePos = undefined;
@@ -173,7 +165,7 @@ export class LogRelay implements Relay {
     const from = this.readPos;
     if (!from) return false;
     const tenure = this.tenure;
-    const rows = await this.log.readAfter(from, this.options.batchSize);
+    const rows = await this.log.readAfter(from, this.ctx.options.batchSize);
     let prefix = rows.length;
     const unknown: string[] = [];
     for (let i = 0; i < rows.length; i++) {
@@ -202,40 +194,40 @@ export class LogRelay implements Relay {
     if (reached > 0) this.readPos = rows[reached - 1].position;
     this.forgetStale();
     const moved = this.readPos !== this.durablePos;
-    const idle = rows.length < this.options.batchSize;
+    const idle = rows.length < this.ctx.options.batchSize;
     if (moved && (final || idle || Date.now() - this.lastWrite >= ADVANCE_MS)) {
       const to = this.readPos!;
-      const kept = await this.log.advance(this.owner, to, this.options.cursorLeaseMs);
+      const kept = await this.log.advance(this.owner, to, this.ctx.options.cursorLeaseMs);
       this.lastWrite = Date.now();
       if (!kept) {
         this.drop();
-        this.logger.warn("outbox cursor lease lost to another replica");
+        this.ctx.logger.warn("outbox cursor lease lost to another replica");
         return false;
       }
       if (tenure === this.tenure) this.durablePos = to;
     }
     if (failed.size > 0) {
       this.publishFailed = true;
-      this.logger.warn({ failed: failed.size }, "event publishes failed, retried from the log");
+      this.ctx.logger.warn({ failed: failed.size }, "event publishes failed, retried from the log");
       return false;
     }
-    return !final && reached === rows.length && rows.length === this.options.batchSize;
+    return !final && reached === rows.length && rows.length === this.ctx.options.batchSize;
   }
 
   /** Publishes from the log and waits for every ack; returns the ids that failed. */
   private publishAll(events: OutboxEvent[]): Promise<Set<string>> {
     const failed = new Set<string>();
-    const nc = this.link.connection();
+    const nc = this.ctx.link.connection();
     if (!nc) return Promise.resolve(new Set(events.map((e) => e.eventId)));
     return new Promise((resolve) => {
       let waiting = events.length;
       for (const event of events) {
-        this.publisher.publish(nc, event, (ok, duplicate) => {
+        this.ctx.publisher.publish(nc, event, (ok, duplicate) => {
           if (ok) {
             this.acked(event, duplicate);
-            this.metrics.swept.inc();
+            this.ctx.metrics.swept.inc();
           } else {
-            this.metrics.publishFailures.inc();
+            this.ctx.metrics.publishFailures.inc();
             failed.add(event.eventId);
           }
           if (--waiting === 0) resolve(failed);
@@ -245,8 +237,8 @@ export class LogRelay implements Relay {
   }
 
   private acked(event: OutboxEvent, duplicate: boolean): void {
-    this.metrics.published.inc({ duplicate: duplicate ? "true" : "false" });
-    this.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
+    this.ctx.metrics.published.inc({ duplicate: duplicate ? "true" : "false" });
+    this.ctx.metrics.commitToAck.observe((Date.now() - eventCommittedAt(event).getTime()) / 1000);
   }
 
   /** Entries are in insertion order: drop the ones the tailer never reached (it read the row first). */

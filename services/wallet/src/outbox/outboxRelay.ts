@@ -24,6 +24,15 @@ export interface RelayOptions {
   pruneIntervalMs: number;
 }
 
+/** What both kinds of relay publish and report with. */
+export interface RelayContext {
+  link: NatsLink;
+  publisher: AckPublisher;
+  logger: Logger;
+  metrics: OutboxMetrics;
+  options: RelayOptions;
+}
+
 export interface Relay extends CommittedEventSink {
   start(): void;
   stop(): Promise<void>;
@@ -50,10 +59,8 @@ export class OutboxRelay implements Relay {
     options: RelayOptions,
   ) {
     const outbox = store.outbox;
-    this.relay =
-      outbox.kind === "log"
-        ? new LogRelay(outbox, link, this.publisher, logger, metrics, options)
-        : new ClaimsRelay(outbox, link, this.publisher, logger, metrics, options);
+    const ctx: RelayContext = { link, publisher: this.publisher, logger, metrics, options };
+    this.relay = outbox.kind === "log" ? new LogRelay(outbox, ctx) : new ClaimsRelay(outbox, ctx);
     this.pruner = new OutboxPruner(store, logger, metrics, options.retentionMs, options.pruneIntervalMs);
   }
 

@@ -28,8 +28,9 @@ export {
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
-  natsCredentialsShape,
+  natsShape,
+  requireOutsideDevMode,
   requireSetting,
   requireTogether,
 } from "./security.js";
-export { handleShutdownSignals, inFlightBudgetMs } from "./shutdown.js";
+export { handleShutdownSignals, inFlightBudgetMs, shutdownGraceShape } from "./shutdown.js";

@@ -15,13 +15,23 @@ export const devModeShape = {
 };
 
 /** NATS credentials: a user and password, or a token. */
-export const natsCredentialsShape = {
+const natsCredentialsShape = {
   NATS_USER: env
     .optionalString()
     .describe("NATS user (with `NATS_PASSWORD`), or `NATS_TOKEN`; required unless `DEV_MODE=true`"),
   NATS_PASSWORD: env.optionalString().describe("password of `NATS_USER`"),
   NATS_TOKEN: env.optionalString().describe("NATS token, instead of a user and password"),
 };
+
+/** NATS_URL, described by what the service uses NATS for, and the credentials. */
+export function natsShape(purpose: string) {
+  return {
+    NATS_URL: env
+      .url("nats://127.0.0.1:4222", ["nats:", "tls:"])
+      .describe(`NATS server(s) ${purpose} (\`nats:\` or \`tls:\`)`),
+    ...natsCredentialsShape,
+  };
+}
 
 export interface NatsCredentialsConfig {
   DEV_MODE: boolean;
@@ -33,6 +43,11 @@ export interface NatsCredentialsConfig {
 /** Throws ConfigError("invalid configuration: <message>") unless `ok`. */
 export function requireSetting(ok: unknown, message: string): void {
   if (!ok) throw new ConfigError(`invalid configuration: ${message}`);
+}
+
+/** A key only development may go without: refused with "<message> unless DEV_MODE=true". */
+export function requireOutsideDevMode(config: { DEV_MODE: boolean }, ok: unknown, message: string): void {
+  requireSetting(config.DEV_MODE || ok, `${message} unless DEV_MODE=true`);
 }
 
 /** Settings that only work together (a certificate and its key): both or neither. */
@@ -66,9 +81,10 @@ export function checkNatsCredentials(config: NatsCredentialsConfig): void {
     user === undefined || token === undefined,
     "set NATS_USER/NATS_PASSWORD or NATS_TOKEN, not both",
   );
-  requireSetting(
-    user !== undefined || token !== undefined || config.DEV_MODE,
-    "NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required unless DEV_MODE=true",
+  requireOutsideDevMode(
+    config,
+    user !== undefined || token !== undefined,
+    "NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required",
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { env } from "./config.js";
 
 /**
  * `SHUTDOWN_GRACE_MS` means the same in every service: the whole time from SIGTERM/SIGINT
@@ -8,6 +9,17 @@ import type { Logger } from "pino";
  * `SHUTDOWN_GRACE_MS` below `terminationGracePeriodSeconds`; Compose: below `stop_grace_period`).
  */
 export const CLOSE_RESERVE_MAX_MS = 2_000;
+
+/** SHUTDOWN_GRACE_MS as every service reads it; `work` names what finishes first (requests, calls…). */
+export function shutdownGraceShape(work: string, minMs = 0) {
+  return {
+    SHUTDOWN_GRACE_MS: env
+      .int(25_000, minMs, 600_000)
+      .describe(
+        `whole time from SIGTERM/SIGINT to exit: in-flight ${work} finish first, the last quarter (at most 2 s) closes connections`,
+      ),
+  };
+}
 
 /** The part of the grace period in which in-flight work may finish; see above. */
 export function inFlightBudgetMs(graceMs: number): number {

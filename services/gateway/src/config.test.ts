@@ -39,6 +39,8 @@ describe("config - gateway environment", () => {
     [{ JWT_ALGORITHMS: "ES256", JWT_JWKS_URL: "file:///etc/keys" }, "JWT_JWKS_URL"],
     [{ GATEWAY_PORT: "http" }, "GATEWAY_PORT"],
     [{ REDIS_URL: "localhost:6379" }, "REDIS_URL"],
+    [{ NATS_URL: "http://127.0.0.1:4222" }, "NATS_URL"],
+    [{ SHUTDOWN_GRACE_MS: "600001" }, "SHUTDOWN_GRACE_MS"],
   ])("rejects %o naming %s", (env, name) => {
     expect(() => loadGatewayConfig({ ...DEV, ...env })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ ...DEV, ...env })).toThrow(name);

@@ -8,9 +8,11 @@ import {
   env,
   loadConfig,
   logLevelShape,
-  natsCredentialsShape,
+  natsShape,
+  requireOutsideDevMode,
   requireSetting,
   requireTogether,
+  shutdownGraceShape,
 } from "@wallet/runtime";
 import { z } from "zod";
 
@@ -62,10 +64,7 @@ export const configShape = {
   REDIS_URL: env
     .url("redis://127.0.0.1:6379", ["redis:", "rediss:"])
     .describe("rate limits, idempotency records, history cache (`redis:` or `rediss:`)"),
-  NATS_URL: env
-    .string("nats://127.0.0.1:4222")
-    .describe("`TransactionCommitted` events, for cache invalidation"),
-  ...natsCredentialsShape,
+  ...natsShape("of the wallet's events, for cache invalidation"),
   ...devModeShape,
   ...authConfigShape,
   TRUST_PROXY: trustProxy.describe(
@@ -81,11 +80,7 @@ export const configShape = {
   CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
   BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024).describe("largest request body (413 above it)"),
   ...logLevelShape,
-  SHUTDOWN_GRACE_MS: env
-    .int(25_000, 0)
-    .describe(
-      "whole time from SIGTERM/SIGINT to exit: in-flight requests finish first, the last quarter (at most 2 s) closes connections",
-    ),
+  ...shutdownGraceShape("requests"),
 };
 
 export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;
@@ -104,13 +99,15 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
     !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
     "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
   );
-  requireSetting(
-    config.DEV_MODE || new URL(config.REDIS_URL).password !== "",
-    "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379) unless DEV_MODE=true",
+  requireOutsideDevMode(
+    config,
+    new URL(config.REDIS_URL).password !== "",
+    "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
   );
-  requireSetting(
-    config.DEV_MODE || config.WALLET_GRPC_CA_FILE,
-    "WALLET_GRPC_CA_FILE is required (TLS to the wallet) unless DEV_MODE=true",
+  requireOutsideDevMode(
+    config,
+    config.WALLET_GRPC_CA_FILE,
+    "WALLET_GRPC_CA_FILE is required (TLS to the wallet)",
   );
   return config;
 }

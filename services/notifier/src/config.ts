@@ -6,7 +6,8 @@ import {
   env,
   loadConfig,
   logLevelShape,
-  natsCredentialsShape,
+  natsShape,
+  shutdownGraceShape,
 } from "@wallet/runtime";
 import { z } from "zod";
 
@@ -41,20 +42,13 @@ const webhookSecret = z
 
 /** Environment variables of the notifier; keys are the variable names (see README). */
 export const configShape = {
-  NATS_URL: env
-    .url("nats://127.0.0.1:4222", ["nats:", "tls:"])
-    .describe("NATS server(s) (`nats:` or `tls:`)"),
+  ...natsShape("of the events and the dead-letter stream"),
   NATS_STREAM_REPLICAS: env
     .int(1, 1, 5)
     .describe("replicas of the streams and the KV bucket it creates (3 in a NATS cluster)"),
-  ...natsCredentialsShape,
   ...devModeShape,
   ...logLevelShape,
-  SHUTDOWN_GRACE_MS: env
-    .int(25_000, 1_000, 600_000)
-    .describe(
-      "whole time from SIGTERM/SIGINT to exit: in-flight deliveries finish first, the last quarter (at most 2 s) closes connections",
-    ),
+  ...shutdownGraceShape("deliveries", 1_000),
   NOTIFIER_ADMIN_HOST: env.string("0.0.0.0").describe("bind address of the admin HTTP server"),
   NOTIFIER_ADMIN_PORT: env
     .int(9465, 0, 65_535)

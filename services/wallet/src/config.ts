@@ -7,9 +7,11 @@ import {
   env,
   loadConfig,
   logLevelShape,
-  natsCredentialsShape,
+  natsShape,
+  requireOutsideDevMode,
   requireSetting,
   requireTogether,
+  shutdownGraceShape,
 } from "@wallet/runtime";
 import type { z } from "zod";
 
@@ -57,11 +59,8 @@ export const configShape = {
     .string("0.0.0.0")
     .describe("admin HTTP bind address (`/healthz`, `/readyz`, `/metrics`)"),
   WALLET_ADMIN_PORT: env.int(9464, 0, 65535).describe("admin HTTP port"),
-  NATS_URL: env
-    .url("nats://127.0.0.1:4222", ["nats:", "tls:"])
-    .describe("NATS server(s) for events (`nats:` or `tls:`)"),
+  ...natsShape("for events"),
   NATS_STREAM_REPLICAS: env.int(1, 1, 5).describe("replicas of the streams (3 in a NATS cluster)"),
-  ...natsCredentialsShape,
   ...devModeShape,
   ...authConfigShape,
   OUTBOX_SWEEP_INTERVAL_MS: env
@@ -86,11 +85,7 @@ export const configShape = {
     .int(1000, 0, 3_600_000)
     .describe("how often each replica ends holds past their expiry (releasing their funds); 0 = never"),
   ...logLevelShape,
-  SHUTDOWN_GRACE_MS: env
-    .int(25_000, 0, 600_000)
-    .describe(
-      "whole time from SIGTERM/SIGINT to exit: in-flight calls finish first, the last quarter (at most 2 s) closes connections",
-    ),
+  ...shutdownGraceShape("calls"),
 } satisfies Record<string, z.ZodType>;
 
 export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;
@@ -113,9 +108,10 @@ export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): Walle
     config.HOLD_DEFAULT_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS,
     "HOLD_DEFAULT_TTL_SECONDS must not exceed HOLD_MAX_TTL_SECONDS",
   );
-  requireSetting(
-    config.DEV_MODE || config.WALLET_TLS_CERT_FILE,
-    "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS) unless DEV_MODE=true",
+  requireOutsideDevMode(
+    config,
+    config.WALLET_TLS_CERT_FILE,
+    "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS)",
   );
   return config;
 }

@@ -16,8 +16,8 @@ export interface Wallet {
   updatedAt: Date;
 }
 
-export interface Transaction {
-  id: string;
+/** What every transaction records of the money it moved in one wallet. */
+interface Movement {
   walletId: string;
   ownerId: string;
   type: TransactionType;
@@ -25,36 +25,31 @@ export interface Transaction {
   currency: string;
   balanceAfter: Money;
   walletVersion: bigint;
+}
+
+/** A transaction's links to others; "" where it has none. */
+interface TransactionLinks {
   transferId: string;
   counterpartyWalletId: string;
+  /** The transaction this one reverses. */
+  reversalOf: string;
+  /** The hold whose capture made this transaction. */
+  holdId: string;
+}
+
+export interface Transaction extends Movement, TransactionLinks {
+  id: string;
   metadata: Record<string, string>;
   createdAt: Date;
-  /** The transaction this one reverses; "" for any other transaction. */
-  reversalOf: string;
-  /** The hold whose capture made this transaction; "" otherwise. */
-  holdId: string;
   /** How much of this transaction has been reversed so far (0 for reversals themselves). */
   reversedAmount: Money;
 }
 
 /**
- * A transaction as a store records it: the links a transaction does not have are absent
- * (not ""), and the caller's idempotency key and fingerprint are on its own leg only.
+ * A transaction as a store records it: the links it does not have are absent (not ""),
+ * and the caller's idempotency key and fingerprint are on its own leg only.
  */
-export interface LedgerEntry {
-  walletId: string;
-  ownerId: string;
-  type: TransactionType;
-  amount: Money;
-  currency: string;
-  balanceAfter: Money;
-  walletVersion: bigint;
-  transferId?: string;
-  counterpartyWalletId?: string;
-  /** The transaction this one reverses. */
-  reversalOf?: string;
-  /** The hold whose capture made this transaction. */
-  holdId?: string;
+export interface LedgerEntry extends Movement, Partial<TransactionLinks> {
   idempotencyKey?: string;
   fingerprint?: string;
 }

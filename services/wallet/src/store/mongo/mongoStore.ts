@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { HoldNotFoundError, TransactionNotFoundError, WalletExistsError } from "../../domain/errors.js";
 import type * as model from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import { StoreAdapter } from "../adapter.js";
 import { type StoreOptions, storeOptions } from "../options.js";
 import type { HoldPosition, OutboxClaims, WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
@@ -21,13 +22,14 @@ import { clientOptions, collections, databaseName, migrate, WALLET_OWNER_CURRENC
 import { transfer } from "./transfer.js";
 
 /** WalletStore on a MongoDB replica set (multi-document transactions are required). */
-export class MongoStore implements WalletStore {
+export class MongoStore extends StoreAdapter implements WalletStore {
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly cols: Collections;
   private readonly budgetMs: number;
 
   constructor(url: string, options: number | Partial<StoreOptions> = {}) {
+    super();
     const opts = storeOptions(options);
     this.budgetMs = opts.statementTimeoutMs;
     // Connects lazily on the first operation; an unreachable server surfaces there.
@@ -81,32 +83,15 @@ export class MongoStore implements WalletStore {
     });
   }
 
-  credit(change: model.BalanceChange): Promise<model.MutationResult> {
-    return this.changeBalance("CREDIT", change);
+  protected changeBalance(
+    kind: "CREDIT" | "DEBIT",
+    change: model.DebitChange,
+  ): Promise<model.MutationResult> {
+    return guarded(() => changeBalance(this.cols, kind, change, this.budgetMs));
   }
 
-  debit(change: model.DebitChange): Promise<model.MutationResult> {
-    return this.changeBalance("DEBIT", change);
-  }
-
-  private changeBalance(kind: "CREDIT" | "DEBIT", change: model.DebitChange): Promise<model.MutationResult> {
-    return guarded(() =>
-      changeBalance(this.cols, kind, { ...change, walletId: issuedIdOrNone(change.walletId) }, this.budgetMs),
-    );
-  }
-
-  transfer(change: model.TransferChange): Promise<model.TransferResult> {
-    return guarded(() =>
-      transfer(
-        this.cols,
-        {
-          ...change,
-          fromWalletId: issuedIdOrNone(change.fromWalletId),
-          toWalletId: issuedIdOrNone(change.toWalletId),
-        },
-        this.budgetMs,
-      ),
-    );
+  protected transferBetween(change: model.TransferChange): Promise<model.TransferResult> {
+    return guarded(() => transfer(this.cols, change, this.budgetMs));
   }
 
   listTransactions(

@@ -2,8 +2,9 @@ import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
 import type * as model from "../../domain/model.js";
-import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
+import { isIssuedId } from "../../domain/validation.js";
 import { eventIdFloor } from "../../outbox/retention.js";
+import { StoreAdapter } from "../adapter.js";
 import { type StoreOptions, storeOptions } from "../options.js";
 import type { HoldPosition, WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
@@ -27,7 +28,7 @@ const types = {
 };
 
 /** WalletStore on PostgreSQL. */
-export class PostgresStore implements WalletStore {
+export class PostgresStore extends StoreAdapter implements WalletStore {
   private readonly pool: pg.Pool;
   private readonly batchers: Record<"CREDIT" | "DEBIT", BalanceBatcher> | undefined;
   private readonly transfers: TransferBatcher | undefined;
@@ -42,6 +43,7 @@ export class PostgresStore implements WalletStore {
     options: number | Partial<StoreOptions> = {},
     batchMax?: number,
   ) {
+    super();
     const opts = storeOptions(options);
     if (batchMax !== undefined) opts.batchMax = batchMax;
     this.pool = new pg.Pool({
@@ -113,35 +115,22 @@ export class PostgresStore implements WalletStore {
     });
   }
 
-  credit(change: model.BalanceChange): Promise<model.MutationResult> {
-    return this.changeBalance("CREDIT", change);
-  }
-
-  debit(change: model.DebitChange): Promise<model.MutationResult> {
-    return this.changeBalance("DEBIT", change);
-  }
-
-  private changeBalance(kind: "CREDIT" | "DEBIT", change: model.DebitChange): Promise<model.MutationResult> {
-    const normalized = { ...change, walletId: issuedIdOrNone(change.walletId) };
+  protected changeBalance(
+    kind: "CREDIT" | "DEBIT",
+    change: model.DebitChange,
+  ): Promise<model.MutationResult> {
     // Compare-and-set debits need their own version check: they never join a batch.
     const batcher = change.expectedVersion === undefined ? this.batchers?.[kind] : undefined;
     return guarded(() =>
       batcher
-        ? batcher.apply(normalized)
-        : onConnection(this.pool, this.url, change.signal, (client) =>
-            changeBalance(client, kind, normalized),
-          ),
+        ? batcher.apply(change)
+        : onConnection(this.pool, this.url, change.signal, (client) => changeBalance(client, kind, change)),
     );
   }
 
-  transfer(change: model.TransferChange): Promise<model.TransferResult> {
-    const normalized = {
-      ...change,
-      fromWalletId: issuedIdOrNone(change.fromWalletId),
-      toWalletId: issuedIdOrNone(change.toWalletId),
-    };
+  protected transferBetween(change: model.TransferChange): Promise<model.TransferResult> {
     return guarded(() =>
-      this.transfers ? this.transfers.apply(normalized) : transfer(this.pool, this.url, normalized),
+      this.transfers ? this.transfers.apply(change) : transfer(this.pool, this.url, change),
     );
   }
 

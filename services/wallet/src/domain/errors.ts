@@ -113,3 +113,10 @@ export class TransactionNotFoundError extends WalletNotFoundError {
     super("Transaction not found");
   }
 }
+
+/** The caller has gone (cancelled, or its deadline passed): the work stops before anything commits. */
+export class CallAbortedError extends StoreUnavailableError {
+  constructor() {
+    super("The call was cancelled or its deadline passed");
+  }
+}

@@ -29,14 +29,14 @@ export async function changeBalance(
   cols: Collections,
   kind: "CREDIT" | "DEBIT",
   change: DebitChange,
-  budgetMs = 0,
 ): Promise<MutationResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const event = await inTransaction(cols.client, (session) => applyChange(cols, session, kind, change), {
-        budgetMs,
-        signal: change.signal,
-      });
+      const event = await inTransaction(
+        cols,
+        (session) => applyChange(cols, session, kind, change),
+        change.signal,
+      );
       if (event) return { transaction: event.transaction, replayed: false, events: [event] };
     } catch (err) {
       if (!isDuplicateKey(err, IDEMPOTENCY_INDEX)) throw err;

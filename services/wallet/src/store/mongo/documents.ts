@@ -102,6 +102,8 @@ export interface OutboxDoc {
 /** The handles every store operation works with. */
 export interface Collections {
   client: MongoClient;
+  /** Time all attempts of one write's transaction may take together; 0: no bound beyond the attempts. */
+  budgetMs: number;
   wallets: Collection<WalletDoc>;
   transactions: Collection<TransactionDoc>;
   outbox: Collection<OutboxDoc>;

@@ -54,13 +54,9 @@ import { guardedWallet, type KeySpace, runOnceByKey, transferLegs, updateBalance
  * loser answers HoldNotPendingError (or replays, when it was the same request).
  */
 
-export async function placeHold(
-  cols: Collections,
-  placement: HoldPlacement,
-  budgetMs = 0,
-): Promise<HoldResult> {
+export async function placeHold(cols: Collections, placement: HoldPlacement): Promise<HoldResult> {
   validateAmount(placement.amount);
-  return runOnceByKey(cols, HOLD_KEYS, placement, budgetMs, placeReplay, (session) =>
+  return runOnceByKey(cols, HOLD_KEYS, placement, placeReplay, (session) =>
     placeOnce(cols, session, placement),
   );
 }
@@ -118,16 +114,11 @@ async function placeOnce(
   return { hold: toHold(hold), replayed: false, events: [toHoldEvent(outbox)] };
 }
 
-export async function captureHold(
-  cols: Collections,
-  capture: HoldCapture,
-  budgetMs = 0,
-): Promise<CaptureResult> {
+export async function captureHold(cols: Collections, capture: HoldCapture): Promise<CaptureResult> {
   validateAmountOrZero(capture.amount);
   return endHold(
     cols,
     { ...capture, status: "CAPTURED" },
-    budgetMs,
     (session, hold) => captureOnce(cols, session, hold, capture),
     async (hold) => {
       if (!hold.captureTransactionId) throw new Error(`captured hold ${hold._id} has no transaction`);
@@ -138,11 +129,10 @@ export async function captureHold(
   );
 }
 
-export function voidHold(cols: Collections, release: HoldRelease, budgetMs = 0): Promise<HoldResult> {
+export function voidHold(cols: Collections, release: HoldRelease): Promise<HoldResult> {
   return endHold(
     cols,
     { ...release, status: "VOIDED" },
-    budgetMs,
     (session, hold) => voidOnce(cols, session, hold, release),
     async (hold) => ({ hold: toHold(hold), replayed: true, events: [] }),
   );
@@ -170,7 +160,6 @@ type Outcome<T> = { done: T } | { ended: HoldDoc } | { expired: true };
 async function endHold<T>(
   cols: Collections,
   ending: Ending,
-  budgetMs: number,
   end: (session: ClientSession, hold: HoldDoc) => Promise<T>,
   replay: (hold: HoldDoc) => Promise<T>,
 ): Promise<T> {
@@ -178,7 +167,7 @@ async function endHold<T>(
   if (!existing) throw new HoldNotFoundError();
   if (existing.status !== "PENDING") return replayOrRefuse(existing, ending, replay);
   const outcome = await inTransaction(
-    cols.client,
+    cols,
     async (session): Promise<Outcome<T>> => {
       const hold = await cols.holds.findOne({ _id: ending.holdId, ownerId: ending.ownerId }, { session });
       if (!hold) throw new HoldNotFoundError();
@@ -193,7 +182,7 @@ async function endHold<T>(
       }
       return { done: await end(session, hold) };
     },
-    { budgetMs, signal: ending.signal },
+    ending.signal,
   );
   // Thrown after the expiry has committed, so the error does not roll it back.
   if ("expired" in outcome) throw new HoldNotPendingError("EXPIRED");
@@ -385,12 +374,7 @@ async function expireOne(
  * transaction each (a write conflict with another sweeper retries that one hold,
  * which then reads as ended and is skipped).
  */
-export async function expireHolds(
-  cols: Collections,
-  now: Date,
-  limit: number,
-  budgetMs = 0,
-): Promise<OutboxEvent[]> {
+export async function expireHolds(cols: Collections, now: Date, limit: number): Promise<OutboxEvent[]> {
   const due = await cols.holds
     .find({ status: "PENDING", expiresAt: { $lte: now } }, { projection: { _id: 1 } })
     .sort({ expiresAt: 1 })
@@ -398,9 +382,7 @@ export async function expireHolds(
     .toArray();
   const events: OutboxEvent[] = [];
   for (const { _id } of due) {
-    const event = await inTransaction(cols.client, (session) => expireOne(cols, session, _id, now, ""), {
-      budgetMs,
-    });
+    const event = await inTransaction(cols, (session) => expireOne(cols, session, _id, now, ""));
     if (event) events.push(event);
   }
   return events;

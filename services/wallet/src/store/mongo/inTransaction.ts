@@ -1,5 +1,6 @@
-import { type ClientSession, type MongoClient, type TransactionOptions, WriteConcern } from "mongodb";
-import { StoreUnavailableError, type WalletError } from "../../domain/errors.js";
+import { type ClientSession, type TransactionOptions, WriteConcern } from "mongodb";
+import { CallAbortedError, StoreUnavailableError, type WalletError } from "../../domain/errors.js";
+import type { Collections } from "./documents.js";
 import { isConnectionError } from "./driverErrors.js";
 
 /*
@@ -24,13 +25,6 @@ const OPTIONS: TransactionOptions = {
   readPreference: "primary",
 };
 
-export interface TransactionBounds {
-  /** Time all attempts together may take; 0 for no bound beyond MAX_ATTEMPTS. */
-  budgetMs: number;
-  /** The caller's cancellation: no new attempt starts once it fired. */
-  signal?: AbortSignal;
-}
-
 /**
  * Runs work in one multi-document transaction with a bounded number of retries.
  * work must await every operation and pass the session to each, and must let
@@ -38,21 +32,19 @@ export interface TransactionBounds {
  * A non-driver error thrown by work aborts the transaction and is rethrown as is.
  */
 export async function inTransaction<T>(
-  client: MongoClient,
+  { client, budgetMs }: Pick<Collections, "client" | "budgetMs">,
   work: (session: ClientSession) => Promise<T>,
-  bounds: TransactionBounds = { budgetMs: 0 },
+  signal?: AbortSignal,
 ): Promise<T> {
   let attempts = 0;
   let lastError: unknown;
-  const deadline = bounds.budgetMs > 0 ? Date.now() + bounds.budgetMs : Number.POSITIVE_INFINITY;
-  const options: TransactionOptions =
-    bounds.budgetMs > 0 ? { ...OPTIONS, maxCommitTimeMS: bounds.budgetMs } : OPTIONS;
+  const deadline = budgetMs > 0 ? Date.now() + budgetMs : Number.POSITIVE_INFINITY;
+  const options: TransactionOptions = budgetMs > 0 ? { ...OPTIONS, maxCommitTimeMS: budgetMs } : OPTIONS;
   return client.withSession((session) =>
     session.withTransaction(async (s) => {
       attempts += 1;
       // Not a MongoError, so withTransaction aborts and stops retrying.
-      if (bounds.signal?.aborted)
-        throw new StoreUnavailableError("The call was cancelled or its deadline passed");
+      if (signal?.aborted) throw new CallAbortedError();
       if (
         attempts > MAX_ATTEMPTS ||
         (attempts > 1 && Date.now() >= deadline) ||

@@ -26,18 +26,16 @@ export class MongoStore extends StoreAdapter implements WalletStore {
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly cols: Collections;
-  private readonly budgetMs: number;
 
   constructor(url: string, options: number | Partial<StoreOptions> = {}) {
     super();
     const opts = storeOptions(options);
-    this.budgetMs = opts.statementTimeoutMs;
     // Connects lazily on the first operation; an unreachable server surfaces there.
     this.client = new MongoClient(url, clientOptions(url, opts.poolSize));
     // Every read from the primary, whatever the URL's readPreference: an idempotency replay or a
     // read after a write must see the write.
     this.db = this.client.db(databaseName(url), { readPreference: ReadPreference.primary });
-    this.cols = collections(this.client, this.db);
+    this.cols = collections(this.client, this.db, opts.statementTimeoutMs);
   }
 
   migrate(): Promise<void> {
@@ -87,11 +85,11 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     kind: "CREDIT" | "DEBIT",
     change: model.DebitChange,
   ): Promise<model.MutationResult> {
-    return guarded(() => changeBalance(this.cols, kind, change, this.budgetMs));
+    return guarded(() => changeBalance(this.cols, kind, change));
   }
 
   protected transferBetween(change: model.TransferChange): Promise<model.TransferResult> {
-    return guarded(() => transfer(this.cols, change, this.budgetMs));
+    return guarded(() => transfer(this.cols, change));
   }
 
   listTransactions(
@@ -125,19 +123,19 @@ export class MongoStore extends StoreAdapter implements WalletStore {
 
   placeHold(placement: model.HoldPlacement): Promise<model.HoldResult> {
     return guarded(() =>
-      placeHold(this.cols, { ...placement, walletId: issuedIdOrNone(placement.walletId) }, this.budgetMs),
+      placeHold(this.cols, { ...placement, walletId: issuedIdOrNone(placement.walletId) }),
     );
   }
 
   captureHold(capture: model.HoldCapture): Promise<model.CaptureResult> {
     if (!isIssuedId(capture.holdId)) return Promise.reject(new HoldNotFoundError());
     const destinationWalletId = capture.destinationWalletId && issuedIdOrNone(capture.destinationWalletId);
-    return guarded(() => captureHold(this.cols, { ...capture, destinationWalletId }, this.budgetMs));
+    return guarded(() => captureHold(this.cols, { ...capture, destinationWalletId }));
   }
 
   voidHold(release: model.HoldRelease): Promise<model.HoldResult> {
     if (!isIssuedId(release.holdId)) return Promise.reject(new HoldNotFoundError());
-    return guarded(() => voidHold(this.cols, release, this.budgetMs));
+    return guarded(() => voidHold(this.cols, release));
   }
 
   getHold(ownerId: string, holdId: string): Promise<model.Hold | null> {
@@ -156,14 +154,14 @@ export class MongoStore extends StoreAdapter implements WalletStore {
   }
 
   expireHolds(now: Date, limit: number): Promise<model.OutboxEvent[]> {
-    return guarded(() => expireHolds(this.cols, now, limit, this.budgetMs));
+    return guarded(() => expireHolds(this.cols, now, limit));
   }
 
   reverseTransaction(request: model.ReversalRequest): Promise<model.ReversalResult> {
     if (!isIssuedId(request.transactionId)) {
       return Promise.reject(new TransactionNotFoundError());
     }
-    return guarded(() => reverseTransaction(this.cols, request, this.budgetMs));
+    return guarded(() => reverseTransaction(this.cols, request));
   }
 
   /*

@@ -26,10 +26,9 @@ import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs, updateBalanc
 export async function reverseTransaction(
   cols: Collections,
   request: ReversalRequest,
-  budgetMs = 0,
 ): Promise<ReversalResult> {
   validateAmountOrZero(request.amount);
-  return runOnceByKey(cols, TRANSACTION_KEYS, request, budgetMs, reversalReplay, (session) =>
+  return runOnceByKey(cols, TRANSACTION_KEYS, request, reversalReplay, (session) =>
     reverseOnce(cols, session, request),
   );
 }

@@ -81,9 +81,10 @@ export function clientOptions(url: string, poolSize: number): MongoClientOptions
   return options;
 }
 
-export function collections(client: Collections["client"], db: Db): Collections {
+export function collections(client: Collections["client"], db: Db, budgetMs: number): Collections {
   return {
     client,
+    budgetMs,
     wallets: db.collection<WalletDoc>("wallets"),
     transactions: db.collection<TransactionDoc>("transactions"),
     outbox: db.collection<OutboxDoc>("outbox"),

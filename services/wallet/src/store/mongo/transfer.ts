@@ -10,12 +10,8 @@ import { insertWithOutbox, moveBetween, runOnceByKey, transferLegs } from "./wal
  * the transaction's snapshot and then updated; a concurrent change to either
  * one is a write conflict, which withTransaction retries on a fresh snapshot.
  */
-export async function transfer(
-  cols: Collections,
-  change: TransferChange,
-  budgetMs = 0,
-): Promise<TransferResult> {
-  return runOnceByKey(cols, TRANSACTION_KEYS, change, budgetMs, transferReplay, (session) =>
+export async function transfer(cols: Collections, change: TransferChange): Promise<TransferResult> {
+  return runOnceByKey(cols, TRANSACTION_KEYS, change, transferReplay, (session) =>
     transferOnce(cols, session, change),
   );
 }

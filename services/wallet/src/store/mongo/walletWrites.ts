@@ -41,7 +41,6 @@ export async function runOnceByKey<D, R>(
   cols: Collections,
   keys: KeySpace<D>,
   request: WriteRequest,
-  budgetMs: number,
   replay: (doc: D, fingerprint: string) => R,
   once: (session: ClientSession) => Promise<R>,
 ): Promise<R> {
@@ -49,7 +48,7 @@ export async function runOnceByKey<D, R>(
   const previous = await find();
   if (previous) return replay(previous, request.fingerprint);
   try {
-    return await inTransaction(cols.client, once, { budgetMs, signal: request.signal });
+    return await inTransaction(cols, once, request.signal);
   } catch (err) {
     if (!isDuplicateKey(err, keys.index) && !(err instanceof WalletError)) throw err;
     const raced = await find();

@@ -1,13 +1,6 @@
 import pg from "pg";
-import { StoreUnavailableError } from "../../domain/errors.js";
+import { CallAbortedError } from "../../domain/errors.js";
 import { isConnectionError } from "./driverErrors.js";
-
-/** Stops a unit of work when its caller has gone; thrown before anything is committed. */
-export class CallAbortedError extends StoreUnavailableError {
-  constructor() {
-    super("The call was cancelled or its deadline passed");
-  }
-}
 
 export interface WorkControl {
   /** Throws CallAbortedError if the caller has gone; afterwards an abort no longer interrupts (the commit runs). */

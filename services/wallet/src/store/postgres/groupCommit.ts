@@ -1,4 +1,4 @@
-import { CallAbortedError } from "./cancellable.js";
+import { CallAbortedError } from "../../domain/errors.js";
 import { isConnectionError, isTimeout } from "./driverErrors.js";
 
 interface Pending<C, R> {

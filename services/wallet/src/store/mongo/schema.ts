@@ -98,14 +98,16 @@ const money = { bsonType: "long", minimum: 0n, maximum: MAX_AMOUNT } as const;
 const positiveMoney = { bsonType: "long", minimum: 1n, maximum: MAX_AMOUNT } as const;
 const string = { bsonType: "string" } as const;
 const date = { bsonType: "date" } as const;
+const currency = { bsonType: "string", pattern: "^[A-Z]{3}$" } as const;
 const metadata = {
   bsonType: "array",
-  items: {
-    bsonType: "object",
-    required: ["k", "v"],
-    properties: { k: string, v: string },
-  },
+  items: documentSchema({ k: string, v: string }),
 } as const;
+
+/** A document's $jsonSchema: every `required` field must be there; `optional` ones may be missing. */
+function documentSchema(required: Record<string, Document>, optional: Record<string, Document> = {}) {
+  return { bsonType: "object", required: Object.keys(required), properties: { ...required, ...optional } };
+}
 
 /**
  * Validators mirroring PostgreSQL's column types and CHECKs: money and versions
@@ -120,95 +122,70 @@ export const VALIDATORS: Record<"wallets" | "transactions" | "holds", Document> 
   wallets: {
     // Both top-level clauses must hold (an implicit $and).
     $expr: { $lte: [{ $ifNull: ["$held", 0n] }, "$balance"] },
-    $jsonSchema: {
-      bsonType: "object",
-      required: ["_id", "ownerId", "ownerEmail", "currency", "balance", "version", "createdAt", "updatedAt"],
-      properties: {
-        _id: { bsonType: "string" },
-        ownerId: { bsonType: "string" },
-        ownerEmail: { bsonType: "string" },
-        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+    $jsonSchema: documentSchema(
+      {
+        _id: string,
+        ownerId: string,
+        ownerEmail: string,
+        currency,
         balance: money,
-        held: money,
         version: { bsonType: "long", minimum: 0n },
-        createdAt: { bsonType: "date" },
-        updatedAt: { bsonType: "date" },
+        createdAt: date,
+        updatedAt: date,
       },
-    },
+      { held: money },
+    ),
   },
   transactions: {
     $expr: { $lte: [{ $ifNull: ["$reversedAmount", 0n] }, "$amount"] },
-    $jsonSchema: {
-      bsonType: "object",
-      required: [
-        "_id",
-        "walletId",
-        "ownerId",
-        "type",
-        "amount",
-        "currency",
-        "balanceAfter",
-        "walletVersion",
-        "metadata",
-        "createdAt",
-      ],
-      properties: {
-        _id: { bsonType: "string" },
-        walletId: { bsonType: "string" },
-        ownerId: { bsonType: "string" },
+    $jsonSchema: documentSchema(
+      {
+        _id: string,
+        walletId: string,
+        ownerId: string,
         type: { enum: ["CREDIT", "DEBIT", "TRANSFER_OUT", "TRANSFER_IN"] },
         amount: positiveMoney,
-        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+        currency,
         balanceAfter: money,
         walletVersion: { bsonType: "long", minimum: 1n },
-        transferId: { bsonType: "string" },
-        counterpartyWalletId: { bsonType: "string" },
-        idempotencyKey: { bsonType: "string" },
-        fingerprint: { bsonType: "string" },
         metadata,
-        createdAt: { bsonType: "date" },
+        createdAt: date,
+      },
+      {
+        transferId: string,
+        counterpartyWalletId: string,
+        idempotencyKey: string,
+        fingerprint: string,
         reversalOf: string,
         holdId: string,
         reversedAmount: money,
       },
-    },
+    ),
   },
   holds: {
-    $jsonSchema: {
-      bsonType: "object",
-      required: [
-        "_id",
-        "walletId",
-        "ownerId",
-        "currency",
-        "amount",
-        "status",
-        "expiresAt",
-        "metadata",
-        "createdAt",
-        "idempotencyKey",
-        "fingerprint",
-      ],
-      properties: {
+    $jsonSchema: documentSchema(
+      {
         _id: string,
         walletId: string,
         ownerId: string,
-        currency: { bsonType: "string", pattern: "^[A-Z]{3}$" },
+        currency,
         amount: positiveMoney,
         status: { enum: ["PENDING", "CAPTURED", "VOIDED", "EXPIRED"] },
-        capturedAmount: positiveMoney,
-        captureTransactionId: string,
-        destinationWalletId: string,
         expiresAt: date,
         metadata,
         createdAt: date,
-        endedAt: date,
         idempotencyKey: string,
         fingerprint: string,
+      },
+      {
+        capturedAmount: positiveMoney,
+        captureTransactionId: string,
+        destinationWalletId: string,
+        endedAt: date,
         endKey: string,
         endFingerprint: string,
       },
-    },
+    ),
   },
 };
 

@@ -66,8 +66,7 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     });
   }
 
-  getWallet(ownerId: string, walletId: string): Promise<model.Wallet | null> {
-    if (!isIssuedId(walletId)) return Promise.resolve(null);
+  protected walletById(ownerId: string, walletId: string): Promise<model.Wallet | null> {
     return guarded(async () => {
       const doc = await this.cols.wallets.findOne({ _id: walletId, ownerId });
       return doc ? toWallet(doc) : null;
@@ -92,13 +91,12 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     return guarded(() => transfer(this.cols, change));
   }
 
-  listTransactions(
+  protected transactionsOf(
     ownerId: string,
     walletId: string,
     limit: number,
     beforeVersion?: bigint,
   ): Promise<model.Transaction[] | null> {
-    if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const owned = await this.cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
       if (!owned) return null;
@@ -113,8 +111,7 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     });
   }
 
-  getTransaction(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
-    if (!isIssuedId(transactionId)) return Promise.resolve(null);
+  protected transactionById(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
     return guarded(async () => {
       const doc = await this.cols.transactions.findOne({ _id: transactionId, ownerId });
       return doc ? toTransaction(doc) : null;
@@ -138,18 +135,16 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     return guarded(() => voidHold(this.cols, release));
   }
 
-  getHold(ownerId: string, holdId: string): Promise<model.Hold | null> {
-    if (!isIssuedId(holdId)) return Promise.resolve(null);
+  protected holdById(ownerId: string, holdId: string): Promise<model.Hold | null> {
     return guarded(() => getHold(this.cols, ownerId, holdId));
   }
 
-  listHolds(
+  protected holdsOf(
     ownerId: string,
     walletId: string,
     limit: number,
     after?: HoldPosition,
   ): Promise<model.Hold[] | null> {
-    if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(() => listHolds(this.cols, ownerId, walletId, limit, after));
   }
 

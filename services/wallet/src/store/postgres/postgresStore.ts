@@ -2,7 +2,6 @@ import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
 import type * as model from "../../domain/model.js";
-import { isIssuedId } from "../../domain/validation.js";
 import { eventIdFloor } from "../../outbox/retention.js";
 import { StoreAdapter } from "../adapter.js";
 import { type StoreOptions, storeOptions } from "../options.js";
@@ -94,8 +93,7 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     });
   }
 
-  getWallet(ownerId: string, walletId: string): Promise<model.Wallet | null> {
-    if (!isIssuedId(walletId)) return Promise.resolve(null);
+  protected walletById(ownerId: string, walletId: string): Promise<model.Wallet | null> {
     return guarded(async () => {
       const { rows } = await this.pool.query(
         `SELECT ${WALLET_COLUMNS} FROM wallets WHERE id = $1 AND owner_id = $2`,
@@ -134,13 +132,12 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     );
   }
 
-  listTransactions(
+  protected transactionsOf(
     ownerId: string,
     walletId: string,
     limit: number,
     beforeVersion?: bigint,
   ): Promise<model.Transaction[] | null> {
-    if (!isIssuedId(walletId)) return Promise.resolve(null);
     return guarded(async () => {
       const owned = await this.pool.query("SELECT 1 FROM wallets WHERE id = $1 AND owner_id = $2", [
         walletId,
@@ -157,8 +154,7 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     });
   }
 
-  getTransaction(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
-    if (!isIssuedId(transactionId)) return Promise.resolve(null);
+  protected transactionById(ownerId: string, transactionId: string): Promise<model.Transaction | null> {
     return guarded(async () => {
       const { rows } = await this.pool.query(
         `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE id = $1 AND owner_id = $2`,
@@ -180,14 +176,14 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     return guarded(() => holds.voidHold(this.pool, this.url, release));
   }
 
-  getHold(ownerId: string, holdId: string): Promise<model.Hold | null> {
+  protected holdById(ownerId: string, holdId: string): Promise<model.Hold | null> {
     return guarded(async () => {
       const row = await holds.getHold(this.pool, ownerId, holdId);
       return row ? toHold(row) : null;
     });
   }
 
-  listHolds(
+  protected holdsOf(
     ownerId: string,
     walletId: string,
     limit: number,

@@ -11,6 +11,14 @@ import type {
 import { isIssuedId, issuedIdOrNone } from "../domain/validation.js";
 import type { HoldPosition } from "./port.js";
 
+/** A page of a wallet's history (after: the version it continues below) or holds (after: a position). */
+export interface Page<After> {
+  ownerId: string;
+  walletId: string;
+  limit: number;
+  after?: After;
+}
+
 /** What a lookup by an id no store issued finds, without asking the store. */
 const NOTHING = Promise.resolve(null);
 
@@ -47,7 +55,9 @@ export abstract class StoreAdapter {
     limit: number,
     beforeVersion?: bigint,
   ): Promise<Transaction[] | null> {
-    return isIssuedId(walletId) ? this.transactionsOf(ownerId, walletId, limit, beforeVersion) : NOTHING;
+    return isIssuedId(walletId)
+      ? this.transactionsOf({ ownerId, walletId, limit, after: beforeVersion })
+      : NOTHING;
   }
 
   getTransaction(ownerId: string, transactionId: string): Promise<Transaction | null> {
@@ -59,28 +69,18 @@ export abstract class StoreAdapter {
   }
 
   listHolds(ownerId: string, walletId: string, limit: number, after?: HoldPosition): Promise<Hold[] | null> {
-    return isIssuedId(walletId) ? this.holdsOf(ownerId, walletId, limit, after) : NOTHING;
+    return isIssuedId(walletId) ? this.holdsOf({ ownerId, walletId, limit, after }) : NOTHING;
   }
 
   protected abstract walletById(ownerId: string, walletId: string): Promise<Wallet | null>;
 
-  protected abstract transactionsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    beforeVersion?: bigint,
-  ): Promise<Transaction[] | null>;
+  protected abstract transactionsOf(page: Page<bigint>): Promise<Transaction[] | null>;
 
   protected abstract transactionById(ownerId: string, transactionId: string): Promise<Transaction | null>;
 
   protected abstract holdById(ownerId: string, holdId: string): Promise<Hold | null>;
 
-  protected abstract holdsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    after?: HoldPosition,
-  ): Promise<Hold[] | null>;
+  protected abstract holdsOf(page: Page<HoldPosition>): Promise<Hold[] | null>;
 
   protected abstract changeBalance(kind: "CREDIT" | "DEBIT", change: DebitChange): Promise<MutationResult>;
 

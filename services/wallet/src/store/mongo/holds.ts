@@ -21,6 +21,7 @@ import {
   requireSameRequest,
 } from "../../domain/rules.js";
 import { validateAmount, validateAmountOrZero } from "../../domain/validation.js";
+import type { Page } from "../adapter.js";
 import type { HoldPosition } from "../port.js";
 import {
   availableAtLeast,
@@ -395,10 +396,7 @@ export async function getHold(cols: Collections, ownerId: string, holdId: string
 
 export async function listHolds(
   cols: Collections,
-  ownerId: string,
-  walletId: string,
-  limit: number,
-  after?: HoldPosition,
+  { ownerId, walletId, limit, after }: Page<HoldPosition>,
 ): Promise<Hold[] | null> {
   const owned = await cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
   if (!owned) return null;

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { HoldNotFoundError, TransactionNotFoundError, WalletExistsError } from "../../domain/errors.js";
 import type * as model from "../../domain/model.js";
 import { isIssuedId, issuedIdOrNone } from "../../domain/validation.js";
-import { StoreAdapter } from "../adapter.js";
+import { type Page, StoreAdapter } from "../adapter.js";
 import { type StoreOptions, storeOptions } from "../options.js";
 import type { HoldPosition, OutboxClaims, WalletStore } from "../port.js";
 import { changeBalance } from "./balanceChange.js";
@@ -91,21 +91,19 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     return guarded(() => transfer(this.cols, change));
   }
 
-  protected transactionsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    beforeVersion?: bigint,
-  ): Promise<model.Transaction[] | null> {
+  protected transactionsOf(page: Page<bigint>): Promise<model.Transaction[] | null> {
     return guarded(async () => {
-      const owned = await this.cols.wallets.findOne({ _id: walletId, ownerId }, { projection: { _id: 1 } });
+      const owned = await this.cols.wallets.findOne(
+        { _id: page.walletId, ownerId: page.ownerId },
+        { projection: { _id: 1 } },
+      );
       if (!owned) return null;
-      const filter: Filter<TransactionDoc> = { walletId };
-      if (beforeVersion !== undefined) filter.walletVersion = { $lt: beforeVersion };
+      const filter: Filter<TransactionDoc> = { walletId: page.walletId };
+      if (page.after !== undefined) filter.walletVersion = { $lt: page.after };
       const docs = await this.cols.transactions
         .find(filter)
         .sort({ walletVersion: -1 })
-        .limit(limit)
+        .limit(page.limit)
         .toArray();
       return docs.map(toTransaction);
     });
@@ -139,13 +137,8 @@ export class MongoStore extends StoreAdapter implements WalletStore {
     return guarded(() => getHold(this.cols, ownerId, holdId));
   }
 
-  protected holdsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    after?: HoldPosition,
-  ): Promise<model.Hold[] | null> {
-    return guarded(() => listHolds(this.cols, ownerId, walletId, limit, after));
+  protected holdsOf(page: Page<HoldPosition>): Promise<model.Hold[] | null> {
+    return guarded(() => listHolds(this.cols, page));
   }
 
   expireHolds(now: Date, limit: number): Promise<model.OutboxEvent[]> {

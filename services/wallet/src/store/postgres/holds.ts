@@ -18,6 +18,8 @@ import {
   requireSameRequest,
 } from "../../domain/rules.js";
 import { isIssuedId, issuedIdOrNone, validateAmount, validateAmountOrZero } from "../../domain/validation.js";
+import type { Page } from "../adapter.js";
+import type { HoldPosition } from "../port.js";
 import { onConnection } from "./cancellable.js";
 import { isUniqueViolation, withRetry } from "./driverErrors.js";
 import {
@@ -382,12 +384,8 @@ export async function expireHolds(
 
 export async function listHolds(
   pool: pg.Pool,
-  ownerId: string,
-  walletId: string,
-  limit: number,
-  after?: { createdAt: Date; id: string },
+  { ownerId, walletId, limit, after }: Page<HoldPosition>,
 ): Promise<HoldRow[] | null> {
-  if (!isIssuedId(walletId)) return null;
   const owned = await pool.query("SELECT 1 FROM wallets WHERE id = $1 AND owner_id = $2", [
     walletId,
     ownerId,

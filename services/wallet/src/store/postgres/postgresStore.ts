@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { WalletExistsError } from "../../domain/errors.js";
 import type * as model from "../../domain/model.js";
 import { eventIdFloor } from "../../outbox/retention.js";
-import { StoreAdapter } from "../adapter.js";
+import { type Page, StoreAdapter } from "../adapter.js";
 import { type StoreOptions, storeOptions } from "../options.js";
 import type { HoldPosition, WalletStore } from "../port.js";
 import { BalanceBatcher } from "./balanceBatch.js";
@@ -132,12 +132,8 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     );
   }
 
-  protected transactionsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    beforeVersion?: bigint,
-  ): Promise<model.Transaction[] | null> {
+  protected transactionsOf(page: Page<bigint>): Promise<model.Transaction[] | null> {
+    const { ownerId, walletId, limit, after: beforeVersion } = page;
     return guarded(async () => {
       const owned = await this.pool.query("SELECT 1 FROM wallets WHERE id = $1 AND owner_id = $2", [
         walletId,
@@ -183,14 +179,9 @@ export class PostgresStore extends StoreAdapter implements WalletStore {
     });
   }
 
-  protected holdsOf(
-    ownerId: string,
-    walletId: string,
-    limit: number,
-    after?: HoldPosition,
-  ): Promise<model.Hold[] | null> {
+  protected holdsOf(page: Page<HoldPosition>): Promise<model.Hold[] | null> {
     return guarded(async () => {
-      const rows = await holds.listHolds(this.pool, ownerId, walletId, limit, after);
+      const rows = await holds.listHolds(this.pool, page);
       return rows ? rows.map(toHold) : null;
     });
   }

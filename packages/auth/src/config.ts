@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigOf, env } from "@wallet/runtime";
+import { ConfigError, type ConfigOf, type DevDefault, env } from "@wallet/runtime";
 import { z } from "zod";
 
 /** Algorithms the verifier accepts in JWT_ALGORITHMS; `none` is deliberately absent. */
@@ -121,6 +121,12 @@ export function checkAuthConfig(config: AuthConfig): void {
     }
   }
 }
+
+/** The public development secret in place of a JWT key (checkAuthConfig refuses it outside DEV_MODE). */
+export const jwtDevDefault: DevDefault<AuthConfig> = {
+  fallback: "JWT_SECRET",
+  provided: (c) => !usesDevJwtSecret(c),
+};
 
 /** True when HMAC tokens are verified with the public development secret (DEV_MODE only). */
 export function usesDevJwtSecret(config: AuthConfig): boolean {

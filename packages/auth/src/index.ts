@@ -5,6 +5,7 @@ export {
   checkAuthConfig,
   DEV_JWT_SECRET,
   type JwtAlgorithm,
+  jwtDevDefault,
   SUPPORTED_JWT_ALGORITHMS,
   usesDevJwtSecret,
 } from "./config.js";

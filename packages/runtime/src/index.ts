@@ -23,11 +23,13 @@ export { runMain } from "./main.js";
 export { createMetricsRegistry } from "./metrics.js";
 export {
   checkNatsCredentials,
-  commonDevDefaults,
+  type DevDefault,
+  devDefaultsInUse,
   devModeShape,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
+  natsDevDefault,
   natsShape,
   requireOutsideDevMode,
   requireSetting,

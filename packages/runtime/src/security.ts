@@ -45,11 +45,6 @@ export function requireSetting(ok: unknown, message: string): void {
   if (!ok) throw new ConfigError(`invalid configuration: ${message}`);
 }
 
-/** A key only development may go without: refused with "<message> unless DEV_MODE=true". */
-export function requireOutsideDevMode(config: { DEV_MODE: boolean }, ok: unknown, message: string): void {
-  requireSetting(config.DEV_MODE || ok, `${message} unless DEV_MODE=true`);
-}
-
 /** Settings that only work together (a certificate and its key): both or neither. */
 export function requireTogether(config: Record<string, unknown>, a: string, b: string): void {
   requireSetting(
@@ -58,19 +53,40 @@ export function requireTogether(config: Record<string, unknown>, a: string, b: s
   );
 }
 
-/** The development defaults every service may use: the public JWT secret, NATS without credentials. */
-export function commonDevDefaults(
-  config: NatsCredentialsConfig & {
-    JWT_SECRET?: string;
-    JWT_PUBLIC_KEY?: string;
-    JWT_JWKS_URL?: string;
-  },
-): string[] {
-  const used: string[] = [];
-  if (config.JWT_SECRET === undefined && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL)
-    used.push("JWT_SECRET");
-  if (!config.NATS_USER && !config.NATS_TOKEN) used.push("NATS without credentials");
-  return used;
+/**
+ * A key development may go without. Outside DEV_MODE a configuration without it is refused
+ * ("<required> unless DEV_MODE=true"); in DEV_MODE the service logs `fallback` at start.
+ */
+export interface DevDefault<C> {
+  /** What the service falls back to without the key ("plaintext gRPC"). */
+  fallback: string;
+  /** Whether the configuration provides the key. */
+  provided(config: C): unknown;
+  /** The refusal outside DEV_MODE; absent when another check refuses it (the JWT key: checkAuthConfig). */
+  required?: string;
+}
+
+/** NATS credentials: a user and password, or a token. */
+export const natsDevDefault: DevDefault<NatsCredentialsConfig> = {
+  fallback: "NATS without credentials",
+  provided: (c) => c.NATS_USER !== undefined || c.NATS_TOKEN !== undefined,
+  required: "NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required",
+};
+
+/** Refuses, outside DEV_MODE, a configuration without a key of `defaults` (the first one missing). */
+export function requireOutsideDevMode<C extends { DEV_MODE: boolean }>(
+  config: C,
+  defaults: DevDefault<C>[],
+): void {
+  for (const d of defaults) {
+    if (d.required)
+      requireSetting(config.DEV_MODE || d.provided(config), `${d.required} unless DEV_MODE=true`);
+  }
+}
+
+/** The fallbacks of `defaults` this configuration uses (logged at start in DEV_MODE). */
+export function devDefaultsInUse<C>(config: C, defaults: DevDefault<C>[]): string[] {
+  return defaults.filter((d) => !d.provided(config)).map((d) => d.fallback);
 }
 
 /** Throws a ConfigError for incomplete NATS credentials, or for none outside DEV_MODE. */
@@ -81,11 +97,7 @@ export function checkNatsCredentials(config: NatsCredentialsConfig): void {
     user === undefined || token === undefined,
     "set NATS_USER/NATS_PASSWORD or NATS_TOKEN, not both",
   );
-  requireOutsideDevMode(
-    config,
-    user !== undefined || token !== undefined,
-    "NATS_USER and NATS_PASSWORD (or NATS_TOKEN) are required",
-  );
+  requireOutsideDevMode(config, [natsDevDefault]);
 }
 
 /** The credential options of a nats.js `connect()` call. */

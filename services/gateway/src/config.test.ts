@@ -1,7 +1,7 @@
 import { usesDevJwtSecret } from "@wallet/auth";
 import { ConfigError } from "@wallet/runtime";
 import { describe, expect, it } from "vitest";
-import { loadGatewayConfig } from "./config.js";
+import { gatewayDevDefaults, loadGatewayConfig } from "./config.js";
 
 const DEV = { DEV_MODE: "true" };
 const ASYMMETRIC = { JWT_ISSUER: "https://id.example/", JWT_AUDIENCE: "wallet-api" };
@@ -69,6 +69,16 @@ describe("config - production-safe defaults", () => {
 
   it("a fully configured gateway starts without DEV_MODE", () => {
     expect(loadGatewayConfig(production)).toMatchObject({ DEV_MODE: false, NATS_USER: "gateway" });
+  });
+
+  it("names the development defaults it falls back to, and none when fully configured", () => {
+    expect(gatewayDevDefaults(loadGatewayConfig(DEV))).toEqual([
+      "JWT_SECRET",
+      "NATS without credentials",
+      "Redis without password",
+      "plaintext gRPC",
+    ]);
+    expect(gatewayDevDefaults(loadGatewayConfig(production))).toEqual([]);
   });
 
   it.each([

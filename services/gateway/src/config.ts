@@ -1,13 +1,15 @@
 import { isIP } from "node:net";
-import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
+import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
 import {
   type ConfigOf,
   checkNatsCredentials,
-  commonDevDefaults,
+  type DevDefault,
+  devDefaultsInUse,
   devModeShape,
   env,
   loadConfig,
   logLevelShape,
+  natsDevDefault,
   natsShape,
   requireOutsideDevMode,
   requireSetting,
@@ -85,6 +87,22 @@ export const configShape = {
 
 export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;
 
+/** The keys the gateway may go without in development, and what it uses instead. */
+const DEV_DEFAULTS: DevDefault<GatewayConfig>[] = [
+  jwtDevDefault,
+  natsDevDefault,
+  {
+    fallback: "Redis without password",
+    provided: (c) => new URL(c.REDIS_URL).password !== "",
+    required: "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
+  },
+  {
+    fallback: "plaintext gRPC",
+    provided: (c) => c.WALLET_GRPC_CA_FILE,
+    required: "WALLET_GRPC_CA_FILE is required (TLS to the wallet)",
+  },
+];
+
 /**
  * Reads and validates the gateway's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
@@ -99,23 +117,11 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
     !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
     "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
   );
-  requireOutsideDevMode(
-    config,
-    new URL(config.REDIS_URL).password !== "",
-    "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
-  );
-  requireOutsideDevMode(
-    config,
-    config.WALLET_GRPC_CA_FILE,
-    "WALLET_GRPC_CA_FILE is required (TLS to the wallet)",
-  );
+  requireOutsideDevMode(config, DEV_DEFAULTS);
   return config;
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
 export function gatewayDevDefaults(config: GatewayConfig): string[] {
-  const used = commonDevDefaults(config);
-  if (!config.WALLET_GRPC_CA_FILE) used.push("plaintext gRPC");
-  if (new URL(config.REDIS_URL).password === "") used.push("Redis without password");
-  return used;
+  return devDefaultsInUse(config, DEV_DEFAULTS);
 }

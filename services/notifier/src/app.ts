@@ -2,12 +2,14 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   createMetricsRegistry,
+  devDefaultsInUse,
   EVENTS_STREAM,
   ensureWalletStreams,
   inFlightBudgetMs,
   type Logger,
   logDevMode,
   natsAuthOptions,
+  natsDevDefault,
   startAdminServer,
 } from "@wallet/runtime";
 import { EMAIL_TIMEOUT_MS } from "./channels/email.js";
@@ -35,7 +37,7 @@ export interface RunningNotifier {
  * configured channels.
  */
 export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<RunningNotifier> {
-  logDevMode(logger, config, config.NATS_USER || config.NATS_TOKEN ? [] : ["NATS without credentials"]);
+  logDevMode(logger, config, devDefaultsInUse(config, [natsDevDefault]));
   const nc = await connect({
     servers: config.NATS_URL,
     ...natsAuthOptions(config),

@@ -1,12 +1,14 @@
-import { type AuthConfig, authConfigShape, checkAuthConfig } from "@wallet/auth";
+import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
 import {
   type ConfigOf,
   checkNatsCredentials,
-  commonDevDefaults,
+  type DevDefault,
+  devDefaultsInUse,
   devModeShape,
   env,
   loadConfig,
   logLevelShape,
+  natsDevDefault,
   natsShape,
   requireOutsideDevMode,
   requireSetting,
@@ -90,6 +92,17 @@ export const configShape = {
 
 export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;
 
+/** The keys the wallet may go without in development, and what it uses instead. */
+const DEV_DEFAULTS: DevDefault<WalletConfig>[] = [
+  jwtDevDefault,
+  natsDevDefault,
+  {
+    fallback: "plaintext gRPC",
+    provided: (c) => c.WALLET_TLS_CERT_FILE,
+    required: "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS)",
+  },
+];
+
 /**
  * Reads and validates the wallet's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
@@ -108,17 +121,11 @@ export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): Walle
     config.HOLD_DEFAULT_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS,
     "HOLD_DEFAULT_TTL_SECONDS must not exceed HOLD_MAX_TTL_SECONDS",
   );
-  requireOutsideDevMode(
-    config,
-    config.WALLET_TLS_CERT_FILE,
-    "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS)",
-  );
+  requireOutsideDevMode(config, DEV_DEFAULTS);
   return config;
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
 export function walletDevDefaults(config: WalletConfig): string[] {
-  const used = commonDevDefaults(config);
-  if (!config.WALLET_TLS_CERT_FILE) used.push("plaintext gRPC");
-  return used;
+  return devDefaultsInUse(config, DEV_DEFAULTS);
 }

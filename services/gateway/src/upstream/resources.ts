@@ -44,23 +44,30 @@ export function walletResource(w: Wallet) {
   };
 }
 
+/** What every committed money movement reports (the schemas' `movementFields`). */
+function movementFields(t: Transaction) {
+  return {
+    amount: t.amount,
+    currency: t.currency,
+    version: t.walletVersion,
+    metadata: t.metadata,
+    createdAt: iso(t.createdAt),
+  };
+}
+
 /** The REST shape of one history entry. */
 export function transactionResource(t: Transaction) {
   return {
     id: t.id,
     walletId: t.walletId,
     type: TYPE_NAMES[t.type] ?? "unknown",
-    amount: t.amount,
-    currency: t.currency,
     balanceAfter: t.balanceAfter,
-    version: t.walletVersion,
     transferId: t.transferId || null,
     counterpartyWalletId: t.counterpartyWalletId || null,
     reversalOf: t.reversalOf || null,
     holdId: t.holdId || null,
     reversedAmount: t.reversedAmount,
-    metadata: t.metadata,
-    createdAt: iso(t.createdAt),
+    ...movementFields(t),
   };
 }
 
@@ -91,12 +98,8 @@ export function movementResult(t: Transaction) {
     transactionId: t.id,
     walletId: t.walletId,
     type: TYPE_NAMES[t.type] ?? "unknown",
-    amount: t.amount,
-    currency: t.currency,
     balance: t.balanceAfter,
-    version: t.walletVersion,
-    metadata: t.metadata,
-    createdAt: iso(t.createdAt),
+    ...movementFields(t),
   };
 }
 
@@ -108,11 +111,7 @@ export function transferResult(res: TransferResponse, fromWalletId: string, toWa
     transactionId: leg.id,
     fromWalletId,
     toWalletId,
-    amount: leg.amount,
-    currency: leg.currency,
     balance: leg.balanceAfter,
-    version: leg.walletVersion,
-    metadata: leg.metadata,
-    createdAt: iso(leg.createdAt),
+    ...movementFields(leg),
   };
 }

@@ -1,7 +1,6 @@
 import { mintToken } from "@wallet/auth";
 import fc from "fast-check";
 import { SignJWT } from "jose";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   fundedWallet,
@@ -14,14 +13,11 @@ import {
   type Effect,
   edgeText,
   expectEffect,
-  fuzzSettings,
   HOLD_TTL_EDGES,
   type Leg,
   NO_SUCH_ID,
-  openLedger,
   pickHold,
   pickTx,
-  predict,
   reversalOriginals,
   runFuzzCases,
   type State,
@@ -110,13 +106,11 @@ const headerSafe = (s: string) => /^[\x20-\x7e]*$/.test(s) && s.trim() === s;
 
 describe("fuzz - REST API", () => {
   let stack: GatewayStack;
-  let db: pg.Client;
   const ids: string[] = [];
   const callers: Caller[] = [];
 
   beforeAll(async () => {
     stack = await startStack({ RATE_LIMIT_MAX: "100000000" });
-    db = await openLedger(stack.dbUrl);
     const alice = await stack.token("fuzz-alice");
     const bob = await stack.token("fuzz-bob");
     ids.push(
@@ -167,7 +161,6 @@ describe("fuzz - REST API", () => {
     }
   });
   afterAll(async () => {
-    await db?.end();
     await stack?.stop();
   });
 
@@ -176,8 +169,6 @@ describe("fuzz - REST API", () => {
   it("never a 5xx; a 4xx changes nothing; a 2xx changes exactly what it says", {
     timeout: 60_000 + runs * 200,
   }, async () => {
-    const settings = fuzzSettings("REST", runs, "FUZZ_REST_RUNS");
-    expect(settings.numRuns).toBe(runs);
     let keySeq = 0;
     const walletRef = fc.oneof(
       { weight: 10, arbitrary: fc.constantFrom(...ids) },
@@ -762,7 +753,16 @@ describe("fuzz - REST API", () => {
     };
 
     await runFuzzCases(
-      { name: "REST", db, arb: caseArb, settings, invariantsEvery: 100, expectApiInvariants, success: "2xx" },
+      {
+        name: "REST",
+        dbUrl: stack.dbUrl,
+        arb: caseArb,
+        numRuns: runs,
+        runsVariable: "FUZZ_REST_RUNS",
+        invariantsEvery: 100,
+        expectApiInvariants,
+        success: "2xx",
+      },
       async (c, run) => {
         const { before } = run;
         const r = resolve(c, before);
@@ -805,9 +805,8 @@ describe("fuzz - REST API", () => {
         const after = await run.readAfter();
         const replayed = res.headers.get("idempotent-replayed") === "true";
         if ("op" in r && r.op) {
-          const expected = predict(before, r.op);
+          const expected = run.predict(r.op);
           if (expected) {
-            run.predicted();
             expect({ status: res.status, code }, context).toEqual({
               status: expected.http,
               code: expected.code,

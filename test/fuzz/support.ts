@@ -6,7 +6,7 @@ import { expect } from "vitest";
  * Run length and seed: a bounded run in `npm test`, a long one in `npm run fuzz`
  * (FUZZ_REST_RUNS, FUZZ_GRPC_RUNS), reproducible with FUZZ_SEED. Every run prints both.
  */
-export function fuzzSettings(
+function fuzzSettings(
   name: string,
   numRuns: number,
   runsVariable: string,
@@ -384,7 +384,7 @@ export async function expectHoldsEndedOnce(db: pg.Client): Promise<void> {
   ).toEqual([]);
 }
 
-export async function openLedger(url: string): Promise<pg.Client> {
+async function openLedger(url: string): Promise<pg.Client> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   return db;
@@ -614,8 +614,11 @@ export interface FuzzCase {
   previous: string;
   /** Counts this case's outcome in the statistics printed at the end. */
   count(outcome: string): void;
-  /** Counts an outcome the model predicted (and the case checked). */
-  predicted(): void;
+  /**
+   * The outcome the model predicts for `op` from `before`, counted among those predicted (the
+   * case checks it); undefined when a hold's expiry may race the request.
+   */
+  predict(op: CleanOp): Outcome | undefined;
   /** Counts a success whose effects the case checked. */
   succeeded(): void;
   /** Says this was not a case (a request the HTTP client itself refuses to send): it is not counted. */
@@ -623,20 +626,23 @@ export interface FuzzCase {
 }
 
 /**
- * Runs `check` on every case `arb` draws (`settings`, ending at the first failure),
- * one after another on a ledger nothing else writes to but the hold sweeper, so
- * each case's state after is the next one's before. Every `invariantsEvery` cases
- * and after the last, `expectApiInvariants` and the holds' invariants are checked;
- * then the ledger's, and the run's outcomes are printed. At least
- * `settings.numRuns` cases must have run (a case that says it is not one does
- * not count), and some succeeded.
+ * Runs `check` on every case `arb` draws (`numRuns` of them with the seed fuzzSettings
+ * picks, ending at the first failure), one after another on a ledger nothing else
+ * writes to but the hold sweeper, so each case's state after is the next one's
+ * before; the ledger is read from PostgreSQL at `dbUrl` on a connection of the
+ * run's own. Every `invariantsEvery` cases and after the last,
+ * `expectApiInvariants` and the holds' invariants are checked; then the ledger's,
+ * and the run's outcomes are printed. At least `numRuns` cases must have run (a
+ * case that says it is not one does not count), and some succeeded.
  */
 export async function runFuzzCases<C>(
   run: {
     name: string;
-    db: pg.Client;
+    dbUrl: string;
     arb: fc.Arbitrary<C>;
-    settings: { numRuns: number; seed: number };
+    numRuns: number;
+    /** The environment variable that sets numRuns, for the line that tells how to rerun. */
+    runsVariable: string;
     invariantsEvery: number;
     expectApiInvariants(): Promise<void>;
     /** What a success is called in the summary ("OK", "2xx"). */
@@ -644,48 +650,59 @@ export async function runFuzzCases<C>(
   },
   check: (c: C, fuzzCase: FuzzCase) => Promise<void>,
 ): Promise<void> {
-  const { name, db } = run;
-  let cases = 0;
-  let successes = 0;
-  let predicted = 0;
-  let previous = "(nothing)";
-  const stats = new Map<string, number>();
-  let state = await readState(db);
-  await fc.assert(
-    fc.asyncProperty(run.arb, async (c) => {
-      let counted = true;
-      const fuzzCase: FuzzCase = {
-        before: state,
-        readAfter: async () => {
-          state = await readState(db);
-          return state;
-        },
-        get previous() {
-          return previous;
-        },
-        set previous(line) {
-          previous = line;
-        },
-        count: (outcome) => stats.set(outcome, (stats.get(outcome) ?? 0) + 1),
-        predicted: () => predicted++,
-        succeeded: () => successes++,
-        notACase: () => {
-          counted = false;
-        },
-      };
-      await check(c, fuzzCase);
-      if (!counted) return;
-      cases++;
-      if (cases % run.invariantsEvery === 0) {
-        await run.expectApiInvariants();
-        await expectHoldsEndedOnce(db);
-      }
-    }),
-    { ...run.settings, endOnFailure: true },
-  );
-  await run.expectApiInvariants();
-  await expectRunEnd(db, name, stats, predicted);
-  console.log(`fuzz ${name}: ${cases} cases run, ${successes} of them ${run.success} with effects checked`);
-  expect(cases).toBeGreaterThanOrEqual(run.settings.numRuns);
-  expect(successes).toBeGreaterThan(0);
+  const { name } = run;
+  const settings = fuzzSettings(name, run.numRuns, run.runsVariable);
+  const db = await openLedger(run.dbUrl);
+  try {
+    let cases = 0;
+    let successes = 0;
+    let predicted = 0;
+    let previous = "(nothing)";
+    const stats = new Map<string, number>();
+    let state = await readState(db);
+    await fc.assert(
+      fc.asyncProperty(run.arb, async (c) => {
+        let counted = true;
+        const before = state;
+        const fuzzCase: FuzzCase = {
+          before,
+          readAfter: async () => {
+            state = await readState(db);
+            return state;
+          },
+          get previous() {
+            return previous;
+          },
+          set previous(line) {
+            previous = line;
+          },
+          count: (outcome) => stats.set(outcome, (stats.get(outcome) ?? 0) + 1),
+          predict: (op) => {
+            const outcome = predict(before, op);
+            if (outcome) predicted++;
+            return outcome;
+          },
+          succeeded: () => successes++,
+          notACase: () => {
+            counted = false;
+          },
+        };
+        await check(c, fuzzCase);
+        if (!counted) return;
+        cases++;
+        if (cases % run.invariantsEvery === 0) {
+          await run.expectApiInvariants();
+          await expectHoldsEndedOnce(db);
+        }
+      }),
+      { ...settings, endOnFailure: true },
+    );
+    await run.expectApiInvariants();
+    await expectRunEnd(db, name, stats, predicted);
+    console.log(`fuzz ${name}: ${cases} cases run, ${successes} of them ${run.success} with effects checked`);
+    expect(cases).toBeGreaterThanOrEqual(settings.numRuns);
+    expect(successes).toBeGreaterThan(0);
+  } finally {
+    await db.end();
+  }
 }

@@ -31,7 +31,6 @@ import {
   NO_SUCH_ID,
   pickHold,
   pickTx,
-  reversalOriginals,
   runFuzzCases,
   type State,
   type StoreRef,
@@ -657,7 +656,7 @@ describe("fuzz - gRPC API", () => {
             if (isTransfer) legs.push({ walletId: r.counterpartyWalletId, delta: r.amount });
             effect = {
               kind: "reversal",
-              originals: reversalOriginals(before, r.reversalOf),
+              reversalOf: r.reversalOf,
               amount: r.amount,
               legs,
             };

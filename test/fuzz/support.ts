@@ -182,7 +182,8 @@ export type Effect =
   | { kind: "created"; walletId: string; ownerId: string; currency: string }
   | { kind: "holdPlaced"; holdId: string; walletId: string; amount: bigint }
   | { kind: "holdEnded"; holdId: string; status: "CAPTURED" | "VOIDED"; captured: bigint; legs: Leg[] }
-  | { kind: "reversal"; originals: string[]; amount: bigint; legs: Leg[] };
+  /** `reversalOf`: the transaction the reversal names; a transfer's other leg is reversed with it. */
+  | { kind: "reversal"; reversalOf: string; amount: bigint; legs: Leg[] };
 
 /** A hold due before `at` (with a margin for clocks and sweeps) may end on its own at any moment. */
 export function mayExpire(hold: HoldRow, at: number): boolean {
@@ -268,7 +269,7 @@ export function expectEffect(before: State, after: State, effect: Effect, contex
       break;
     }
     case "reversal":
-      for (const id of effect.originals) {
+      for (const id of reversalOriginals(before, effect.reversalOf)) {
         const t = txs.get(id);
         expect(t, `${context}: reversed a transaction that did not exist`).toBeDefined();
         t!.reversed += effect.amount;
@@ -295,9 +296,10 @@ export function expectEffect(before: State, after: State, effect: Effect, contex
   expect(old, context).toEqual(txs);
   expect(after.txs.size - before.txs.size, `${context}: new transactions`).toBe(newTransactions);
   if (effect.kind === "reversal") {
+    const originals = reversalOriginals(before, effect.reversalOf);
     for (const [id, t] of after.txs) {
       if (before.txs.has(id)) continue;
-      expect(effect.originals, `${context}: the reversal's transaction names what it reverses`).toContain(
+      expect(originals, `${context}: the reversal's transaction names what it reverses`).toContain(
         t.reversalOf,
       );
     }
@@ -597,7 +599,7 @@ export async function expectRunEnd(
 }
 
 /** What a successful reversal of `transactionId` adds to reversed amounts: the original, and for a transfer its other leg too. */
-export function reversalOriginals(state: State, transactionId: string): string[] {
+function reversalOriginals(state: State, transactionId: string): string[] {
   const t = state.txs.get(transactionId);
   if (t?.type !== "TRANSFER_IN") return [transactionId];
   const out = [...state.txs].find(([, o]) => o.transferId === t.transferId && o.type === "TRANSFER_OUT");

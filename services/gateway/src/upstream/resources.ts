@@ -55,19 +55,22 @@ function movementFields(t: Transaction) {
   };
 }
 
+/** What a transaction reports in both of its REST shapes: its wallet and type, and the movement. */
+function transactionFields(t: Transaction) {
+  return { walletId: t.walletId, type: TYPE_NAMES[t.type] ?? "unknown", ...movementFields(t) };
+}
+
 /** The REST shape of one history entry. */
 export function transactionResource(t: Transaction) {
   return {
     id: t.id,
-    walletId: t.walletId,
-    type: TYPE_NAMES[t.type] ?? "unknown",
+    ...transactionFields(t),
     balanceAfter: t.balanceAfter,
     transferId: t.transferId || null,
     counterpartyWalletId: t.counterpartyWalletId || null,
     reversalOf: t.reversalOf || null,
     holdId: t.holdId || null,
     reversedAmount: t.reversedAmount,
-    ...movementFields(t),
   };
 }
 
@@ -94,13 +97,7 @@ export function holdResource(h: Hold) {
 
 /** The result of a credit or debit: the new transaction and the balance after it. */
 export function movementResult(t: Transaction) {
-  return {
-    transactionId: t.id,
-    walletId: t.walletId,
-    type: TYPE_NAMES[t.type] ?? "unknown",
-    balance: t.balanceAfter,
-    ...movementFields(t),
-  };
+  return { transactionId: t.id, balance: t.balanceAfter, ...transactionFields(t) };
 }
 
 /** The result of a transfer: the caller's (debit) leg and the from-wallet's balance after it. */

@@ -34,6 +34,7 @@ import {
   runFuzzCases,
   type State,
   type StoreRef,
+  storeRefs,
   text,
 } from "./support.js";
 
@@ -296,11 +297,7 @@ describe("fuzz - gRPC API", () => {
         cursor,
       }),
     };
-    const ref: fc.Arbitrary<StoreRef> = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
-      { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
-      { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
-    );
+    const ref = fc.oneof(...storeRefs);
     const holdOrTxId = fc.oneof(
       { weight: 8, arbitrary: fc.constant("ref") },
       { weight: 1, arbitrary: fc.constantFrom(NO_SUCH_ID, ...ids) },

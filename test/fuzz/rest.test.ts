@@ -21,6 +21,7 @@ import {
   runFuzzCases,
   type State,
   type StoreRef,
+  storeRefs,
   text,
 } from "./support.js";
 
@@ -347,12 +348,10 @@ describe("fuzz - REST API", () => {
       ),
     });
     const ref = (raw: fc.Arbitrary<string>) =>
-      fc.oneof(
-        { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
-        { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
-        { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
-        { weight: 2, arbitrary: raw.map((r) => ({ raw: r })) },
-      );
+      fc.oneof(...storeRefs, {
+        weight: 2,
+        arbitrary: raw.map((r) => ({ raw: r })),
+      });
     const rawId = fc.oneof(fc.uuid(), text(70), fc.constantFrom(...ids), fc.constant(NO_SUCH_ID));
     const validCallers = callers.filter((k) => k.valid);
     const cleanArb: fc.Arbitrary<CleanSpec> = fc.record(

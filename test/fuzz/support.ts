@@ -544,6 +544,13 @@ export interface StoreRef {
   n: number;
 }
 
+/** How a case draws a StoreRef: mostly a pending one among the newest, else any one, sometimes a reversal. */
+export const storeRefs: fc.WeightedArbitrary<StoreRef>[] = [
+  { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
+  { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
+  { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
+];
+
 /** A uuid no hold or transaction has. */
 export const NO_SUCH_ID = "00000000-0000-7000-8000-000000000000";
 

@@ -261,6 +261,33 @@ export function dataEnvelope<S extends object>(schema: S) {
   return allRequired({ data: schema });
 }
 
+/** Page size of a wallet's paged lists (transactions, holds) when the query has no `limit`. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Query of a wallet's paged list: `limit` items after `cursor`. */
+export const walletPageQuery = {
+  type: "object",
+  required: ["walletId"],
+  properties: {
+    walletId,
+    limit: { type: "integer", minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE },
+    cursor: { type: "string", minLength: 1, maxLength: 512, description: "Opaque; from nextCursor." },
+  },
+} as const;
+
+/** `{data: {items, nextCursor}}`: one page of a wallet's paged list of `item`s. */
+export function pageEnvelope<S extends object>(item: S) {
+  return dataEnvelope(
+    allRequired({
+      items: { type: "array", items: item },
+      nextCursor: {
+        type: ["string", "null"],
+        description: "Pass as `cursor` for the next page; null on the last page.",
+      },
+    }),
+  );
+}
+
 /** Error responses every authenticated API route can give, for the OpenAPI document. */
 export const apiErrors = {
   400: errorEnvelope,

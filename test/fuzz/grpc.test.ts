@@ -11,7 +11,6 @@ import {
   type WalletServiceClient,
 } from "@wallet/contracts";
 import fc from "fast-check";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   call,
@@ -26,19 +25,16 @@ import {
   edgeInteger,
   expectEffect,
   expectStateInvariants,
-  fuzzSettings,
   HOLD_MAX_TTL_SECONDS,
   HOLD_TTL_EDGES,
   type Leg,
   NO_SUCH_ID,
-  openLedger,
   pickHold,
   pickTx,
-  predict,
-  reversalOriginals,
   runFuzzCases,
   type State,
   type StoreRef,
+  storeRefs,
   text,
 } from "./support.js";
 
@@ -126,7 +122,6 @@ interface GrpcCase {
 describe("fuzz - gRPC API", () => {
   let w: RunningWallet;
   let client: WalletServiceClient;
-  let db: pg.Client;
   let userToken: string;
   const owners = ["fuzz-alice", "fuzz-bob"];
   const ids: string[] = [];
@@ -135,7 +130,6 @@ describe("fuzz - gRPC API", () => {
   beforeAll(async () => {
     w = await startTestWallet();
     client = w.client;
-    db = await openLedger(w.dbUrl);
     userToken = await testToken("fuzz-alice");
     for (const [ownerId, currency] of [
       ["fuzz-alice", "USD"],
@@ -155,7 +149,6 @@ describe("fuzz - gRPC API", () => {
     }
   });
   afterAll(async () => {
-    await db?.end();
     await w?.close();
   });
 
@@ -164,8 +157,6 @@ describe("fuzz - gRPC API", () => {
   it("never a server error; an error changes nothing; a success changes exactly what it says", {
     timeout: 60_000 + runs * 100,
   }, async () => {
-    const settings = fuzzSettings("gRPC", runs, "FUZZ_GRPC_RUNS");
-    expect(settings.numRuns).toBe(runs);
     const owner = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom(...owners) },
       { weight: 1, arbitrary: text(300) },
@@ -306,11 +297,7 @@ describe("fuzz - gRPC API", () => {
         cursor,
       }),
     };
-    const ref: fc.Arbitrary<StoreRef> = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
-      { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
-      { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
-    );
+    const ref = fc.oneof(...storeRefs);
     const holdOrTxId = fc.oneof(
       { weight: 8, arbitrary: fc.constant("ref") },
       { weight: 1, arbitrary: fc.constantFrom(NO_SUCH_ID, ...ids) },
@@ -526,7 +513,16 @@ describe("fuzz - gRPC API", () => {
     };
 
     await runFuzzCases(
-      { name: "gRPC", db, arb: caseArb, settings, invariantsEvery: 200, expectApiInvariants, success: "OK" },
+      {
+        name: "gRPC",
+        dbUrl: w.dbUrl,
+        arb: caseArb,
+        numRuns: runs,
+        runsVariable: "FUZZ_GRPC_RUNS",
+        invariantsEvery: 200,
+        expectApiInvariants,
+        success: "OK",
+      },
       async (c, run) => {
         const { before } = run;
         const { request, op } = resolve(c, before);
@@ -559,15 +555,12 @@ describe("fuzz - gRPC API", () => {
           }
         }
         const after = await run.readAfter();
-        if (op) {
-          const expected = predict(before, op);
-          if (expected) {
-            run.predicted();
-            expect({ code: error ? status[error.code] : "OK", reason }, context).toEqual({
-              code: expected.code === "OK" ? "OK" : status[HTTP_TO_GRPC[expected.http]],
-              reason: expected.code,
-            });
-          }
+        const expected = op && run.predict(op);
+        if (expected) {
+          expect({ code: error ? status[error.code] : "OK", reason }, context).toEqual({
+            code: expected.code === "OK" ? "OK" : status[HTTP_TO_GRPC[expected.http]],
+            reason: expected.code,
+          });
         }
         let effect: Effect = { kind: "none" };
         if (!error && response && !Buffer.isBuffer(request)) {
@@ -660,7 +653,7 @@ describe("fuzz - gRPC API", () => {
             if (isTransfer) legs.push({ walletId: r.counterpartyWalletId, delta: r.amount });
             effect = {
               kind: "reversal",
-              originals: reversalOriginals(before, r.reversalOf),
+              reversalOf: r.reversalOf,
               amount: r.amount,
               legs,
             };

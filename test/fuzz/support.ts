@@ -6,7 +6,7 @@ import { expect } from "vitest";
  * Run length and seed: a bounded run in `npm test`, a long one in `npm run fuzz`
  * (FUZZ_REST_RUNS, FUZZ_GRPC_RUNS), reproducible with FUZZ_SEED. Every run prints both.
  */
-export function fuzzSettings(
+function fuzzSettings(
   name: string,
   numRuns: number,
   runsVariable: string,
@@ -182,7 +182,8 @@ export type Effect =
   | { kind: "created"; walletId: string; ownerId: string; currency: string }
   | { kind: "holdPlaced"; holdId: string; walletId: string; amount: bigint }
   | { kind: "holdEnded"; holdId: string; status: "CAPTURED" | "VOIDED"; captured: bigint; legs: Leg[] }
-  | { kind: "reversal"; originals: string[]; amount: bigint; legs: Leg[] };
+  /** `reversalOf`: the transaction the reversal names; a transfer's other leg is reversed with it. */
+  | { kind: "reversal"; reversalOf: string; amount: bigint; legs: Leg[] };
 
 /** A hold due before `at` (with a margin for clocks and sweeps) may end on its own at any moment. */
 export function mayExpire(hold: HoldRow, at: number): boolean {
@@ -268,7 +269,7 @@ export function expectEffect(before: State, after: State, effect: Effect, contex
       break;
     }
     case "reversal":
-      for (const id of effect.originals) {
+      for (const id of reversalOriginals(before, effect.reversalOf)) {
         const t = txs.get(id);
         expect(t, `${context}: reversed a transaction that did not exist`).toBeDefined();
         t!.reversed += effect.amount;
@@ -295,9 +296,10 @@ export function expectEffect(before: State, after: State, effect: Effect, contex
   expect(old, context).toEqual(txs);
   expect(after.txs.size - before.txs.size, `${context}: new transactions`).toBe(newTransactions);
   if (effect.kind === "reversal") {
+    const originals = reversalOriginals(before, effect.reversalOf);
     for (const [id, t] of after.txs) {
       if (before.txs.has(id)) continue;
-      expect(effect.originals, `${context}: the reversal's transaction names what it reverses`).toContain(
+      expect(originals, `${context}: the reversal's transaction names what it reverses`).toContain(
         t.reversalOf,
       );
     }
@@ -384,7 +386,7 @@ export async function expectHoldsEndedOnce(db: pg.Client): Promise<void> {
   ).toEqual([]);
 }
 
-export async function openLedger(url: string): Promise<pg.Client> {
+async function openLedger(url: string): Promise<pg.Client> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   return db;
@@ -542,6 +544,13 @@ export interface StoreRef {
   n: number;
 }
 
+/** How a case draws a StoreRef: mostly a pending one among the newest, else any one, sometimes a reversal. */
+export const storeRefs: fc.WeightedArbitrary<StoreRef>[] = [
+  { weight: 6, arbitrary: fc.record({ pool: fc.constant("pending" as const), n: fc.nat(20) }) },
+  { weight: 3, arbitrary: fc.record({ pool: fc.constant("any" as const), n: fc.nat(60) }) },
+  { weight: 2, arbitrary: fc.record({ pool: fc.constant("reversal" as const), n: fc.nat(20) }) },
+];
+
 /** A uuid no hold or transaction has. */
 export const NO_SUCH_ID = "00000000-0000-7000-8000-000000000000";
 
@@ -597,7 +606,7 @@ export async function expectRunEnd(
 }
 
 /** What a successful reversal of `transactionId` adds to reversed amounts: the original, and for a transfer its other leg too. */
-export function reversalOriginals(state: State, transactionId: string): string[] {
+function reversalOriginals(state: State, transactionId: string): string[] {
   const t = state.txs.get(transactionId);
   if (t?.type !== "TRANSFER_IN") return [transactionId];
   const out = [...state.txs].find(([, o]) => o.transferId === t.transferId && o.type === "TRANSFER_OUT");
@@ -614,8 +623,11 @@ export interface FuzzCase {
   previous: string;
   /** Counts this case's outcome in the statistics printed at the end. */
   count(outcome: string): void;
-  /** Counts an outcome the model predicted (and the case checked). */
-  predicted(): void;
+  /**
+   * The outcome the model predicts for `op` from `before`, counted among those predicted (the
+   * case checks it); undefined when a hold's expiry may race the request.
+   */
+  predict(op: CleanOp): Outcome | undefined;
   /** Counts a success whose effects the case checked. */
   succeeded(): void;
   /** Says this was not a case (a request the HTTP client itself refuses to send): it is not counted. */
@@ -623,20 +635,23 @@ export interface FuzzCase {
 }
 
 /**
- * Runs `check` on every case `arb` draws (`settings`, ending at the first failure),
- * one after another on a ledger nothing else writes to but the hold sweeper, so
- * each case's state after is the next one's before. Every `invariantsEvery` cases
- * and after the last, `expectApiInvariants` and the holds' invariants are checked;
- * then the ledger's, and the run's outcomes are printed. At least
- * `settings.numRuns` cases must have run (a case that says it is not one does
- * not count), and some succeeded.
+ * Runs `check` on every case `arb` draws (`numRuns` of them with the seed fuzzSettings
+ * picks, ending at the first failure), one after another on a ledger nothing else
+ * writes to but the hold sweeper, so each case's state after is the next one's
+ * before; the ledger is read from PostgreSQL at `dbUrl` on a connection of the
+ * run's own. Every `invariantsEvery` cases and after the last,
+ * `expectApiInvariants` and the holds' invariants are checked; then the ledger's,
+ * and the run's outcomes are printed. At least `numRuns` cases must have run (a
+ * case that says it is not one does not count), and some succeeded.
  */
 export async function runFuzzCases<C>(
   run: {
     name: string;
-    db: pg.Client;
+    dbUrl: string;
     arb: fc.Arbitrary<C>;
-    settings: { numRuns: number; seed: number };
+    numRuns: number;
+    /** The environment variable that sets numRuns, for the line that tells how to rerun. */
+    runsVariable: string;
     invariantsEvery: number;
     expectApiInvariants(): Promise<void>;
     /** What a success is called in the summary ("OK", "2xx"). */
@@ -644,48 +659,59 @@ export async function runFuzzCases<C>(
   },
   check: (c: C, fuzzCase: FuzzCase) => Promise<void>,
 ): Promise<void> {
-  const { name, db } = run;
-  let cases = 0;
-  let successes = 0;
-  let predicted = 0;
-  let previous = "(nothing)";
-  const stats = new Map<string, number>();
-  let state = await readState(db);
-  await fc.assert(
-    fc.asyncProperty(run.arb, async (c) => {
-      let counted = true;
-      const fuzzCase: FuzzCase = {
-        before: state,
-        readAfter: async () => {
-          state = await readState(db);
-          return state;
-        },
-        get previous() {
-          return previous;
-        },
-        set previous(line) {
-          previous = line;
-        },
-        count: (outcome) => stats.set(outcome, (stats.get(outcome) ?? 0) + 1),
-        predicted: () => predicted++,
-        succeeded: () => successes++,
-        notACase: () => {
-          counted = false;
-        },
-      };
-      await check(c, fuzzCase);
-      if (!counted) return;
-      cases++;
-      if (cases % run.invariantsEvery === 0) {
-        await run.expectApiInvariants();
-        await expectHoldsEndedOnce(db);
-      }
-    }),
-    { ...run.settings, endOnFailure: true },
-  );
-  await run.expectApiInvariants();
-  await expectRunEnd(db, name, stats, predicted);
-  console.log(`fuzz ${name}: ${cases} cases run, ${successes} of them ${run.success} with effects checked`);
-  expect(cases).toBeGreaterThanOrEqual(run.settings.numRuns);
-  expect(successes).toBeGreaterThan(0);
+  const { name } = run;
+  const settings = fuzzSettings(name, run.numRuns, run.runsVariable);
+  const db = await openLedger(run.dbUrl);
+  try {
+    let cases = 0;
+    let successes = 0;
+    let predicted = 0;
+    let previous = "(nothing)";
+    const stats = new Map<string, number>();
+    let state = await readState(db);
+    await fc.assert(
+      fc.asyncProperty(run.arb, async (c) => {
+        let counted = true;
+        const before = state;
+        const fuzzCase: FuzzCase = {
+          before,
+          readAfter: async () => {
+            state = await readState(db);
+            return state;
+          },
+          get previous() {
+            return previous;
+          },
+          set previous(line) {
+            previous = line;
+          },
+          count: (outcome) => stats.set(outcome, (stats.get(outcome) ?? 0) + 1),
+          predict: (op) => {
+            const outcome = predict(before, op);
+            if (outcome) predicted++;
+            return outcome;
+          },
+          succeeded: () => successes++,
+          notACase: () => {
+            counted = false;
+          },
+        };
+        await check(c, fuzzCase);
+        if (!counted) return;
+        cases++;
+        if (cases % run.invariantsEvery === 0) {
+          await run.expectApiInvariants();
+          await expectHoldsEndedOnce(db);
+        }
+      }),
+      { ...settings, endOnFailure: true },
+    );
+    await run.expectApiInvariants();
+    await expectRunEnd(db, name, stats, predicted);
+    console.log(`fuzz ${name}: ${cases} cases run, ${successes} of them ${run.success} with effects checked`);
+    expect(cases).toBeGreaterThanOrEqual(settings.numRuns);
+    expect(successes).toBeGreaterThan(0);
+  } finally {
+    await db.end();
+  }
 }

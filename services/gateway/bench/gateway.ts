@@ -228,34 +228,26 @@ end
       (flagSets.length > 0 ? flagSets : [undefined]).map((flags) => ({ build, flags })),
     );
     const name = (v: (typeof variants)[number]) => [v.build, v.flags].filter(Boolean).join(", ");
-    const results = new Map<
-      string,
-      { idle: number; peak: number; get: Measurement; credit: Measurement }[]
-    >();
+    type Run = { idle: number; peak: number; get: Measurement; credit: Measurement };
+    const results = new Map<string, Run[]>();
     console.log(`\ngateway variants, ${rounds} rounds back to back, each a fresh gateway process`);
     console.log(
       `${"variant".padEnd(44)} round  idle MB  peak MB    GET/s  µs CPU/GET  credit/s  µs CPU/credit`,
     );
-    const row = (
-      label: string,
-      r: string,
-      idle: number,
-      peak: number,
-      get: Measurement,
-      credit: Measurement,
-    ) =>
-      console.log(
-        [
-          label.padEnd(44),
-          r.padStart(5),
-          idle.toFixed(0).padStart(8),
-          peak.toFixed(0).padStart(8),
-          rate(get).toFixed(0).padStart(8),
-          get.cpuPerOp.gateway.toFixed(0).padStart(11),
-          rate(credit).toFixed(0).padStart(9),
-          credit.cpuPerOp.gateway.toFixed(0).padStart(14),
-        ].join(" "),
-      );
+    /** A run's columns: idle and peak MB, then GET/s, µs CPU/GET, credit/s and µs CPU/credit. */
+    const columns = (r: Run) => [
+      r.idle,
+      r.peak,
+      rate(r.get),
+      r.get.cpuPerOp.gateway,
+      rate(r.credit),
+      r.credit.cpuPerOp.gateway,
+    ];
+    const widths = [8, 8, 8, 11, 9, 14];
+    const row = (label: string, round: string, values: number[]) => {
+      const cells = values.map((v, i) => v.toFixed(0).padStart(widths[i]));
+      console.log([label.padEnd(44), round.padStart(5), ...cells].join(" "));
+    };
     await gateway.stop();
     for (let round = 1; round <= rounds; round++) {
       for (const variant of variants) {
@@ -271,37 +263,15 @@ end
         await gateway.stop();
         const r = { idle, peak, get, credit };
         results.set(name(variant), [...(results.get(name(variant)) ?? []), r]);
-        row(name(variant), String(round), idle, peak, get, credit);
+        row(name(variant), String(round), columns(r));
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log("medians per variant (idle, peak = VmHWM over start-up and load)");
     for (const [label, rs] of results) {
-      const med = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f));
-      console.log(
-        [
-          label.padEnd(44),
-          "med".padStart(5),
-          med((r) => r.idle)
-            .toFixed(0)
-            .padStart(8),
-          med((r) => r.peak)
-            .toFixed(0)
-            .padStart(8),
-          med((r) => rate(r.get))
-            .toFixed(0)
-            .padStart(8),
-          med((r) => r.get.cpuPerOp.gateway)
-            .toFixed(0)
-            .padStart(11),
-          med((r) => rate(r.credit))
-            .toFixed(0)
-            .padStart(9),
-          med((r) => r.credit.cpuPerOp.gateway)
-            .toFixed(0)
-            .padStart(14),
-        ].join(" "),
-      );
+      const runs = rs.map(columns);
+      const medians = widths.map((_, i) => median(runs.map((run) => run[i])));
+      row(label, "med", medians);
     }
     gateway = await startGatewayProcess();
   }

@@ -3,15 +3,16 @@ import { Counter, Histogram, type Registry } from "prom-client";
 /** The gateway's own series, registered beside the process metrics in `registry`. */
 export function createGatewayMetrics(registry: Registry) {
   const registers = [registry];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter({ name, help, labelNames, registers });
   const labelNames = ["method", "route", "status"] as const;
   return {
     registry,
-    httpRequests: new Counter({
-      name: "http_requests_total",
-      help: "HTTP requests by method, route template and status",
+    httpRequests: counter(
+      "http_requests_total",
+      "HTTP requests by method, route template and status",
       labelNames,
-      registers,
-    }),
+    ),
     httpDuration: new Histogram({
       name: "http_request_duration_seconds",
       help: "HTTP request latency by method, route template and status",
@@ -19,36 +20,31 @@ export function createGatewayMetrics(registry: Registry) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    upstreamErrors: new Counter({
-      name: "gateway_upstream_errors_total",
-      help: "Failed wallet gRPC calls by RPC and error code",
-      labelNames: ["rpc", "code"] as const,
-      registers,
-    }),
-    redisFailures: new Counter({
-      name: "gateway_redis_failures_total",
-      help: "Redis failures bypassed (fail open), by use (connection, rate_limit, idempotency, history_cache)",
-      labelNames: ["use"] as const,
-      registers,
-    }),
-    cacheLookups: new Counter({
-      name: "gateway_history_cache_lookups_total",
-      help: "Transaction history cache lookups by result (hit, miss)",
-      labelNames: ["result"] as const,
-      registers,
-    }),
-    cacheInvalidations: new Counter({
-      name: "gateway_history_cache_invalidations_total",
-      help: "Wallet history invalidations by source: write through this gateway, committed event, or event_skipped (an event of this gateway's own write, already invalidated)",
-      labelNames: ["source"] as const,
-      registers,
-    }),
-    idempotency: new Counter({
-      name: "gateway_idempotency_outcomes_total",
-      help: "Idempotency-Key claims by outcome (claimed, replay, in_flight, reused)",
-      labelNames: ["outcome"] as const,
-      registers,
-    }),
+    upstreamErrors: counter(
+      "gateway_upstream_errors_total",
+      "Failed wallet gRPC calls by RPC and error code",
+      ["rpc", "code"],
+    ),
+    redisFailures: counter(
+      "gateway_redis_failures_total",
+      "Redis failures bypassed (fail open), by use (connection, rate_limit, idempotency, history_cache)",
+      ["use"],
+    ),
+    cacheLookups: counter(
+      "gateway_history_cache_lookups_total",
+      "Transaction history cache lookups by result (hit, miss)",
+      ["result"],
+    ),
+    cacheInvalidations: counter(
+      "gateway_history_cache_invalidations_total",
+      "Wallet history invalidations by source: write through this gateway, committed event, or event_skipped (an event of this gateway's own write, already invalidated)",
+      ["source"],
+    ),
+    idempotency: counter(
+      "gateway_idempotency_outcomes_total",
+      "Idempotency-Key claims by outcome (claimed, replay, in_flight, reused)",
+      ["outcome"],
+    ),
   };
 }
 

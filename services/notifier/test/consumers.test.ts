@@ -2,39 +2,36 @@ import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { EVENTS_STREAM, TRANSACTION_COMMITTED_SUBJECT } from "@wallet/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { holdChanged, publishEvent, publishHoldEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
   settle,
-  startNatsFixture,
   startTestNotifier,
+  startWebhookFixture,
   type TestNotifier,
+  type WebhookFixture,
 } from "./support/harness.js";
 
 describe("notifier consumers", () => {
+  let fixture: WebhookFixture;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   const notifiers: TestNotifier[] = [];
 
   beforeAll(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
+    fixture = await startWebhookFixture();
+    ({ fx, receiver } = fixture);
   });
 
   afterAll(async () => {
     for (const n of notifiers) await n.stop();
-    await receiver?.close();
-    await fx?.close();
+    await fixture?.close();
   });
 
   const start = async (consumer: string) => {
-    const n = await startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "webhook",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-      NOTIFIER_CONSUMER_NAME: consumer,
-    });
+    const n = await fixture.startNotifier({ NOTIFIER_CONSUMER_NAME: consumer });
     notifiers.push(n);
     return n;
   };

@@ -1,32 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
-  startNatsFixture,
-  startTestNotifier,
+  startWebhookFixture,
   type TestNotifier,
+  type WebhookFixture,
 } from "./support/harness.js";
 
 describe("notifier resilience", () => {
+  let fixture: WebhookFixture;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   let notifier: TestNotifier;
 
   beforeAll(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
-    notifier = await startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "webhook",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-    });
+    fixture = await startWebhookFixture();
+    ({ fx, receiver } = fixture);
+    notifier = await fixture.startNotifier();
   });
 
   afterAll(async () => {
     await notifier?.stop();
-    await receiver?.close();
-    await fx?.close();
+    await fixture?.close();
   });
 
   const readyStatus = async () => (await fetch(`${notifier.adminUrl}/readyz`)).status;

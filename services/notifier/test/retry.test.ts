@@ -1,40 +1,35 @@
 import { DLQ_STREAM, EVENTS_STREAM, ensureWalletStreams, REQUEST_ID_HEADER } from "@wallet/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUBJECT } from "../src/index.js";
 import { publishEvent, publishRaw, transactionCommitted } from "./support/events.js";
 import {
   type NatsFixture,
   settle,
-  startNatsFixture,
-  startTestNotifier,
+  startWebhookFixture,
   type TestNotifier,
+  type WebhookFixture,
 } from "./support/harness.js";
 
 describe("notifier retries", () => {
+  let fixture: WebhookFixture;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   let notifier: TestNotifier | undefined;
 
   beforeEach(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
+    fixture = await startWebhookFixture();
+    ({ fx, receiver } = fixture);
   });
 
   afterEach(async () => {
     await notifier?.stop();
     notifier = undefined;
-    await receiver.close();
-    await fx.close();
+    await fixture.close();
   });
 
-  const start = (env: Record<string, string>) =>
-    startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "webhook",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-      ...env,
-    });
+  const start = (env: Record<string, string>) => fixture.startNotifier(env);
 
   it("retry - receiver failing twice gets one delivery after growing redelivery gaps", async () => {
     receiver.setBehaviour((_d, i) => ({ status: i < 2 ? 500 : 200 }));
@@ -66,7 +61,10 @@ describe("notifier retries", () => {
 
   it("retry - a webhook slower than its timeout counts as failed and is retried", async () => {
     receiver.setBehaviour((_d, i) => ({ status: 200, delayMs: i === 0 ? 2_000 : 0 }));
-    notifier = await start({ NOTIFIER_BACKOFF_BASE_MS: "100", NOTIFIER_WEBHOOK_TIMEOUT_MS: "300" });
+    notifier = await start({
+      NOTIFIER_BACKOFF_BASE_MS: "100",
+      NOTIFIER_WEBHOOK_TIMEOUT_MS: "300",
+    });
     const ev = transactionCommitted();
     await publishEvent(fx.js, ev);
 

@@ -1,18 +1,19 @@
 import { EVENTS_STREAM } from "@wallet/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startWebhookReceiver, type WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
+import type { WebhookReceiver } from "../../../scripts/lib/webhookReceiver.js";
 import { waitUntil } from "../../../test/support/wait.js";
 import { publishEvent, transactionCommitted } from "./support/events.js";
-import { type NatsFixture, settle, startNatsFixture, startTestNotifier } from "./support/harness.js";
+import { type NatsFixture, settle, startWebhookFixture, type WebhookFixture } from "./support/harness.js";
 
 describe("notifier shutdown", () => {
+  let fixture: WebhookFixture;
   let fx: NatsFixture;
   let receiver: WebhookReceiver;
   const stops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    fx = await startNatsFixture();
-    receiver = await startWebhookReceiver();
+    fixture = await startWebhookFixture();
+    ({ fx, receiver } = fixture);
   });
 
   afterEach(async () => {
@@ -20,16 +21,11 @@ describe("notifier shutdown", () => {
   });
 
   afterAll(async () => {
-    await receiver?.close();
-    await fx?.close();
+    await fixture?.close();
   });
 
   const start = async (env: Record<string, string> = {}) => {
-    const n = await startTestNotifier(fx.nats.url, {
-      NOTIFIER_CHANNELS: "webhook",
-      NOTIFIER_WEBHOOK_URL: receiver.url,
-      ...env,
-    });
+    const n = await fixture.startNotifier(env);
     stops.push(n.stop);
     return n;
   };

@@ -10,6 +10,7 @@ import {
   failure,
   newOwner,
   testToken,
+  transfer,
   walletPerSuite,
 } from "./harness.js";
 
@@ -61,13 +62,11 @@ describe("wallet gRPC", () => {
     });
     const db = await debit(alice, wallet.id, 30n);
     expect(db.transaction?.balanceAfter).toBe(70n);
-    const tr = await call(c, c.transfer, {
+    const tr = await transfer(c, {
       ownerId: alice,
       fromWalletId: wallet.id,
       toWalletId: bobs.id,
       amount: 20n,
-      idempotencyKey: randomUUID(),
-      metadata: {},
     });
     expect(tr.transferId).not.toBe("");
     expect(tr.debit).toMatchObject({
@@ -143,14 +142,7 @@ describe("wallet gRPC", () => {
       details: "Insufficient funds",
     });
     await expectFailure(
-      call(c, c.transfer, {
-        ownerId: alice,
-        fromWalletId: wallet.id,
-        toWalletId: eur.id,
-        amount: 1n,
-        idempotencyKey: randomUUID(),
-        metadata: {},
-      }),
+      transfer(c, { ownerId: alice, fromWalletId: wallet.id, toWalletId: eur.id, amount: 1n }),
       status.FAILED_PRECONDITION,
       "CURRENCY_MISMATCH",
     );
@@ -215,15 +207,12 @@ describe("wallet gRPC", () => {
       while (Date.now() < deadline) {
         const i = Math.floor(Math.random() * 10);
         const j = (i + 1 + Math.floor(Math.random() * 9)) % 10;
-        const req = {
+        const outcome = await transfer(c, {
           ownerId: owners[i],
           fromWalletId: wallets[i].id,
           toWalletId: wallets[j].id,
           amount: BigInt(1 + Math.floor(Math.random() * 300)),
-          idempotencyKey: randomUUID(),
-          metadata: {},
-        };
-        const outcome = await call(c, c.transfer, req).then(
+        }).then(
           () => "",
           (e) => failure(Promise.reject(e)).then((f) => f.reason),
         );

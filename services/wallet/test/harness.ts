@@ -11,7 +11,13 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { ADMIN_SCOPE, mintToken } from "@wallet/auth";
-import { decodeErrorInfo, ERROR_DOMAIN, STATUS_DETAILS_KEY, WalletServiceClient } from "@wallet/contracts";
+import {
+  decodeErrorInfo,
+  ERROR_DOMAIN,
+  STATUS_DETAILS_KEY,
+  type TransferRequest,
+  WalletServiceClient,
+} from "@wallet/contracts";
 import { createLogger } from "@wallet/runtime";
 import { afterAll, beforeAll, inject } from "vitest";
 import { createDatabase } from "../../../test/support/postgres.js";
@@ -128,6 +134,14 @@ export async function createWallet(
   ownerEmail = "",
 ) {
   return (await call(client, client.createWallet, { ownerId, currency, ownerEmail })).wallet!;
+}
+
+/** A transfer with a fresh idempotency key, and no metadata unless `req` has some. */
+export function transfer(
+  client: WalletServiceClient,
+  req: Omit<TransferRequest, "idempotencyKey" | "metadata"> & Partial<Pick<TransferRequest, "metadata">>,
+) {
+  return call(client, client.transfer, { idempotencyKey: randomUUID(), metadata: {}, ...req });
 }
 
 // The generated clients' last overload; TypeScript infers from it.

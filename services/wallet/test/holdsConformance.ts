@@ -38,6 +38,14 @@ import {
 
 const HOUR = 3_600_000;
 
+/**
+ * What makes a request its own: a fresh idempotency key, the fingerprint of `fields`
+ * as `operation`, and `requestId`.
+ */
+function idempotent(operation: string, fields: Record<string, unknown>, requestId: string) {
+  return { idempotencyKey: randomUUID(), fingerprint: requestFingerprint(operation, fields), requestId };
+}
+
 /** A hold request, expiring in an hour unless `extra` says otherwise. */
 export function placement(
   ownerId: string,
@@ -51,10 +59,8 @@ export function placement(
     walletId,
     amount,
     expiresAt,
-    idempotencyKey: randomUUID(),
     metadata: { order: "o-1" },
-    fingerprint: requestFingerprint("placeHold", { walletId, amount, expiresAt: expiresAt.getTime() }),
-    requestId: "req-place",
+    ...idempotent("placeHold", { walletId, amount, expiresAt: expiresAt.getTime() }, "req-place"),
     ...extra,
   };
 }
@@ -66,30 +72,19 @@ export function capture(
   amount = 0n,
   extra: Partial<HoldCapture> = {},
 ): HoldCapture {
-  const destinationWalletId = extra.destinationWalletId ?? "";
+  const fields = { holdId, amount, destinationWalletId: extra.destinationWalletId ?? "" };
   return {
     ownerId,
-    holdId,
-    amount,
-    destinationWalletId,
-    idempotencyKey: randomUUID(),
+    ...fields,
     metadata: { step: "capture" },
-    fingerprint: requestFingerprint("captureHold", { holdId, amount, destinationWalletId }),
-    requestId: "req-capture",
+    ...idempotent("captureHold", fields, "req-capture"),
     ...extra,
   };
 }
 
 /** A void request. */
 export function release(ownerId: string, holdId: string, extra: Partial<HoldRelease> = {}): HoldRelease {
-  return {
-    ownerId,
-    holdId,
-    idempotencyKey: randomUUID(),
-    fingerprint: requestFingerprint("voidHold", { holdId }),
-    requestId: "req-void",
-    ...extra,
-  };
+  return { ownerId, holdId, ...idempotent("voidHold", { holdId }, "req-void"), ...extra };
 }
 
 /** A reversal request: the whole rest (amount 0) unless `amount` says otherwise. */
@@ -99,15 +94,13 @@ export function reversal(
   amount = 0n,
   extra: Partial<ReversalRequest> = {},
 ): ReversalRequest {
+  const fields = { transactionId, amount };
   return {
     ownerId,
-    transactionId,
-    amount,
+    ...fields,
     mayCredit: true,
-    idempotencyKey: randomUUID(),
     metadata: { why: "refund" },
-    fingerprint: requestFingerprint("reverse", { transactionId, amount }),
-    requestId: "req-reverse",
+    ...idempotent("reverse", fields, "req-reverse"),
     ...extra,
   };
 }

@@ -5,7 +5,7 @@ import { TransactionType, WalletServiceClient } from "@wallet/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type TestNats } from "../../../test/support/nats.js";
 import { waitUntil } from "../../../test/support/wait.js";
-import { call, failure, type RunningWallet, startTestWallet, testToken } from "./harness.js";
+import { call, failure, type RunningWallet, startTestWallet, testToken, transfer } from "./harness.js";
 import { eventsOf, readEvents } from "./holdEvents.js";
 
 describe("reversals over gRPC (PostgreSQL, NATS)", () => {
@@ -179,13 +179,11 @@ describe("reversals over gRPC (PostgreSQL, NATS)", () => {
     const payer = await owner();
     const payee = await owner();
     await credit(payer, 1000n);
-    const t = await call(c, c.transfer, {
+    const t = await transfer(c, {
       ownerId: payer.ownerId,
       fromWalletId: payer.walletId,
       toWalletId: payee.walletId,
       amount: 600n,
-      idempotencyKey: randomUUID(),
-      metadata: {},
     });
     const outLeg = t.debit!;
     const [inLeg] = (await call(c, c.listTransactions, { ...payee, limit: 1, cursor: "" })).transactions;
@@ -267,13 +265,11 @@ describe("reversals over gRPC (PostgreSQL, NATS)", () => {
     const payer = await owner();
     const payee = await owner();
     await credit(payer, 300n);
-    await call(c, c.transfer, {
+    await transfer(c, {
       ownerId: payer.ownerId,
       fromWalletId: payer.walletId,
       toWalletId: payee.walletId,
       amount: 300n,
-      idempotencyKey: randomUUID(),
-      metadata: {},
     });
     const [inLeg] = (await call(c, c.listTransactions, { ...payee, limit: 1, cursor: "" })).transactions;
     const res = await reverse(payee.ownerId, inLeg.id, 0n);

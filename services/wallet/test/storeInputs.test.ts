@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { MAX_OWNER_ID_LENGTH } from "@wallet/contracts";
 import { describe, expect, it } from "vitest";
-import { call, createWallet, failure, newOwner, walletPerSuite } from "./harness.js";
+import { call, createWallet, failure, newOwner, transfer, walletPerSuite } from "./harness.js";
 
 /*
  * Inputs that pass a naive check and then fail inside PostgreSQL (NUL bytes,
@@ -52,14 +52,7 @@ describe("wallet inputs the store cannot hold", () => {
     ).toMatchObject(invalid);
     expect(
       await failure(
-        call(c, c.transfer, {
-          ownerId: alice,
-          fromWalletId: wallet.id,
-          toWalletId: other.id,
-          amount: 1n,
-          idempotencyKey: randomUUID(),
-          metadata,
-        }),
+        transfer(c, { ownerId: alice, fromWalletId: wallet.id, toWalletId: other.id, amount: 1n, metadata }),
       ),
     ).toMatchObject(invalid);
     expect(await state(alice, wallet.id)).toEqual(before);

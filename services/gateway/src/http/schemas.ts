@@ -17,6 +17,11 @@ import {
 // The limits are the wallet's (one constant each), so nothing the gateway accepts is refused behind it.
 export const MAX_AMOUNT = Number(MAX_AMOUNT_BIGINT);
 
+/** An object schema with every one of `properties` required. */
+function allRequired<const P extends Record<string, object>>(properties: P) {
+  return { type: "object", required: Object.keys(properties), properties } as const;
+}
+
 export const amount = {
   type: "integer",
   minimum: 1,
@@ -63,32 +68,19 @@ const timestamp = { type: "string", format: "date-time" } as const;
 const integer = { type: "integer" } as const;
 const nullableString = { type: ["string", "null"] } as const;
 
-export const walletResource = {
-  type: "object",
-  required: [
-    "id",
-    "currency",
-    "balance",
-    "heldBalance",
-    "availableBalance",
-    "version",
-    "createdAt",
-    "updatedAt",
-  ],
-  properties: {
-    id: { type: "string" },
-    currency: { type: "string" },
-    balance: integer,
-    heldBalance: { type: "integer", description: "Sum of the wallet's pending holds." },
-    availableBalance: {
-      type: "integer",
-      description: "balance - heldBalance: what debits, transfers and new holds may use.",
-    },
-    version: integer,
-    createdAt: timestamp,
-    updatedAt: timestamp,
+export const walletResource = allRequired({
+  id: { type: "string" },
+  currency: { type: "string" },
+  balance: integer,
+  heldBalance: { type: "integer", description: "Sum of the wallet's pending holds." },
+  availableBalance: {
+    type: "integer",
+    description: "balance - heldBalance: what debits, transfers and new holds may use.",
   },
-} as const;
+  version: integer,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
 
 export const transactionType = {
   type: "string",
@@ -201,22 +193,7 @@ export const holdStatus = {
 } as const;
 
 export const holdResource = {
-  type: "object",
-  required: [
-    "id",
-    "walletId",
-    "currency",
-    "amount",
-    "status",
-    "capturedAmount",
-    "captureTransactionId",
-    "destinationWalletId",
-    "expiresAt",
-    "metadata",
-    "createdAt",
-    "endedAt",
-  ],
-  properties: {
+  ...allRequired({
     id: text,
     walletId: text,
     currency: text,
@@ -242,7 +219,7 @@ export const holdResource = {
       format: "date-time",
       description: "When the hold was captured, voided or expired; null while pending.",
     },
-  },
+  }),
   examples: [
     {
       id: "9b1d7f2a-6c4e-4f3b-8a2d-1e5c7b9a0d34",
@@ -269,27 +246,46 @@ export const resourceId = {
   pattern: "^[A-Za-z0-9_-]+$",
 } as const;
 
-export const holdParams = {
-  type: "object",
-  required: ["holdId"],
-  properties: { holdId: { ...resourceId, description: "Hold id." } },
-} as const;
+export const holdParams = allRequired({ holdId: { ...resourceId, description: "Hold id." } });
 
-export const errorEnvelope = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message", "requestId"],
-      properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" } },
-    },
-  },
-} as const;
+export const errorEnvelope = allRequired({
+  error: allRequired({
+    code: { type: "string" },
+    message: { type: "string" },
+    requestId: { type: "string" },
+  }),
+});
 
 /** `{data: schema}` */
 export function dataEnvelope<S extends object>(schema: S) {
-  return { type: "object", required: ["data"], properties: { data: schema } } as const;
+  return allRequired({ data: schema });
+}
+
+/** Page size of a wallet's paged lists (transactions, holds) when the query has no `limit`. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Query of a wallet's paged list: `limit` items after `cursor`. */
+export const walletPageQuery = {
+  type: "object",
+  required: ["walletId"],
+  properties: {
+    walletId,
+    limit: { type: "integer", minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE },
+    cursor: { type: "string", minLength: 1, maxLength: 512, description: "Opaque; from nextCursor." },
+  },
+} as const;
+
+/** `{data: {items, nextCursor}}`: one page of a wallet's paged list of `item`s. */
+export function pageEnvelope<S extends object>(item: S) {
+  return dataEnvelope(
+    allRequired({
+      items: { type: "array", items: item },
+      nextCursor: {
+        type: ["string", "null"],
+        description: "Pass as `cursor` for the next page; null on the last page.",
+      },
+    }),
+  );
 }
 
 /** Error responses every authenticated API route can give, for the OpenAPI document. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { apiErrors, dataEnvelope, holdResource, walletId } from "../http/schemas.js";
+import { apiErrors, holdResource, pageEnvelope, walletPageQuery } from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
 import { holdResource as toHoldResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
@@ -19,29 +19,8 @@ export function listHolds(app: FastifyInstance, { wallet }: RouteDeps): void {
         tags: ["holds"],
         summary: "List a wallet's holds",
         description: "Every status, newest first. Pages work as in GET /api/transactions.",
-        querystring: {
-          type: "object",
-          required: ["walletId"],
-          properties: {
-            walletId,
-            limit: { type: "integer", minimum: 1, maximum: 100, default: 20 },
-            cursor: { type: "string", minLength: 1, maxLength: 512, description: "Opaque; from nextCursor." },
-          },
-        },
-        response: {
-          200: dataEnvelope({
-            type: "object",
-            required: ["items", "nextCursor"],
-            properties: {
-              items: { type: "array", items: holdResource },
-              nextCursor: {
-                type: ["string", "null"],
-                description: "Pass as `cursor` for the next page; null on the last page.",
-              },
-            },
-          }),
-          ...apiErrors,
-        },
+        querystring: walletPageQuery,
+        response: { 200: pageEnvelope(holdResource), ...apiErrors },
       },
     },
     async (request) => {

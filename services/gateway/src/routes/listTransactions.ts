@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { PrefetchedLookup } from "../cache/historyCache.js";
-import { apiErrors, dataEnvelope, transactionResource, walletId } from "../http/schemas.js";
+import {
+  apiErrors,
+  DEFAULT_PAGE_SIZE,
+  pageEnvelope,
+  transactionResource,
+  walletPageQuery,
+} from "../http/schemas.js";
 import { principalOf } from "../plugins/authentication.js";
 import { transactionResource as toTransactionResource } from "../upstream/resources.js";
 import type { RouteDeps } from "./routeDeps.js";
@@ -11,26 +17,12 @@ interface HistoryQuery {
   cursor?: string;
 }
 
-const page = dataEnvelope({
-  type: "object",
-  required: ["items", "nextCursor"],
-  properties: {
-    items: { type: "array", items: transactionResource },
-    nextCursor: {
-      type: ["string", "null"],
-      description: "Pass as `cursor` for the next page; null on the last page.",
-    },
-  },
-});
-
 declare module "fastify" {
   interface FastifyRequest {
     /** The history page looked up along with the rate-limit count. */
     historyPrefetch: PrefetchedLookup | null;
   }
 }
-
-const DEFAULT_LIMIT = 20;
 
 /**
  * The page a query string asks for, read before validation (which coerces and
@@ -40,7 +32,7 @@ const DEFAULT_LIMIT = 20;
 function pageAsked(query: unknown): { walletId: string; limit: number; cursor: string } | null {
   const { walletId, limit, cursor = "" } = (query ?? {}) as Record<string, unknown>;
   if (typeof walletId !== "string" || typeof cursor !== "string") return null;
-  const n = limit === undefined ? DEFAULT_LIMIT : typeof limit === "string" ? Number(limit) : Number.NaN;
+  const n = limit === undefined ? DEFAULT_PAGE_SIZE : typeof limit === "string" ? Number(limit) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 100) return null;
   return { walletId, limit: n, cursor };
 }
@@ -70,16 +62,8 @@ export function listTransactions(app: FastifyInstance, { wallet, history }: Rout
       schema: {
         tags: ["transactions"],
         summary: "List a wallet's transactions",
-        querystring: {
-          type: "object",
-          required: ["walletId"],
-          properties: {
-            walletId,
-            limit: { type: "integer", minimum: 1, maximum: 100, default: DEFAULT_LIMIT },
-            cursor: { type: "string", minLength: 1, maxLength: 512, description: "Opaque; from nextCursor." },
-          },
-        },
-        response: { 200: page, ...apiErrors },
+        querystring: walletPageQuery,
+        response: { 200: pageEnvelope(transactionResource), ...apiErrors },
       },
     },
     async (request, reply) => {

@@ -44,23 +44,33 @@ export function walletResource(w: Wallet) {
   };
 }
 
+/** What every committed money movement reports (the schemas' `movementFields`). */
+function movementFields(t: Transaction) {
+  return {
+    amount: t.amount,
+    currency: t.currency,
+    version: t.walletVersion,
+    metadata: t.metadata,
+    createdAt: iso(t.createdAt),
+  };
+}
+
+/** What a transaction reports in both of its REST shapes: its wallet and type, and the movement. */
+function transactionFields(t: Transaction) {
+  return { walletId: t.walletId, type: TYPE_NAMES[t.type] ?? "unknown", ...movementFields(t) };
+}
+
 /** The REST shape of one history entry. */
 export function transactionResource(t: Transaction) {
   return {
     id: t.id,
-    walletId: t.walletId,
-    type: TYPE_NAMES[t.type] ?? "unknown",
-    amount: t.amount,
-    currency: t.currency,
+    ...transactionFields(t),
     balanceAfter: t.balanceAfter,
-    version: t.walletVersion,
     transferId: t.transferId || null,
     counterpartyWalletId: t.counterpartyWalletId || null,
     reversalOf: t.reversalOf || null,
     holdId: t.holdId || null,
     reversedAmount: t.reversedAmount,
-    metadata: t.metadata,
-    createdAt: iso(t.createdAt),
   };
 }
 
@@ -87,17 +97,7 @@ export function holdResource(h: Hold) {
 
 /** The result of a credit or debit: the new transaction and the balance after it. */
 export function movementResult(t: Transaction) {
-  return {
-    transactionId: t.id,
-    walletId: t.walletId,
-    type: TYPE_NAMES[t.type] ?? "unknown",
-    amount: t.amount,
-    currency: t.currency,
-    balance: t.balanceAfter,
-    version: t.walletVersion,
-    metadata: t.metadata,
-    createdAt: iso(t.createdAt),
-  };
+  return { transactionId: t.id, balance: t.balanceAfter, ...transactionFields(t) };
 }
 
 /** The result of a transfer: the caller's (debit) leg and the from-wallet's balance after it. */
@@ -108,11 +108,7 @@ export function transferResult(res: TransferResponse, fromWalletId: string, toWa
     transactionId: leg.id,
     fromWalletId,
     toWalletId,
-    amount: leg.amount,
-    currency: leg.currency,
     balance: leg.balanceAfter,
-    version: leg.walletVersion,
-    metadata: leg.metadata,
-    createdAt: iso(leg.createdAt),
+    ...movementFields(leg),
   };
 }

@@ -72,6 +72,37 @@ export function settle(ms = 1_000): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * A NATS fixture and a webhook receiver, for notifiers that deliver on the webhook
+ * channel only. Whoever starts a notifier stops it, before `close()`.
+ */
+export interface WebhookFixture {
+  fx: NatsFixture;
+  receiver: WebhookReceiver;
+  /** A notifier delivering to the receiver; `env` adds settings (or overrides these). */
+  startNotifier(env?: Record<string, string>): Promise<TestNotifier>;
+  close(): Promise<void>;
+}
+
+export async function startWebhookFixture(): Promise<WebhookFixture> {
+  const fx = await startNatsFixture();
+  const receiver = await startWebhookReceiver();
+  return {
+    fx,
+    receiver,
+    startNotifier: (env = {}) =>
+      startTestNotifier(fx.nats.url, {
+        NOTIFIER_CHANNELS: "webhook",
+        NOTIFIER_WEBHOOK_URL: receiver.url,
+        ...env,
+      }),
+    close: async () => {
+      await receiver.close();
+      await fx.close();
+    },
+  };
+}
+
 /** Lines the log channel wrote (one per delivered event). */
 export function logChannelLines(logs: Array<Record<string, unknown>>) {
   return logs.filter((l) => l.channel === "log" && l.msg === "transaction committed");
@@ -86,17 +117,15 @@ export interface Sinks {
 }
 
 export async function startSinks(): Promise<Sinks> {
-  const fx = await startNatsFixture();
-  const receiver = await startWebhookReceiver();
+  const { fx, receiver, close } = await startWebhookFixture();
   const smtp = await startSmtpSink();
   return {
     fx,
     receiver,
     smtp,
     close: async () => {
-      await receiver.close();
       await smtp.close();
-      await fx.close();
+      await close();
     },
   };
 }

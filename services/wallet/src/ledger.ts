@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from "./domain/cursor.js";
+import { decodeCursor, decodeHoldCursor, encodeCursor, encodeHoldCursor } from "./domain/cursor.js";
 import {
   HoldNotFoundError,
   TransactionNotFoundError,
@@ -13,7 +13,6 @@ import {
   transferFingerprint,
   voidFingerprint,
 } from "./domain/fingerprint.js";
-import { decodeHoldCursor, encodeHoldCursor } from "./domain/holdCursor.js";
 import type {
   CaptureResult,
   Hold,

@@ -109,6 +109,14 @@ const holdEvents = (events: OutboxEvent[]) => events.filter((e): e is HoldEvent 
 const txEvents = (events: OutboxEvent[]) =>
   events.filter((e): e is TransactionEvent => e.kind === "transaction");
 
+/** The events of one transfer: its TRANSFER_OUT leg, then its TRANSFER_IN leg (returned), which matches `inLeg`. */
+function expectTransferEvents(events: OutboxEvent[], inLeg: Partial<Transaction>): Transaction {
+  const legs = txEvents(events).map((e) => e.transaction);
+  expect(legs.map((t) => t.type)).toEqual(["TRANSFER_OUT", "TRANSFER_IN"]);
+  expect(legs[1]).toMatchObject(inLeg);
+  return legs[1];
+}
+
 /** Money in minus money out, from the transactions themselves. */
 const signed = (t: Transaction) => (t.type === "CREDIT" || t.type === "TRANSFER_IN" ? t.amount : -t.amount);
 
@@ -272,9 +280,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         captureTransactionId: c.transaction.id,
         destinationWalletId: b.id,
       });
-      const legs = txEvents(c.events).map((e) => e.transaction);
-      expect(legs.map((t) => t.type)).toEqual(["TRANSFER_OUT", "TRANSFER_IN"]);
-      expect(legs[1]).toMatchObject({
+      expectTransferEvents(c.events, {
         walletId: b.id,
         ownerId: bob,
         amount: 20n,
@@ -640,9 +646,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
         transferId: r.transferId,
         reversalOf: inLeg.id,
       });
-      const legs = txEvents(r.events).map((e) => e.transaction);
-      expect(legs.map((x) => x.type)).toEqual(["TRANSFER_OUT", "TRANSFER_IN"]);
-      expect(legs[1]).toMatchObject({
+      const back = expectTransferEvents(r.events, {
         walletId: a.id,
         ownerId: alice,
         amount: 25n,
@@ -661,7 +665,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
       await expect(suite.store.reverseTransaction(reversal(bob, r.reversal.id))).rejects.toBeInstanceOf(
         NotReversibleError,
       );
-      await expect(suite.store.reverseTransaction(reversal(alice, legs[1].id))).rejects.toBeInstanceOf(
+      await expect(suite.store.reverseTransaction(reversal(alice, back.id))).rejects.toBeInstanceOf(
         NotReversibleError,
       );
       const rest = await suite.store.reverseTransaction(reversal(bob, inLeg.id));

@@ -127,6 +127,17 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
 
     const wallet = async (w: Wallet) => (await suite.store.getWallet(w.ownerId, w.id))!;
 
+    /** Alice's wallet, funded with `funds`, sends `amount` to a new wallet of Bob's; `inLeg` is Bob's side. */
+    async function aliceSendsBob(funds: bigint, amount: bigint) {
+      const alice = owner();
+      const bob = owner();
+      const a = await fundedWallet(suite.store, alice, funds);
+      const b = await fundedWallet(suite.store, bob, 0n);
+      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, amount));
+      const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
+      return { alice, bob, a, b, t, inLeg };
+    }
+
     it("place - a hold lowers the available funds, not the balance nor the version", async () => {
       const alice = owner();
       const w = await fundedWallet(suite.store, alice, 100n);
@@ -620,12 +631,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     });
 
     it("reversal - of a transfer, through its TRANSFER_IN leg: a new transfer back, both originals marked", async () => {
-      const alice = owner();
-      const bob = owner();
-      const a = await fundedWallet(suite.store, alice, 100n);
-      const b = await fundedWallet(suite.store, bob, 0n);
-      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 60n));
-      const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
+      const { alice, bob, a, b, t, inLeg } = await aliceSendsBob(100n, 60n);
       await expect(suite.store.reverseTransaction(reversal(alice, t.debit.id))).rejects.toMatchObject({
         code: "NOT_REVERSIBLE",
         message: expect.stringContaining("TRANSFER_IN"),
@@ -678,12 +684,7 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     });
 
     it("reversal - replays with its key, in the owner's transaction key space", async () => {
-      const alice = owner();
-      const bob = owner();
-      const a = await fundedWallet(suite.store, alice, 100n);
-      const b = await fundedWallet(suite.store, bob, 0n);
-      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 60n));
-      const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
+      const { bob, b, inLeg } = await aliceSendsBob(100n, 60n);
       const req = reversal(bob, inLeg.id, 10n, { idempotencyKey: "r1" });
       const first = await suite.store.reverseTransaction(req);
       const again = await suite.store.reverseTransaction(req);
@@ -707,13 +708,8 @@ export function describeHoldsConformance(name: string, open: () => Promise<Opene
     });
 
     it("reversal - concurrent partial reversals never exceed the original (20 × 30 on 100: three)", async () => {
-      const alice = owner();
-      const bob = owner();
-      const a = await fundedWallet(suite.store, alice, 1000n);
-      const b = await fundedWallet(suite.store, bob, 0n);
+      const { alice, bob, a, b, t, inLeg } = await aliceSendsBob(1000n, 100n);
       const credit = await suite.store.credit(change(alice, a.id, 100n));
-      const t = await suite.store.transfer(transferChange(alice, a.id, b.id, 100n));
-      const inLeg = txEvents(t.events).find((e) => e.transaction.type === "TRANSFER_IN")!.transaction;
       for (const [ownerId, id] of [
         [alice, credit.transaction.id],
         [bob, inLeg.id],

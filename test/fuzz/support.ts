@@ -635,7 +635,7 @@ export interface FuzzCase {
 }
 
 /**
- * Runs `check` on every case `arb` draws (`numRuns` of them with the seed fuzzSettings
+ * Runs `check` on every case `arb` draws (`numRuns` of them with the random seed fuzzSettings
  * picks, ending at the first failure), one after another on a ledger nothing else
  * writes to but the hold sweeper, so each case's state after is the next one's
  * before; the ledger is read from PostgreSQL at `dbUrl` on a connection of the

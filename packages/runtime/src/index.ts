@@ -26,13 +26,14 @@ export {
   type DevDefault,
   devDefaultsInUse,
   devModeShape,
+  loadServiceConfig,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
   natsDevDefault,
   natsShape,
-  requireOutsideDevMode,
   requireSetting,
   requireTogether,
+  type ServiceConfigChecks,
 } from "./security.js";
 export { handleShutdownSignals, inFlightBudgetMs, shutdownGraceShape } from "./shutdown.js";

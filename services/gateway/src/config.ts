@@ -7,11 +7,10 @@ import {
   devDefaultsInUse,
   devModeShape,
   env,
-  loadConfig,
+  loadServiceConfig,
   logLevelShape,
   natsDevDefault,
   natsShape,
-  requireOutsideDevMode,
   requireSetting,
   requireTogether,
   shutdownGraceShape,
@@ -103,22 +102,25 @@ const DEV_DEFAULTS: DevDefault<GatewayConfig>[] = [
   },
 ];
 
+/** A client certificate and its key come together, and presenting one means trusting the wallet's CA. */
+function checkWalletClientTls(config: GatewayConfig): void {
+  requireTogether(config, "WALLET_GRPC_CERT_FILE", "WALLET_GRPC_KEY_FILE");
+  requireSetting(
+    !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
+    "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
+  );
+}
+
 /**
  * Reads and validates the gateway's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
  * NATS credentials, a Redis password and TLS towards the wallet.
  */
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const config = loadConfig(configShape, source);
-  checkAuthConfig(config);
-  checkNatsCredentials(config);
-  requireTogether(config, "WALLET_GRPC_CERT_FILE", "WALLET_GRPC_KEY_FILE");
-  requireSetting(
-    !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
-    "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
-  );
-  requireOutsideDevMode(config, DEV_DEFAULTS);
-  return config;
+  return loadServiceConfig(configShape, source, {
+    rules: [checkAuthConfig, checkNatsCredentials, checkWalletClientTls],
+    devDefaults: DEV_DEFAULTS,
+  });
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */

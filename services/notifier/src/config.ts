@@ -1,12 +1,12 @@
 import {
-  ConfigError,
   type ConfigOf,
   checkNatsCredentials,
   devModeShape,
   env,
-  loadConfig,
+  loadServiceConfig,
   logLevelShape,
   natsShape,
+  requireSetting,
   shutdownGraceShape,
 } from "@wallet/runtime";
 import { z } from "zod";
@@ -95,16 +95,13 @@ export type NotifierConfig = ConfigOf<typeof configShape>;
  * without its URL or secret, or when NATS credentials are missing outside DEV_MODE.
  */
 export function loadNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  const config = loadConfig(configShape, source);
-  checkNatsCredentials(config);
-  if (config.NOTIFIER_CHANNELS.includes("webhook")) {
-    for (const name of ["NOTIFIER_WEBHOOK_URL", "NOTIFIER_WEBHOOK_SECRET"] as const) {
-      if (!config[name]) {
-        throw new ConfigError(
-          `invalid configuration: ${name}: required when NOTIFIER_CHANNELS includes webhook`,
-        );
-      }
-    }
+  return loadServiceConfig(configShape, source, { rules: [checkNatsCredentials, checkWebhookChannel] });
+}
+
+/** The webhook channel needs its endpoint and its signing secret. */
+function checkWebhookChannel(config: NotifierConfig): void {
+  if (!config.NOTIFIER_CHANNELS.includes("webhook")) return;
+  for (const name of ["NOTIFIER_WEBHOOK_URL", "NOTIFIER_WEBHOOK_SECRET"] as const) {
+    requireSetting(config[name], `${name}: required when NOTIFIER_CHANNELS includes webhook`);
   }
-  return config;
 }

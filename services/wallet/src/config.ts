@@ -6,11 +6,10 @@ import {
   devDefaultsInUse,
   devModeShape,
   env,
-  loadConfig,
+  loadServiceConfig,
   logLevelShape,
   natsDevDefault,
   natsShape,
-  requireOutsideDevMode,
   requireSetting,
   requireTogether,
   shutdownGraceShape,
@@ -103,26 +102,32 @@ const DEV_DEFAULTS: DevDefault<WalletConfig>[] = [
   },
 ];
 
+/** A certificate and its key come together, and verifying clients (mTLS) needs TLS itself. */
+function checkServerTls(config: WalletConfig): void {
+  requireTogether(config, "WALLET_TLS_CERT_FILE", "WALLET_TLS_KEY_FILE");
+  requireSetting(
+    !config.WALLET_TLS_CLIENT_CA_FILE || config.WALLET_TLS_CERT_FILE,
+    "WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
+  );
+}
+
+function checkHoldPolicy(config: WalletConfig): void {
+  requireSetting(
+    config.HOLD_DEFAULT_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS,
+    "HOLD_DEFAULT_TTL_SECONDS must not exceed HOLD_MAX_TTL_SECONDS",
+  );
+}
+
 /**
  * Reads and validates the wallet's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
  * NATS credentials and a TLS certificate for the gRPC port.
  */
 export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): WalletConfig {
-  const config = loadConfig(configShape, source);
-  checkAuthConfig(config);
-  checkNatsCredentials(config);
-  requireTogether(config, "WALLET_TLS_CERT_FILE", "WALLET_TLS_KEY_FILE");
-  requireSetting(
-    !config.WALLET_TLS_CLIENT_CA_FILE || config.WALLET_TLS_CERT_FILE,
-    "WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
-  );
-  requireSetting(
-    config.HOLD_DEFAULT_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS,
-    "HOLD_DEFAULT_TTL_SECONDS must not exceed HOLD_MAX_TTL_SECONDS",
-  );
-  requireOutsideDevMode(config, DEV_DEFAULTS);
-  return config;
+  return loadServiceConfig(configShape, source, {
+    rules: [checkAuthConfig, checkNatsCredentials, checkServerTls, checkHoldPolicy],
+    devDefaults: DEV_DEFAULTS,
+  });
 }
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */

@@ -42,15 +42,24 @@ export interface CommittedEventSink {
   committed(events: OutboxEvent[]): void;
 }
 
-export interface MoneyRequest {
+/** What every request that moves money carries besides its own fields. */
+export interface RequestContext {
   ownerId: string;
-  walletId: string;
-  amount: bigint;
+  /** Replays the first outcome when the same request comes again under this key. */
   idempotencyKey: string;
-  metadata: Record<string, string>;
   requestId: string;
   /** Aborted when the caller goes away or its deadline passes. */
   signal?: AbortSignal;
+}
+
+/** A request that records a transaction, with the caller's metadata on it. */
+interface RecordingRequest extends RequestContext {
+  metadata: Record<string, string>;
+}
+
+export interface MoneyRequest extends RecordingRequest {
+  walletId: string;
+  amount: bigint;
 }
 
 /** How long holds live: the default when a request names no expiry, and the most it may ask for. */
@@ -66,37 +75,23 @@ export interface PlaceHoldRequest extends MoneyRequest {
   expiresInSeconds: bigint;
 }
 
-export interface CaptureHoldRequest {
-  ownerId: string;
+export interface CaptureHoldRequest extends RecordingRequest {
   holdId: string;
   /** 0 captures the whole hold. */
   amount: bigint;
   destinationWalletId: string;
-  idempotencyKey: string;
-  metadata: Record<string, string>;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
-export interface VoidHoldRequest {
-  ownerId: string;
+export interface VoidHoldRequest extends RequestContext {
   holdId: string;
-  idempotencyKey: string;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
-export interface ReverseRequest {
-  ownerId: string;
+export interface ReverseRequest extends RecordingRequest {
   transactionId: string;
   /** 0 reverses the rest. */
   amount: bigint;
   /** The caller holds the credit scope (or is an operator): needed to reverse a debit. */
   mayCredit: boolean;
-  idempotencyKey: string;
-  metadata: Record<string, string>;
-  requestId: string;
-  signal?: AbortSignal;
 }
 
 /** The wallet's use cases: validation, then one atomic store operation, then the event hand-off. */

@@ -9,7 +9,7 @@ const run = (args) => execFileSync("buf", args, { stdio: "inherit" });
 
 rmSync(out, { recursive: true, force: true });
 // The vendored grpc/ protos are only served by reflection; their code comes from their libraries.
-run(["generate", "--exclude-path", "proto/grpc"]);
+run(["generate", "--exclude-path", "third_party/proto/grpc"]);
 
 // Reflection needs every file, imports (google/protobuf/*) included.
 const dir = mkdtempSync(join(tmpdir(), "descriptors-"));

@@ -1,5 +1,5 @@
 export { type AdminServer, type Readiness, startAdminServer } from "./adminServer.js";
-export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig, logLevelShape } from "./config.js";
+export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig } from "./config.js";
 export {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
@@ -22,18 +22,19 @@ export { createLogger, type Logger } from "./logger.js";
 export { runMain } from "./main.js";
 export { createMetricsRegistry } from "./metrics.js";
 export {
-  checkNatsCredentials,
   type DevDefault,
   devDefaultsInUse,
-  devModeShape,
-  loadServiceConfig,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
   natsDevDefault,
-  natsShape,
   requireSetting,
   requireTogether,
-  type ServiceConfigChecks,
 } from "./security.js";
-export { handleShutdownSignals, inFlightBudgetMs, shutdownGraceShape } from "./shutdown.js";
+export {
+  loadServiceConfig,
+  type ServiceConfigChecks,
+  type ServiceShapeOptions,
+  serviceShape,
+} from "./serviceConfig.js";
+export { handleShutdownSignals, inFlightBudgetMs } from "./shutdown.js";

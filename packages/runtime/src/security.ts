@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig } from "./config.js";
+import { ConfigError, env } from "./config.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -74,35 +74,14 @@ export const natsDevDefault: DevDefault<NatsCredentialsConfig> = {
 };
 
 /** Refuses, outside DEV_MODE, a configuration without a key of `defaults` (the first one missing). */
-function requireOutsideDevMode<C extends { DEV_MODE: boolean }>(config: C, defaults: DevDefault<C>[]): void {
+export function requireOutsideDevMode<C extends { DEV_MODE: boolean }>(
+  config: C,
+  defaults: DevDefault<C>[],
+): void {
   for (const d of defaults) {
     if (d.required)
       requireSetting(config.DEV_MODE || d.provided(config), `${d.required} unless DEV_MODE=true`);
   }
-}
-
-/** What a service checks in its configuration beyond each variable's own shape. */
-export interface ServiceConfigChecks<C> {
-  /** Cross-field rules, run in this order; each throws a ConfigError naming the variables. */
-  rules: ((config: C) => void)[];
-  /** The keys only DEV_MODE may go without: refused outside it, after the rules. */
-  devDefaults?: DevDefault<C>[];
-}
-
-/**
- * Reads a service's configuration: every variable against `shape`, then the service's
- * cross-field rules, then the refusal outside DEV_MODE of what only development may
- * go without. Throws a ConfigError at the first problem.
- */
-export function loadServiceConfig<S extends ConfigShape & typeof devModeShape>(
-  shape: S,
-  source: NodeJS.ProcessEnv,
-  checks: ServiceConfigChecks<ConfigOf<S>>,
-): ConfigOf<S> {
-  const config = loadConfig(shape, source);
-  for (const rule of checks.rules) rule(config);
-  requireOutsideDevMode(config, checks.devDefaults ?? []);
-  return config;
 }
 
 /** The fallbacks of `defaults` this configuration uses (logged at start in DEV_MODE). */

@@ -2,18 +2,14 @@ import { isIP } from "node:net";
 import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
 import {
   type ConfigOf,
-  checkNatsCredentials,
   type DevDefault,
   devDefaultsInUse,
-  devModeShape,
   env,
   loadServiceConfig,
-  logLevelShape,
   natsDevDefault,
-  natsShape,
   requireSetting,
   requireTogether,
-  shutdownGraceShape,
+  serviceShape,
 } from "@wallet/runtime";
 import { z } from "zod";
 
@@ -65,8 +61,7 @@ export const configShape = {
   REDIS_URL: env
     .url("redis://127.0.0.1:6379", ["redis:", "rediss:"])
     .describe("rate limits, idempotency records, history cache (`redis:` or `rediss:`)"),
-  ...natsShape("of the wallet's events, for cache invalidation"),
-  ...devModeShape,
+  ...serviceShape({ nats: "of the wallet's events, for cache invalidation", work: "requests" }),
   ...authConfigShape,
   TRUST_PROXY: trustProxy.describe(
     "proxies in front: `false`, a hop count, or a comma-separated CIDR list; decides the client address of anonymous rate limits",
@@ -80,8 +75,6 @@ export const configShape = {
   IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 1).describe("how long a stored response is replayed"),
   CACHE_TTL_SECONDS: env.int(30, 1).describe("history cache TTL (the backstop; invalidation is explicit)"),
   BODY_LIMIT_BYTES: env.int(65_536, 256, 10 * 1024 * 1024).describe("largest request body (413 above it)"),
-  ...logLevelShape,
-  ...shutdownGraceShape("requests"),
 };
 
 export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;
@@ -118,7 +111,7 @@ function checkWalletClientTls(config: GatewayConfig): void {
  */
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, checkNatsCredentials, checkWalletClientTls],
+    rules: [checkAuthConfig, checkWalletClientTls],
     devDefaults: DEV_DEFAULTS,
   });
 }

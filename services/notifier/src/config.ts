@@ -1,14 +1,4 @@
-import {
-  type ConfigOf,
-  checkNatsCredentials,
-  devModeShape,
-  env,
-  loadServiceConfig,
-  logLevelShape,
-  natsShape,
-  requireSetting,
-  shutdownGraceShape,
-} from "@wallet/runtime";
+import { type ConfigOf, env, loadServiceConfig, requireSetting, serviceShape } from "@wallet/runtime";
 import { z } from "zod";
 
 /** Delivery channels the notifier knows, in the order they are attempted and reported. */
@@ -42,13 +32,14 @@ const webhookSecret = z
 
 /** Environment variables of the notifier; keys are the variable names (see README). */
 export const configShape = {
-  ...natsShape("of the events and the dead-letter stream"),
+  ...serviceShape({
+    nats: "of the events and the dead-letter stream",
+    work: "deliveries",
+    minGraceMs: 1_000,
+  }),
   NATS_STREAM_REPLICAS: env
     .int(1, 1, 5)
     .describe("replicas of the streams and the KV bucket it creates (3 in a NATS cluster)"),
-  ...devModeShape,
-  ...logLevelShape,
-  ...shutdownGraceShape("deliveries", 1_000),
   NOTIFIER_ADMIN_HOST: env.string("0.0.0.0").describe("bind address of the admin HTTP server"),
   NOTIFIER_ADMIN_PORT: env
     .int(9465, 0, 65_535)
@@ -95,7 +86,7 @@ export type NotifierConfig = ConfigOf<typeof configShape>;
  * without its URL or secret, or when NATS credentials are missing outside DEV_MODE.
  */
 export function loadNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  return loadServiceConfig(configShape, source, { rules: [checkNatsCredentials, checkWebhookChannel] });
+  return loadServiceConfig(configShape, source, { rules: [checkWebhookChannel] });
 }
 
 /** The webhook channel needs its endpoint and its signing secret. */

@@ -1,18 +1,14 @@
 import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
 import {
   type ConfigOf,
-  checkNatsCredentials,
   type DevDefault,
   devDefaultsInUse,
-  devModeShape,
   env,
   loadServiceConfig,
-  logLevelShape,
   natsDevDefault,
-  natsShape,
   requireSetting,
   requireTogether,
-  shutdownGraceShape,
+  serviceShape,
 } from "@wallet/runtime";
 import type { z } from "zod";
 
@@ -60,9 +56,8 @@ export const configShape = {
     .string("0.0.0.0")
     .describe("admin HTTP bind address (`/healthz`, `/readyz`, `/metrics`)"),
   WALLET_ADMIN_PORT: env.int(9464, 0, 65535).describe("admin HTTP port"),
-  ...natsShape("for events"),
+  ...serviceShape({ nats: "for events", work: "calls" }),
   NATS_STREAM_REPLICAS: env.int(1, 1, 5).describe("replicas of the streams (3 in a NATS cluster)"),
-  ...devModeShape,
   ...authConfigShape,
   OUTBOX_SWEEP_INTERVAL_MS: env
     .int(1000, 10, 600_000)
@@ -85,8 +80,6 @@ export const configShape = {
   HOLD_EXPIRY_INTERVAL_MS: env
     .int(1000, 0, 3_600_000)
     .describe("how often each replica ends holds past their expiry (releasing their funds); 0 = never"),
-  ...logLevelShape,
-  ...shutdownGraceShape("calls"),
 } satisfies Record<string, z.ZodType>;
 
 export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;
@@ -125,7 +118,7 @@ function checkHoldPolicy(config: WalletConfig): void {
  */
 export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): WalletConfig {
   return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, checkNatsCredentials, checkServerTls, checkHoldPolicy],
+    rules: [checkAuthConfig, checkServerTls, checkHoldPolicy],
     devDefaults: DEV_DEFAULTS,
   });
 }

@@ -24,6 +24,8 @@ export { createMetricsRegistry } from "./metrics.js";
 export {
   type DevDefault,
   devDefaultsInUse,
+  type GrpcTlsFiles,
+  grpcTlsChecks,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,

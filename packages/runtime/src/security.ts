@@ -84,6 +84,45 @@ export function requireOutsideDevMode<C extends { DEV_MODE: boolean }>(
   }
 }
 
+/** The variables naming one end's TLS files on the gRPC link between gateway and wallet. */
+export interface GrpcTlsFiles {
+  /** PEM certificate this end presents (the server's; the client's for mTLS), with `key`. */
+  cert: string;
+  key: string;
+  /** PEM CA verifying the other end (the client's CA for mTLS on the server; the server's on the client). */
+  ca: string;
+}
+
+/**
+ * The checks of one end's TLS files: a certificate and its key come together; the server
+ * needs its certificate outside DEV_MODE and verifies clients (mTLS) only over TLS; the
+ * client needs the server's CA outside DEV_MODE, and presents a certificate only to a
+ * server it verifies. Without them development falls back to plaintext gRPC.
+ */
+export function grpcTlsChecks<C extends object>(
+  end: "server" | "client",
+  { cert, key, ca }: GrpcTlsFiles,
+): { rule: (config: C) => void; devDefault: DevDefault<C> } {
+  const set = (config: C, name: string) => (config as Record<string, unknown>)[name] !== undefined;
+  const server = end === "server";
+  return {
+    rule(config) {
+      requireTogether(config as Record<string, unknown>, cert, key);
+      requireSetting(
+        server ? !set(config, ca) || set(config, cert) : !set(config, cert) || set(config, ca),
+        server ? `${ca} needs ${cert} and ${key} (mTLS runs over TLS)` : `${ca} is required with ${cert}`,
+      );
+    },
+    devDefault: {
+      fallback: "plaintext gRPC",
+      provided: (config) => set(config, server ? cert : ca),
+      required: server
+        ? `${cert} and ${key} are required (gRPC over TLS)`
+        : `${ca} is required (TLS to the wallet)`,
+    },
+  };
+}
+
 /** The fallbacks of `defaults` this configuration uses (logged at start in DEV_MODE). */
 export function devDefaultsInUse<C>(config: C, defaults: DevDefault<C>[]): string[] {
   return defaults.filter((d) => !d.provided(config)).map((d) => d.fallback);

@@ -5,10 +5,9 @@ import {
   type DevDefault,
   devDefaultsInUse,
   env,
+  grpcTlsChecks,
   loadServiceConfig,
   natsDevDefault,
-  requireSetting,
-  requireTogether,
   serviceShape,
 } from "@wallet/runtime";
 import { z } from "zod";
@@ -79,6 +78,12 @@ export const configShape = {
 
 export type GatewayConfig = ConfigOf<typeof configShape> & AuthConfig;
 
+const walletTls = grpcTlsChecks<GatewayConfig>("client", {
+  cert: "WALLET_GRPC_CERT_FILE",
+  key: "WALLET_GRPC_KEY_FILE",
+  ca: "WALLET_GRPC_CA_FILE",
+});
+
 /** The keys the gateway may go without in development, and what it uses instead. */
 const DEV_DEFAULTS: DevDefault<GatewayConfig>[] = [
   jwtDevDefault,
@@ -88,21 +93,8 @@ const DEV_DEFAULTS: DevDefault<GatewayConfig>[] = [
     provided: (c) => new URL(c.REDIS_URL).password !== "",
     required: "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
   },
-  {
-    fallback: "plaintext gRPC",
-    provided: (c) => c.WALLET_GRPC_CA_FILE,
-    required: "WALLET_GRPC_CA_FILE is required (TLS to the wallet)",
-  },
+  walletTls.devDefault,
 ];
-
-/** A client certificate and its key come together, and presenting one means trusting the wallet's CA. */
-function checkWalletClientTls(config: GatewayConfig): void {
-  requireTogether(config, "WALLET_GRPC_CERT_FILE", "WALLET_GRPC_KEY_FILE");
-  requireSetting(
-    !config.WALLET_GRPC_CERT_FILE || config.WALLET_GRPC_CA_FILE,
-    "WALLET_GRPC_CA_FILE is required with WALLET_GRPC_CERT_FILE",
-  );
-}
 
 /**
  * Reads and validates the gateway's configuration; throws ConfigError naming the
@@ -111,7 +103,7 @@ function checkWalletClientTls(config: GatewayConfig): void {
  */
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, checkWalletClientTls],
+    rules: [checkAuthConfig, walletTls.rule],
     devDefaults: DEV_DEFAULTS,
   });
 }

@@ -4,10 +4,10 @@ import {
   type DevDefault,
   devDefaultsInUse,
   env,
+  grpcTlsChecks,
   loadServiceConfig,
   natsDevDefault,
   requireSetting,
-  requireTogether,
   serviceShape,
 } from "@wallet/runtime";
 import type { z } from "zod";
@@ -84,25 +84,14 @@ export const configShape = {
 
 export type WalletConfig = ConfigOf<typeof configShape> & AuthConfig;
 
-/** The keys the wallet may go without in development, and what it uses instead. */
-const DEV_DEFAULTS: DevDefault<WalletConfig>[] = [
-  jwtDevDefault,
-  natsDevDefault,
-  {
-    fallback: "plaintext gRPC",
-    provided: (c) => c.WALLET_TLS_CERT_FILE,
-    required: "WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE are required (gRPC over TLS)",
-  },
-];
+const serverTls = grpcTlsChecks<WalletConfig>("server", {
+  cert: "WALLET_TLS_CERT_FILE",
+  key: "WALLET_TLS_KEY_FILE",
+  ca: "WALLET_TLS_CLIENT_CA_FILE",
+});
 
-/** A certificate and its key come together, and verifying clients (mTLS) needs TLS itself. */
-function checkServerTls(config: WalletConfig): void {
-  requireTogether(config, "WALLET_TLS_CERT_FILE", "WALLET_TLS_KEY_FILE");
-  requireSetting(
-    !config.WALLET_TLS_CLIENT_CA_FILE || config.WALLET_TLS_CERT_FILE,
-    "WALLET_TLS_CLIENT_CA_FILE needs WALLET_TLS_CERT_FILE and WALLET_TLS_KEY_FILE (mTLS runs over TLS)",
-  );
-}
+/** The keys the wallet may go without in development, and what it uses instead. */
+const DEV_DEFAULTS: DevDefault<WalletConfig>[] = [jwtDevDefault, natsDevDefault, serverTls.devDefault];
 
 function checkHoldPolicy(config: WalletConfig): void {
   requireSetting(
@@ -118,7 +107,7 @@ function checkHoldPolicy(config: WalletConfig): void {
  */
 export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): WalletConfig {
   return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, checkServerTls, checkHoldPolicy],
+    rules: [checkAuthConfig, serverTls.rule, checkHoldPolicy],
     devDefaults: DEV_DEFAULTS,
   });
 }

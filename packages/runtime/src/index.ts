@@ -34,9 +34,10 @@ export {
   requireTogether,
 } from "./security.js";
 export {
-  loadServiceConfig,
+  type ServiceConfig,
   type ServiceConfigChecks,
   type ServiceShapeOptions,
+  serviceConfig,
   serviceShape,
 } from "./serviceConfig.js";
 export { handleShutdownSignals, inFlightBudgetMs } from "./shutdown.js";

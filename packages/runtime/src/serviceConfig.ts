@@ -2,7 +2,9 @@ import { type ConfigOf, type ConfigShape, loadConfig, logLevelShape } from "./co
 import {
   checkNatsCredentials,
   type DevDefault,
+  devDefaultsInUse,
   devModeShape,
+  natsDevDefault,
   natsShape,
   requireOutsideDevMode,
 } from "./security.js";
@@ -35,23 +37,34 @@ export function serviceShape({ nats, work, minGraceMs }: ServiceShapeOptions) {
 export interface ServiceConfigChecks<C> {
   /** Cross-field rules, run in this order after the NATS credentials; each throws a ConfigError. */
   rules: ((config: C) => void)[];
-  /** The keys only DEV_MODE may go without: refused outside it, after the rules. */
+  /** The keys besides NATS credentials that only DEV_MODE may go without: refused outside it, after the rules. */
   devDefaults?: DevDefault<C>[];
 }
 
-/**
- * Reads a service's configuration: every variable against `shape`, then the NATS
- * credentials, the service's cross-field rules, and last the refusal outside DEV_MODE
- * of what only development may go without. Throws a ConfigError at the first problem.
- */
-export function loadServiceConfig<S extends ConfigShape & ReturnType<typeof serviceShape>>(
+/** A service's configuration: how it is read and checked, and what it falls back to in development. */
+export interface ServiceConfig<C> {
+  /**
+   * Reads every variable against the shape, then checks the NATS credentials, the service's
+   * cross-field rules, and last refuses outside DEV_MODE what only development may go
+   * without. Throws a ConfigError naming the variable at the first problem.
+   */
+  load(source?: NodeJS.ProcessEnv): C;
+  /** The development fallbacks `config` uses, NATS without credentials first (logged at start in DEV_MODE). */
+  devDefaultsInUse(config: C): string[];
+}
+
+export function serviceConfig<S extends ConfigShape & ReturnType<typeof serviceShape>>(
   shape: S,
-  source: NodeJS.ProcessEnv,
-  checks: ServiceConfigChecks<ConfigOf<S>>,
-): ConfigOf<S> {
-  const config = loadConfig(shape, source);
-  checkNatsCredentials(config);
-  for (const rule of checks.rules) rule(config);
-  requireOutsideDevMode(config, checks.devDefaults ?? []);
-  return config;
+  { rules, devDefaults = [] }: ServiceConfigChecks<ConfigOf<S>>,
+): ServiceConfig<ConfigOf<S>> {
+  return {
+    load(source = process.env) {
+      const config = loadConfig(shape, source);
+      checkNatsCredentials(config);
+      for (const rule of rules) rule(config);
+      requireOutsideDevMode(config, devDefaults);
+      return config;
+    },
+    devDefaultsInUse: (config) => devDefaultsInUse(config, [natsDevDefault, ...devDefaults]),
+  };
 }

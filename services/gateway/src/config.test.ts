@@ -73,8 +73,8 @@ describe("config - production-safe defaults", () => {
 
   it("names the development defaults it falls back to, and none when fully configured", () => {
     expect(gatewayDevDefaults(loadGatewayConfig(DEV))).toEqual([
-      "JWT_SECRET",
       "NATS without credentials",
+      "JWT_SECRET",
       "Redis without password",
       "plaintext gRPC",
     ]);

@@ -1,15 +1,6 @@
 import { isIP } from "node:net";
 import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
-import {
-  type ConfigOf,
-  type DevDefault,
-  devDefaultsInUse,
-  env,
-  grpcTlsChecks,
-  loadServiceConfig,
-  natsDevDefault,
-  serviceShape,
-} from "@wallet/runtime";
+import { type ConfigOf, env, grpcTlsChecks, serviceConfig, serviceShape } from "@wallet/runtime";
 import { z } from "zod";
 
 /**
@@ -84,31 +75,25 @@ const walletTls = grpcTlsChecks<GatewayConfig>("client", {
   ca: "WALLET_GRPC_CA_FILE",
 });
 
-/** The keys the gateway may go without in development, and what it uses instead. */
-const DEV_DEFAULTS: DevDefault<GatewayConfig>[] = [
-  jwtDevDefault,
-  natsDevDefault,
-  {
-    fallback: "Redis without password",
-    provided: (c) => new URL(c.REDIS_URL).password !== "",
-    required: "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
-  },
-  walletTls.devDefault,
-];
+const gatewayConfig = serviceConfig(configShape, {
+  rules: [checkAuthConfig, walletTls.rule],
+  devDefaults: [
+    jwtDevDefault,
+    {
+      fallback: "Redis without password",
+      provided: (c) => new URL(c.REDIS_URL).password !== "",
+      required: "REDIS_URL must carry a password (redis://default:PASSWORD@host:6379)",
+    },
+    walletTls.devDefault,
+  ],
+});
 
 /**
  * Reads and validates the gateway's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
  * NATS credentials, a Redis password and TLS towards the wallet.
  */
-export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, walletTls.rule],
-    devDefaults: DEV_DEFAULTS,
-  });
-}
+export const loadGatewayConfig: (source?: NodeJS.ProcessEnv) => GatewayConfig = gatewayConfig.load;
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
-export function gatewayDevDefaults(config: GatewayConfig): string[] {
-  return devDefaultsInUse(config, DEV_DEFAULTS);
-}
+export const gatewayDevDefaults = gatewayConfig.devDefaultsInUse;

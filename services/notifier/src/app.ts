@@ -2,19 +2,17 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   createMetricsRegistry,
-  devDefaultsInUse,
   EVENTS_STREAM,
   ensureWalletStreams,
   inFlightBudgetMs,
   type Logger,
   logDevMode,
   natsAuthOptions,
-  natsDevDefault,
   startAdminServer,
 } from "@wallet/runtime";
 import { EMAIL_TIMEOUT_MS } from "./channels/email.js";
 import { channelsFromConfig } from "./channels/fromConfig.js";
-import type { NotifierConfig } from "./config.js";
+import { type NotifierConfig, notifierDevDefaults } from "./config.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consumeLoop.js";
 import { ensureNotifierConsumer } from "./consumer.js";
 import { openDeliveryRecords } from "./deliveryRecords.js";
@@ -37,7 +35,7 @@ export interface RunningNotifier {
  * configured channels.
  */
 export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<RunningNotifier> {
-  logDevMode(logger, config, devDefaultsInUse(config, [natsDevDefault]));
+  logDevMode(logger, config, notifierDevDefaults(config));
   const nc = await connect({
     servers: config.NATS_URL,
     ...natsAuthOptions(config),

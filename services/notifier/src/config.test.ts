@@ -1,6 +1,6 @@
 import { ConfigError } from "@wallet/runtime";
 import { describe, expect, it } from "vitest";
-import { loadNotifierConfig } from "./config.js";
+import { loadNotifierConfig, notifierDevDefaults } from "./config.js";
 
 const SECRET = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
 // NATS without credentials is a development default.
@@ -46,6 +46,11 @@ describe("notifier config", () => {
     expect(loadNotifierConfig({ NATS_TOKEN: "t" }).NATS_TOKEN).toBe("t");
     expect(failure({ NATS_USER: "notifier" })).toContain("NATS_USER and NATS_PASSWORD must be set together");
     expect(failure({ NATS_USER: "n", NATS_PASSWORD: "p", NATS_TOKEN: "t" })).toContain("not both");
+  });
+
+  it("config - names NATS without credentials as its development default, and nothing once they are set", () => {
+    expect(notifierDevDefaults(loadNotifierConfig(DEV))).toEqual(["NATS without credentials"]);
+    expect(notifierDevDefaults(loadNotifierConfig({ NATS_TOKEN: "t" }))).toEqual([]);
   });
 
   it("config - webhook without URL or secret fails naming the variable", () => {

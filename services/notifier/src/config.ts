@@ -1,4 +1,4 @@
-import { type ConfigOf, env, loadServiceConfig, requireSetting, serviceShape } from "@wallet/runtime";
+import { type ConfigOf, env, requireSetting, serviceConfig, serviceShape } from "@wallet/runtime";
 import { z } from "zod";
 
 /** Delivery channels the notifier knows, in the order they are attempted and reported. */
@@ -80,14 +80,17 @@ export const configShape = {
 
 export type NotifierConfig = ConfigOf<typeof configShape>;
 
+const notifierConfig = serviceConfig(configShape, { rules: [checkWebhookChannel] });
+
 /**
  * Reads and validates the notifier's environment once. Throws a ConfigError naming
  * the variable when one is malformed, when the webhook channel is enabled
  * without its URL or secret, or when NATS credentials are missing outside DEV_MODE.
  */
-export function loadNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  return loadServiceConfig(configShape, source, { rules: [checkWebhookChannel] });
-}
+export const loadNotifierConfig: (source?: NodeJS.ProcessEnv) => NotifierConfig = notifierConfig.load;
+
+/** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
+export const notifierDevDefaults = notifierConfig.devDefaultsInUse;
 
 /** The webhook channel needs its endpoint and its signing secret. */
 function checkWebhookChannel(config: NotifierConfig): void {

@@ -1,13 +1,10 @@
 import { type AuthConfig, authConfigShape, checkAuthConfig, jwtDevDefault } from "@wallet/auth";
 import {
   type ConfigOf,
-  type DevDefault,
-  devDefaultsInUse,
   env,
   grpcTlsChecks,
-  loadServiceConfig,
-  natsDevDefault,
   requireSetting,
+  serviceConfig,
   serviceShape,
 } from "@wallet/runtime";
 import type { z } from "zod";
@@ -90,9 +87,6 @@ const serverTls = grpcTlsChecks<WalletConfig>("server", {
   ca: "WALLET_TLS_CLIENT_CA_FILE",
 });
 
-/** The keys the wallet may go without in development, and what it uses instead. */
-const DEV_DEFAULTS: DevDefault<WalletConfig>[] = [jwtDevDefault, natsDevDefault, serverTls.devDefault];
-
 function checkHoldPolicy(config: WalletConfig): void {
   requireSetting(
     config.HOLD_DEFAULT_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS,
@@ -100,19 +94,17 @@ function checkHoldPolicy(config: WalletConfig): void {
   );
 }
 
+const walletConfig = serviceConfig(configShape, {
+  rules: [checkAuthConfig, serverTls.rule, checkHoldPolicy],
+  devDefaults: [jwtDevDefault, serverTls.devDefault],
+});
+
 /**
  * Reads and validates the wallet's configuration; throws ConfigError naming the
  * bad variable. Outside DEV_MODE it also requires real keys: a JWT key source,
  * NATS credentials and a TLS certificate for the gRPC port.
  */
-export function loadWalletConfig(source: NodeJS.ProcessEnv = process.env): WalletConfig {
-  return loadServiceConfig(configShape, source, {
-    rules: [checkAuthConfig, serverTls.rule, checkHoldPolicy],
-    devDefaults: DEV_DEFAULTS,
-  });
-}
+export const loadWalletConfig: (source?: NodeJS.ProcessEnv) => WalletConfig = walletConfig.load;
 
 /** What of the development defaults this configuration uses (logged at start in DEV_MODE). */
-export function walletDevDefaults(config: WalletConfig): string[] {
-  return devDefaultsInUse(config, DEV_DEFAULTS);
-}
+export const walletDevDefaults = walletConfig.devDefaultsInUse;

@@ -35,7 +35,7 @@ export function serviceShape({ nats, work, minGraceMs }: ServiceShapeOptions) {
 
 /** What a service checks in its configuration beyond each variable's own shape. */
 export interface ServiceConfigChecks<C> {
-  /** Cross-field rules, run in this order after the NATS credentials; each throws a ConfigError. */
+  /** Cross-field rules, run in this order before the NATS credentials; each throws a ConfigError. */
   rules: ((config: C) => void)[];
   /** The keys besides NATS credentials that only DEV_MODE may go without: refused outside it, after the rules. */
   devDefaults?: DevDefault<C>[];
@@ -44,9 +44,9 @@ export interface ServiceConfigChecks<C> {
 /** A service's configuration: how it is read and checked, and what it falls back to in development. */
 export interface ServiceConfig<C> {
   /**
-   * Reads every variable against the shape, then checks the NATS credentials, the service's
-   * cross-field rules, and last refuses outside DEV_MODE what only development may go
-   * without. Throws a ConfigError naming the variable at the first problem.
+   * Reads every variable against the shape, then checks the service's cross-field rules,
+   * the NATS credentials, and last refuses outside DEV_MODE what else only development
+   * may go without. Throws a ConfigError naming the variable at the first problem.
    */
   load(source?: NodeJS.ProcessEnv): C;
   /** The development fallbacks `config` uses, NATS without credentials first (logged at start in DEV_MODE). */
@@ -60,8 +60,8 @@ export function serviceConfig<S extends ConfigShape & ReturnType<typeof serviceS
   return {
     load(source = process.env) {
       const config = loadConfig(shape, source);
-      checkNatsCredentials(config);
       for (const rule of rules) rule(config);
+      checkNatsCredentials(config);
       requireOutsideDevMode(config, devDefaults);
       return config;
     },

@@ -1,5 +1,5 @@
 export { type AdminServer, type Readiness, startAdminServer } from "./adminServer.js";
-export { ConfigError, type ConfigOf, type ConfigShape, env, loadConfig } from "./config.js";
+export { ConfigError, type ConfigOf, type ConfigShape, env } from "./config.js";
 export {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
@@ -23,15 +23,12 @@ export { runMain } from "./main.js";
 export { createMetricsRegistry } from "./metrics.js";
 export {
   type DevDefault,
-  devDefaultsInUse,
   type GrpcTlsFiles,
   grpcTlsChecks,
   logDevMode,
   type NatsCredentialsConfig,
   natsAuthOptions,
-  natsDevDefault,
   requireSetting,
-  requireTogether,
 } from "./security.js";
 export {
   type ServiceConfig,
